@@ -1,0 +1,70 @@
+# fh-analytik – Aufgaben für Entwicklung und Betrieb. `make` ohne Ziel listet sie auf.
+SHELL := /bin/bash
+.DEFAULT_GOAL := hilfe
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installiert
+RAW    ?= data/raw
+DATA   ?= data/processed
+
+.PHONY: hilfe venv demo daten reports test test-schnell lint format bench lock clean jupyter
+
+hilfe: ## Diese Übersicht
+	@echo "fh-analytik – verfügbare Ziele:"
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (fh-analytik)" >/dev/null
+	@touch $@
+
+venv: $(STAMP) ## Lokale Umgebung .venv aus requirements.lock einrichten
+
+demo: $(STAMP) ## Beispieldaten schreiben, falls data/raw leer ist
+	@if [ -z "$$(find $(RAW) -maxdepth 1 -type f \( -name '*.csv' -o -name '*.xlsx' \) -print -quit)" ]; then \
+		$(BIN)/fh-analytik beispieldaten --ziel $(RAW); \
+	else echo "data/raw enthält bereits Rohdaten – Beispieldaten werden nicht geschrieben."; fi
+
+daten: demo ## Rohdaten prüfen und nach data/processed aufbereiten
+	$(BIN)/fh-analytik aufbereiten --rohdaten $(RAW) --ziel $(DATA)
+
+reports: daten ## Alle Berichte auf den (Beispiel-)Daten erzeugen
+	$(BIN)/fh-analytik berichte
+
+test: $(STAMP) ## Alle Tests (inkl. Ende-zu-Ende) und Stilprüfung
+	$(BIN)/ruff check src tests
+	$(BIN)/python tools/check_notebooks.py
+	$(BIN)/python -m pytest -n 2 -q
+
+test-schnell: $(STAMP) ## Nur die schnellen Tests (ohne Ende-zu-Ende)
+	$(BIN)/python -m pytest -q -m "not e2e"
+
+lint: $(STAMP) ## Stil prüfen (ruff)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+format: $(STAMP) ## Code formatieren (ruff)
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+bench: $(STAMP) ## Geschwindigkeitsmessungen (Verhältnis zur Basismessung im selben Lauf)
+	$(BIN)/python benchmarks/run.py
+
+jupyter: $(STAMP) ## JupyterLab zum Erkunden starten
+	$(BIN)/jupyter lab notebooks/
+
+lock: ## requirements.lock und environment.yml aus einer frischen Installation neu erzeugen
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e ".[dev]"
+	.venv-lock/bin/python tools/write_lock.py .venv-lock
+	rm -rf .venv-lock
+
+clean: ## Erzeugte Daten und Berichte löschen (Rohdaten bleiben)
+	find $(DATA) -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +
+	find reports -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +

@@ -1,0 +1,208 @@
+"""The ``fh-analytik`` command: a thin German shell over the package's modules.
+
+It parses options, loads the configuration and calls ``demo``, ``ingest``, ``kennzahlen``
+and ``reports``; it holds no logic of its own. Expected errors (``FhError``) become a German
+message and an exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gettext
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from analysis import __version__
+from analysis.errors import FhError
+
+# argparse builds its own messages with gettext; these are the German texts for the ones a
+# user meets, so that `--help` and usage errors read German like everything else.
+_ARGPARSE_DE = {
+    "usage: ": "Aufruf: ",
+    "options": "Optionen",
+    "positional arguments": "Positionsargumente",
+    "show this help message and exit": "diese Hilfe anzeigen und beenden",
+    "show program's version number and exit": "Versionsnummer anzeigen und beenden",
+    "the following arguments are required: %s": "diese Angaben fehlen: %s",
+    "unrecognized arguments: %s": "unbekannte Angaben: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "ungültige Auswahl: %(value)r (möglich: %(choices)s)",
+    "argument %(argument_name)s: %(message)s": "Angabe %(argument_name)s: %(message)s",
+    "invalid %(type)s value: %(value)r": "ungültiger Wert: %(value)r",
+    "expected one argument": "erwartet einen Wert",
+    "expected at least one argument": "erwartet mindestens einen Wert",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: Fehler: %(message)s\n",
+    "ambiguous option: %(option)s could match %(matches)s": "mehrdeutige Option: %(option)s passt zu %(matches)s",
+}
+
+
+def _german(message: str) -> str:
+    return _ARGPARSE_DE.get(message, gettext.gettext(message))
+
+
+argparse._ = _german  # type: ignore[attr-defined]
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"keine Zahl: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"muss größer als 0 sein: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fh-analytik",
+        description="Auswertungen für Netzwerke Frühe Hilfen: Reichweite, Zugangswege und "
+        "Kostenentwicklung je Standort und Jahr.",
+        epilog="Ordner lassen sich auch über FH_ANALYTIK_ROHDATEN, FH_ANALYTIK_DATEN und "
+        "FH_ANALYTIK_BERICHTE setzen, die Konfigurationsdatei über FH_ANALYTIK_KONFIG.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"fh-analytik {__version__}",
+        help="Versionsnummer anzeigen und beenden",
+    )
+    parser.add_argument(
+        "--konfig", type=Path, help="Konfigurationsdatei (Standard: fh-analytik.toml im Projekt)"
+    )
+    sub = parser.add_subparsers(dest="befehl", metavar="BEFEHL", title="Befehle")
+    sub.required = True
+
+    p = sub.add_parser(
+        "beispieldaten",
+        help="synthetische Beispielkommune als Rohdaten schreiben",
+        description="Schreibt die synthetische Beispielkommune (erfundene Daten) als Rohdateien "
+        "im deutschen CSV-Format und teils als XLSX. Gleicher Seed, gleiche Dateien.",
+    )
+    p.add_argument("--ziel", type=Path, help="Zielordner (Standard: Rohdatenordner)")
+    p.add_argument("--seed", type=int, default=2014, help="Zufallsstartwert (Standard: 2014)")
+    p.add_argument(
+        "--skalierung",
+        type=_positive_float,
+        default=1.0,
+        help="vervielfacht Standorte und Datensätze für Lasttests (Standard: 1)",
+    )
+
+    p = sub.add_parser(
+        "aufbereiten",
+        help="Rohdaten prüfen und als Parquet aufbereiten",
+        description="Liest die Rohdaten, prüft sie gegen den Datenvertrag, legt fehlerhafte "
+        "Zeilen mit Begründung beiseite und schreibt typisierte Parquet-Dateien, "
+        "Ablehnungen und manifest.json. Exit 0: fertig; 2: eine Datei ist als Ganzes unbrauchbar.",
+    )
+    p.add_argument("--rohdaten", type=Path, help="Ordner mit den Rohdaten")
+    p.add_argument("--ziel", type=Path, help="Ordner für die aufbereiteten Daten")
+
+    p = sub.add_parser(
+        "kennzahlen",
+        help="Kennzahlen eines Jahres als JSON ausgeben",
+        description="Gibt die Kennzahlen eines Jahres als JSON aus, mit angewandter Geheimhaltung.",
+    )
+    p.add_argument("--jahr", type=int, required=True, help="Berichtsjahr")
+    p.add_argument("--standort", default="alle", help="standort_id oder alle (Standard: alle)")
+    p.add_argument("--daten", type=Path, help="Ordner mit den aufbereiteten Daten")
+    p.add_argument(
+        "--ohne-geheimhaltung",
+        action="store_true",
+        help="exakte Werte ohne Geheimhaltung (nur für den internen Gebrauch)",
+    )
+
+    p = sub.add_parser(
+        "berichte",
+        help="Berichte mit Papermill erzeugen",
+        description="Führt die Berichtsnotebooks für jede Auswahl aus Standort × Jahr × Analyse "
+        "aus und erzeugt HTML, PDF und Excel. Unverändertes wird übersprungen. "
+        "Exit 0: alle erfolgreich; 1: mindestens ein Bericht fehlgeschlagen.",
+    )
+    p.add_argument("--jahr", type=int, action="append", help="Berichtsjahr (mehrfach möglich)")
+    p.add_argument("--standort", action="append", help="standort_id oder alle (mehrfach möglich)")
+    p.add_argument("--analyse", action="append", help="Analyse (mehrfach möglich)")
+    p.add_argument("--parallel", type=int, help="Zahl paralleler Notebook-Prozesse")
+    p.add_argument("--neu", action="store_true", help="alles neu erzeugen, auch Unverändertes")
+    p.add_argument(
+        "--probelauf", action="store_true", help="nur auflisten, was erzeugt würde"
+    )
+    p.add_argument("--daten", type=Path, help="Ordner mit den aufbereiteten Daten")
+    p.add_argument("--ziel", type=Path, help="Ordner für die Berichte")
+    p.add_argument(
+        "--ohne-fortschritt", action="store_true", help="keinen Fortschrittsbalken anzeigen"
+    )
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from analysis.config import load_config
+
+    if args.befehl == "beispieldaten":
+        from analysis import demo
+
+        config = load_config(args.konfig)
+        target = args.ziel or config.raw_dir
+        summary = demo.write_demo(target, seed=args.seed, scale=args.skalierung)
+        print(demo.format_summary(summary))
+        return 0
+
+    if args.befehl == "aufbereiten":
+        from analysis import ingest
+
+        config = load_config(args.konfig, raw_dir=args.rohdaten, processed_dir=args.ziel)
+        result = ingest.prepare(config.raw_dir, config.processed_dir, config)
+        print(ingest.format_summary(result))
+        return 0
+
+    if args.befehl == "kennzahlen":
+        from analysis import data, kennzahlen
+
+        config = load_config(args.konfig, processed_dir=args.daten)
+        dataset = data.load_dataset(config.processed_dir)
+        values = kennzahlen.key_indicators(
+            dataset,
+            year=args.jahr,
+            site=args.standort,
+            config=config,
+            confidential=not args.ohne_geheimhaltung,
+        )
+        json.dump(values, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+
+    if args.befehl == "berichte":
+        from analysis import reports
+
+        config = load_config(args.konfig, processed_dir=args.daten, reports_dir=args.ziel)
+        result = reports.run_batch(
+            config,
+            years=args.jahr,
+            sites=args.standort,
+            analyses=args.analyse,
+            parallel=args.parallel,
+            force=args.neu,
+            dry_run=args.probelauf,
+            progress=not args.ohne_fortschritt,
+        )
+        return result.exit_code
+
+    raise AssertionError(f"unbekannter Befehl {args.befehl}")  # argparse prevents this
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except FhError as exc:
+        print(f"Fehler: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("Abgebrochen.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""The installation's configuration ("Schaltzentrale"): one committed TOML file.
+
+Defaults serve the demo municipality; folders can be overridden by option or environment
+variable so a scheduler can run the same installation against another data folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from analysis.errors import FhError
+from analysis.schema import CATEGORIES, fold_value
+
+CONFIG_FILE_NAME = "fh-analytik.toml"
+ENV_CONFIG = "FH_ANALYTIK_KONFIG"
+ENV_FOLDERS = {
+    "rohdaten": "FH_ANALYTIK_ROHDATEN",
+    "daten": "FH_ANALYTIK_DATEN",
+    "berichte": "FH_ANALYTIK_BERICHTE",
+}
+
+# Used when no configuration file is found at all (e.g. an installed wheel run elsewhere).
+DEFAULTS: dict[str, Any] = {
+    "kommune": {"name": "Kommune"},
+    "ordner": {"rohdaten": "data/raw", "daten": "data/processed", "berichte": "reports"},
+    "geheimhaltung": {"mindestfallzahl": 3, "runden_auf_5": False},
+    "kalender": {"bundesland": "NW"},
+    "berichte": {"parallel": 2, "zeitlimit_sekunden": 900, "kernel_wiederholungen": 2},
+    "zuordnungen": {},
+    "vergleichswerte": {},
+}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A population share to compare a target group with (representation ratio)."""
+
+    anteil: float
+    quelle: str
+    untergrenze: float | None = None
+    obergrenze: float | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    municipality: str
+    raw_dir: Path
+    processed_dir: Path
+    reports_dir: Path
+    min_count: int
+    round_to_5: bool
+    land: str
+    parallel: int
+    timeout_seconds: int
+    kernel_retries: int
+    #: column -> folded label -> code
+    label_mappings: dict[str, dict[str, str]] = field(default_factory=dict)
+    baselines: dict[str, Baseline] = field(default_factory=dict)
+    source: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the effective settings, recorded in every manifest."""
+        text = json.dumps(self.as_dict(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The effective configuration, as logged at the start of every run."""
+        return {
+            "kommune": self.municipality,
+            "konfigurationsdatei": str(self.source) if self.source else None,
+            "ordner": {
+                "rohdaten": str(self.raw_dir),
+                "daten": str(self.processed_dir),
+                "berichte": str(self.reports_dir),
+            },
+            "geheimhaltung": {"mindestfallzahl": self.min_count, "runden_auf_5": self.round_to_5},
+            "kalender": {"bundesland": self.land},
+            "berichte": {
+                "parallel": self.parallel,
+                "zeitlimit_sekunden": self.timeout_seconds,
+                "kernel_wiederholungen": self.kernel_retries,
+            },
+            "zuordnungen": self.label_mappings,
+            "vergleichswerte": {
+                k: {
+                    "anteil": b.anteil,
+                    "quelle": b.quelle,
+                    "untergrenze": b.untergrenze,
+                    "obergrenze": b.obergrenze,
+                }
+                for k, b in self.baselines.items()
+            },
+        }
+
+
+def project_root() -> Path:
+    """The repository root when running from a source checkout, else the working directory."""
+    here = Path(__file__).resolve().parents[2]
+    if (here / "pyproject.toml").exists():
+        return here
+    return Path.cwd()
+
+
+def find_config_file() -> Path | None:
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise FhError(f"Konfigurationsdatei {path} (aus {ENV_CONFIG}) wurde nicht gefunden.")
+        return path
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        candidate = folder / CONFIG_FILE_NAME
+        if candidate.is_file():
+            return candidate
+    candidate = project_root() / CONFIG_FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    raw_dir: Path | str | None = None,
+    processed_dir: Path | str | None = None,
+    reports_dir: Path | str | None = None,
+) -> Config:
+    """Read the configuration; explicit folders win over environment, which wins over the file."""
+    source = Path(path) if path else find_config_file()
+    data: dict[str, Any] = DEFAULTS
+    base = Path.cwd()
+    if source is not None:
+        try:
+            with source.open("rb") as fh:
+                data = _merge(DEFAULTS, tomllib.load(fh))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise FhError(f"Konfigurationsdatei {source} ist nicht lesbar: {exc}") from exc
+        base = source.resolve().parent
+
+    def folder(key: str, explicit: Path | str | None) -> Path:
+        value = explicit or os.environ.get(ENV_FOLDERS[key]) or data["ordner"][key]
+        p = Path(value)
+        return p if p.is_absolute() else (base / p if not explicit else Path.cwd() / p)
+
+    try:
+        min_count = int(data["geheimhaltung"]["mindestfallzahl"])
+        parallel = int(data["berichte"]["parallel"])
+        timeout = int(data["berichte"]["zeitlimit_sekunden"])
+        retries = int(data["berichte"]["kernel_wiederholungen"])
+    except (TypeError, ValueError) as exc:
+        raise FhError(f"Konfigurationsdatei {source}: ungültiger Zahlenwert ({exc}).") from exc
+    if min_count < 1:
+        raise FhError(f"Konfigurationsdatei {source}: mindestfallzahl muss mindestens 1 sein.")
+
+    mappings: dict[str, dict[str, str]] = {}
+    for column, table in (data.get("zuordnungen") or {}).items():
+        category = CATEGORIES.get(column)
+        if category is None:
+            raise FhError(
+                f"Konfigurationsdatei {source}: Zuordnung für unbekannte Spalte „{column}“. "
+                f"Möglich sind: {', '.join(sorted(CATEGORIES))}."
+            )
+        for label_text, code in (table or {}).items():
+            if code not in category.codes:
+                raise FhError(
+                    f"Konfigurationsdatei {source}: Zuordnung „{label_text}“ → „{code}“: "
+                    f"„{code}“ ist kein Code von {column}."
+                )
+            mappings.setdefault(column, {})[fold_value(label_text)] = code
+
+    baselines = {
+        key: Baseline(
+            anteil=float(v["anteil"]),
+            quelle=str(v.get("quelle", "")),
+            untergrenze=float(v["untergrenze"]) if "untergrenze" in v else None,
+            obergrenze=float(v["obergrenze"]) if "obergrenze" in v else None,
+        )
+        for key, v in (data.get("vergleichswerte") or {}).items()
+    }
+
+    return Config(
+        municipality=str(data["kommune"]["name"]),
+        raw_dir=folder("rohdaten", raw_dir),
+        processed_dir=folder("daten", processed_dir),
+        reports_dir=folder("berichte", reports_dir),
+        min_count=min_count,
+        round_to_5=bool(data["geheimhaltung"]["runden_auf_5"]),
+        land=str(data["kalender"]["bundesland"]),
+        parallel=parallel,
+        timeout_seconds=timeout,
+        kernel_retries=retries,
+        label_mappings=mappings,
+        baselines=baselines,
+        source=source.resolve() if source else None,
+        raw=data,
+    )

@@ -125,9 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--analyse", action="append", help="Analyse (mehrfach möglich)")
     p.add_argument("--parallel", type=int, help="Zahl paralleler Notebook-Prozesse")
     p.add_argument("--neu", action="store_true", help="alles neu erzeugen, auch Unverändertes")
-    p.add_argument(
-        "--probelauf", action="store_true", help="nur auflisten, was erzeugt würde"
-    )
+    p.add_argument("--probelauf", action="store_true", help="nur auflisten, was erzeugt würde")
     p.add_argument("--daten", type=Path, help="Ordner mit den aufbereiteten Daten")
     p.add_argument("--ziel", type=Path, help="Ordner für die Berichte")
     p.add_argument(

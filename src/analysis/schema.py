@@ -264,6 +264,9 @@ class Table:
     area_column: str | None = None  # a site or `gesamt`
     row_rules: tuple[RowRule, ...] = ()
     allows_name_column: bool = False  # `name` / `bezeichnung` is an institution here
+    # A `gesamt` value in this column excludes rows per kind for the same other key values
+    # (they would be counted twice); such a group is rejected as a whole.
+    total_column: str | None = None
     description: str = ""
 
     @property
@@ -400,6 +403,7 @@ TABLES: dict[str, Table] = {
                 Column("fallzahl_mittel", "float", True, "Mittlere Fallzahl im Jahr"),
             ),
             key=("jahr", "hilfeart"),
+            total_column="hilfeart",
             description="Ausgaben und mittlere Fallzahlen der HzE, gesamtstädtisch.",
         ),
         Table(

@@ -1,0 +1,281 @@
+"""Aufbereitete Daten laden und nach Standort und Jahr auswählen.
+
+The one place that reads ``data/processed/`` and that knows how a site/year selection maps
+onto the tables (contacts by date, offers by site, area tables by ``gebiet`` with ``gesamt``).
+Notebooks, reports and ``kennzahlen`` all select through these functions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.errors import FhError
+from analysis.schema import GESAMT, JN_CODES, TABLES, Table, category_for
+
+ALL_SITES = "alle"  # every site together (as opposed to `gesamt`, the municipality area row)
+MANIFEST = "manifest.json"
+
+
+# --- types of the processed format ------------------------------------------------------------
+def column_dtype(table: str, column: str) -> Any:
+    """The pandas dtype a column has in the processed format (see the team brief)."""
+    col = TABLES[table].column(column)
+    if col.type == "str":
+        return pd.StringDtype()
+    if col.type == "int":
+        return pd.Int64Dtype()
+    if col.type == "float":
+        return "float64"
+    if col.type == "date":
+        return "datetime64[ns]"
+    if col.type == "jn":
+        return pd.CategoricalDtype(list(JN_CODES))
+    return pd.CategoricalDtype(list(category_for(table, column).codes))
+
+
+def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Bring a frame into the processed format: schema columns in schema order, schema dtypes.
+
+    A missing optional column becomes all-missing (``unbekannt`` for ``jn`` and for
+    categories that have that code), as the data contract says. Used when loading and by
+    tests that build small frames by hand.
+    """
+    spec: Table = TABLES[table]
+    out: dict[str, pd.Series] = {}
+    n = len(frame)
+    for col in spec.columns:
+        dtype = column_dtype(table, col.name)
+        if col.name in frame.columns and frame[col.name].dtype == dtype:
+            out[col.name] = frame[col.name]
+            continue
+        values = frame[col.name] if col.name in frame.columns else pd.Series([None] * n)
+        values = pd.Series(values.to_numpy(dtype=object), index=frame.index)
+        if col.type == "date":
+            series = pd.to_datetime(values, errors="raise").astype("datetime64[ns]")
+        elif col.type == "float":
+            series = pd.to_numeric(values, errors="raise").astype("float64")
+        elif col.type == "int":
+            series = pd.to_numeric(values, errors="raise").astype(pd.Int64Dtype())
+        elif col.type == "str":
+            series = values.astype(pd.StringDtype())
+        else:
+            series = values.astype(dtype)
+            if "unbekannt" in dtype.categories:
+                series = series.fillna("unbekannt")
+        out[col.name] = series
+    return pd.DataFrame(out, index=frame.index)
+
+
+# --- the dataset ------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """The processed data of one folder: manifest plus one typed frame per present table."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """The table's frame, or ``None`` when the (optional) table was not delivered."""
+        if name not in TABLES:
+            raise KeyError(f"unknown table {name}")
+        return self.tables.get(name)
+
+    def has(self, name: str) -> bool:
+        return self.table(name) is not None
+
+    @property
+    def sites(self) -> tuple[str, ...]:
+        """The ``standort_id`` values in file order."""
+        standorte = self.table("standorte")
+        if standorte is None:
+            return ()
+        return tuple(str(s) for s in standorte["standort_id"].dropna())
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """Every year that has data in any table (contact dates, `jahr`, questionnaire dates)."""
+        found: set[int] = set()
+        for name, frame in self.tables.items():
+            if frame is None or frame.empty:
+                continue
+            if "jahr" in frame.columns:
+                found.update(int(y) for y in frame["jahr"].dropna())
+            for col in ("datum_erstkontakt", "datum"):
+                if col in frame.columns and name != "standorte":
+                    found.update(int(y) for y in frame[col].dropna().dt.year)
+        return tuple(sorted(found))
+
+    def site_name(self, site: str) -> str:
+        """German display name of a site (``alle`` → ``Alle Standorte``)."""
+        if site == ALL_SITES:
+            return "Alle Standorte"
+        standorte = self.table("standorte")
+        if standorte is not None:
+            hit = standorte.loc[standorte["standort_id"] == site, "name"].dropna()
+            if len(hit):
+                return str(hit.iloc[0])
+        return site
+
+
+def load_dataset(folder: Path | str) -> Dataset:
+    """Load ``manifest.json`` and every table's Parquet file from a processed-data folder."""
+    folder = Path(folder)
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise FhError(
+            f"Keine aufbereiteten Daten in {folder}; bitte zuerst `fh-analytik aufbereiten` ausführen."
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise FhError(f"{manifest_path} ist nicht lesbar: {exc}") from exc
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        path = folder / f"{name}.parquet"
+        if path.is_file():
+            tables[name] = conform(name, pd.read_parquet(path))
+    if "erstkontakte" not in tables or "standorte" not in tables:
+        raise FhError(
+            f"In {folder} fehlen die Pflichttabellen standorte und/oder erstkontakte; "
+            "bitte `fh-analytik aufbereiten` erneut ausführen."
+        )
+    return Dataset(folder=folder, manifest=manifest, tables=tables)
+
+
+# --- selection --------------------------------------------------------------------------------
+def check_selection(dataset: Dataset, site: str, year: int | str) -> tuple[str, int]:
+    """Validate a site/year selection as it comes from the command line or a notebook.
+
+    The site stays a string (``007`` is not ``7``); ``alle`` means every site. An unknown
+    site or a year that is not a number is a user error (exit status 2).
+    """
+    site_text = str(site).strip()
+    if site_text.casefold() == ALL_SITES:
+        site_text = ALL_SITES
+    elif site_text not in dataset.sites:
+        known = ", ".join(dataset.sites) or "(keine)"
+        raise FhError(
+            f"Unbekannter Standort „{site_text}“. Bekannte Standorte: {known} "
+            f"(oder {ALL_SITES} für alle zusammen).",
+            exit_code=2,
+        )
+    year_text = str(year).strip()
+    try:
+        year_int = int(year_text)
+    except ValueError:
+        raise FhError(
+            f"Ungültiges Jahr „{year_text}“: bitte eine Jahreszahl wie 2014 angeben.", exit_code=2
+        ) from None
+    return site_text, year_int
+
+
+def contacts_for(dataset: Dataset, site: str, year: int | None) -> pd.DataFrame:
+    """First contacts of a site (or ``alle``) whose contact date lies in ``year`` (None: every year)."""
+    contacts = dataset.table("erstkontakte")
+    if contacts is None:
+        return conform("erstkontakte", pd.DataFrame())
+    return select_site_year(contacts, site, year, date_column="datum_erstkontakt")
+
+
+def select_site_year(
+    frame: pd.DataFrame,
+    site: str,
+    year: int | None,
+    *,
+    site_column: str = "standort_id",
+    date_column: str | None = None,
+) -> pd.DataFrame:
+    """Rows of a per-site table for a site (``alle``: every site) and year (None: every year).
+
+    The year comes from ``jahr`` or, for tables with a date, from ``date_column``.
+    """
+    mask = pd.Series(True, index=frame.index)
+    if site != ALL_SITES:
+        mask &= (frame[site_column] == site).fillna(False).astype(bool)
+    if year is not None:
+        if date_column is not None:
+            mask &= (frame[date_column].dt.year == year).fillna(False).astype(bool)
+        else:
+            mask &= (frame["jahr"] == year).fillna(False).astype(bool)
+    return frame.loc[mask]
+
+
+def offers_for(dataset: Dataset, site: str, year: int | None) -> pd.DataFrame | None:
+    """Rows of the offer statistics for site and year; ``None`` without table ``angebote``."""
+    offers = dataset.table("angebote")
+    if offers is None:
+        return None
+    return select_site_year(offers, site, year)
+
+
+def area_rows(
+    frame: pd.DataFrame, site: str, year: int, *, area_column: str = "gebiet"
+) -> pd.DataFrame:
+    """Rows of an area table (``gebiet`` = site or ``gesamt``) that stand for site and year.
+
+    For ``alle`` the ``gesamt`` row(s) of the year when there are any, else every site row of
+    the year (to be summed); for a site its own row(s).
+    """
+    of_year = frame.loc[(frame["jahr"] == year).fillna(False).astype(bool)]
+    if site == ALL_SITES:
+        whole = of_year.loc[(of_year[area_column] == GESAMT).fillna(False).astype(bool)]
+        if len(whole):
+            return whole
+        return of_year.loc[(of_year[area_column] != GESAMT).fillna(False).astype(bool)]
+    return of_year.loc[(of_year[area_column] == site).fillna(False).astype(bool)]
+
+
+def area_value(
+    frame: pd.DataFrame | None, column: str, site: str, year: int, *, area_column: str = "gebiet"
+) -> int | float | None:
+    """One number of an area table for site and year: the ``gesamt`` row for ``alle`` (else the
+    sum over sites), the site's row otherwise; ``None`` when the table, the row or the value is missing.
+    """
+    if frame is None:
+        return None
+    rows = area_rows(frame, site, year, area_column=area_column)
+    values = rows[column].dropna()
+    if values.empty:
+        return None
+    total = values.sum()
+    if pd.api.types.is_integer_dtype(rows[column].dtype):
+        return int(total)
+    return float(total)
+
+
+def site_years(dataset: Dataset, sites: Iterable[str] | None = None) -> list[tuple[str, int]]:
+    """The (site, year) pairs a site was open, from ``eroeffnet``/``geschlossen``.
+
+    Bounded by the first and last year that have data; a site without opening date counts
+    from the first data year, one without closing date until the last.
+    """
+    years = dataset.years
+    if not years:
+        return []
+    first, last = years[0], years[-1]
+    standorte = dataset.table("standorte")
+    wanted = set(sites) if sites is not None else None
+    pairs: list[tuple[str, int]] = []
+    if standorte is None:
+        return pairs
+    for row in standorte.itertuples(index=False):
+        site = str(row.standort_id)
+        if wanted is not None and site not in wanted:
+            continue
+        start = first if pd.isna(row.eroeffnet) else max(first, row.eroeffnet.year)
+        end = last if pd.isna(row.geschlossen) else min(last, row.geschlossen.year)
+        pairs.extend((site, y) for y in range(start, end + 1))
+    return pairs
+
+
+def table_files(dataset: Dataset, table: str) -> list[str]:
+    """The raw file names a table was read from, as recorded in the manifest."""
+    entry = (dataset.manifest.get("tabellen") or {}).get(table) or {}
+    return [str(f.get("datei")) for f in entry.get("dateien") or [] if f.get("datei")]

@@ -115,7 +115,9 @@ def chi_square_independence(table: pd.DataFrame) -> ChiSquareResult | None:
     res = chi2_contingency(obs.to_numpy(), correction=False)
     expected = pd.DataFrame(res.expected_freq, index=obs.index, columns=obs.columns)
     residuals = pd.DataFrame(
-        Table(obs.to_numpy()).standardized_resids, index=obs.index, columns=obs.columns
+        Table(obs.to_numpy().copy(), shift_zeros=False).standardized_resids,
+        index=obs.index,
+        columns=obs.columns,
     )
     ok, share5, min_exp = expected_counts_ok(res.expected_freq)
     n = int(obs.to_numpy().sum())
@@ -244,7 +246,7 @@ def share_trend(
             "logistisch", n, n_years, odds, float(np.exp(lo)), float(np.exp(hi)), p, note
         )
     table = np.column_stack([frame["k"], frame["n"] - frame["k"]])
-    res = Table(table).test_ordinal_association(
+    res = Table(table, shift_zeros=False).test_ordinal_association(
         row_scores=frame["jahr"].to_numpy(), col_scores=np.array([1.0, 0.0])
     )
     p = float(res.pvalue)

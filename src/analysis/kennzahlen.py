@@ -48,11 +48,11 @@ def key_indicators(
     ``confidential`` the confidentiality rule of ``config`` is applied and the hidden paths
     are listed under ``geheimgehalten``; without it the exact values and an empty list.
     """
+    site, year = data.check_selection(dataset, site, year)
     # Imported here so that `kennzahlen` (and its docs renderer) loads even while the
     # access/cost modules are being changed; they are needed only for the values.
     from analysis import access_routes, costs
 
-    site, year = data.check_selection(dataset, site, year)
     contacts = data.contacts_for(dataset, site, year)
     reichweite = reach.reach_block(dataset, site=site, year=year)
     values: dict[str, Any] = {

@@ -1,0 +1,149 @@
+"""Loading processed data and selecting site and year (analysis.data)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from helpers import contact, frame, make_dataset, site, write_processed
+
+from analysis import data
+from analysis.errors import FhError
+
+
+@pytest.fixture
+def dataset():
+    return make_dataset(
+        {
+            "standorte": [
+                site("rheindorf", "2011-04-01"),
+                site("007", "2016-03-01"),
+                site("alt", "2010-01-01", "2013-06-30"),
+            ],
+            "erstkontakte": [
+                contact("1", "rheindorf", "2012-02-01"),
+                contact("2", "rheindorf", "2014-03-01"),
+                contact("3", "007", "2016-05-01"),
+                contact("1", "007", "2016-06-01"),  # same fall_id, other site: another family
+                contact("4", "alt", "2013-01-15"),
+            ],
+            "bevoelkerung": [
+                {"jahr": 2014, "gebiet": "gesamt", "geburten": 1600},
+                {"jahr": 2014, "gebiet": "rheindorf", "geburten": 400},
+                {"jahr": 2014, "gebiet": "007", "geburten": 300},
+                {"jahr": 2015, "gebiet": "rheindorf", "geburten": 410},
+                {"jahr": 2015, "gebiet": "007", "geburten": 290},
+            ],
+        }
+    )
+
+
+def test_missing_manifest_is_a_german_user_error(tmp_path):
+    with pytest.raises(FhError) as err:
+        data.load_dataset(tmp_path)
+    assert err.value.exit_code == 2
+    assert "Keine aufbereiteten Daten in" in err.value.message
+    assert "fh-analytik aufbereiten" in err.value.message
+
+
+def test_load_dataset_reads_typed_tables_and_absent_optional_tables(tmp_path):
+    folder = write_processed(
+        tmp_path / "processed",
+        {
+            "standorte": [site("007"), site("rheindorf")],
+            "erstkontakte": [contact("1", "007", "2014-03-01", alleinerziehend="ja")],
+        },
+    )
+    ds = data.load_dataset(folder)
+    assert ds.sites == ("007", "rheindorf")  # file order; the code 007 stays a string
+    assert ds.has("erstkontakte") and not ds.has("angebote")
+    assert ds.table("bevoelkerung") is None
+    contacts = ds.table("erstkontakte")
+    assert contacts["fall_id"].dtype == pd.StringDtype()
+    assert contacts["datum_erstkontakt"].dtype == "datetime64[ns]"
+    assert list(contacts["alleinerziehend"].cat.categories) == ["ja", "nein", "unbekannt"]
+    # An absent optional jn column reads as unbekannt.
+    assert contacts["sgb2_bezug"].tolist() == ["unbekannt"]
+    assert ds.manifest["tabellen"]["erstkontakte"]["angenommen"] == 1
+
+
+def test_sites_and_years(dataset):
+    assert dataset.sites == ("rheindorf", "007", "alt")
+    # 2012, 2013, 2014, 2016 from contacts, 2014 and 2015 from bevoelkerung
+    assert dataset.years == (2012, 2013, 2014, 2015, 2016)
+    assert dataset.site_name("007") == "Standort 007"
+    assert dataset.site_name("alle") == "Alle Standorte"
+
+
+@pytest.mark.parametrize(
+    ("site_in", "year_in", "expected"),
+    [
+        ("007", "2014", ("007", 2014)),
+        ("alle", 2014, ("alle", 2014)),
+        (" Alle ", " 2016 ", ("alle", 2016)),
+        ("rheindorf", 1999, ("rheindorf", 1999)),  # a year without data is no error
+    ],
+)
+def test_check_selection_accepts_strings(dataset, site_in, year_in, expected):
+    assert data.check_selection(dataset, site_in, year_in) == expected
+
+
+def test_check_selection_unknown_site_names_known_sites(dataset):
+    with pytest.raises(FhError) as err:
+        data.check_selection(dataset, "7", 2014)  # 7 is not 007
+    assert err.value.exit_code == 2
+    assert "Unbekannter Standort „7“" in err.value.message
+    assert "rheindorf, 007, alt" in err.value.message
+
+
+def test_check_selection_non_numeric_year(dataset):
+    with pytest.raises(FhError, match="Ungültiges Jahr „zwanzig“"):
+        data.check_selection(dataset, "alle", "zwanzig")
+
+
+def test_contacts_for_filters_site_and_year(dataset):
+    assert data.contacts_for(dataset, "007", 2016)["fall_id"].tolist() == ["3", "1"]
+    assert len(data.contacts_for(dataset, "alle", 2016)) == 2
+    assert len(data.contacts_for(dataset, "alle", None)) == 5
+    assert data.contacts_for(dataset, "rheindorf", 2016).empty
+
+
+def test_site_years_from_opening_and_closing(dataset):
+    pairs = data.site_years(dataset)
+    # rheindorf opened 2011 -> from the first data year 2012 to the last 2016;
+    # 007 opened 2016; alt closed 2013 -> 2012, 2013.
+    assert [y for s, y in pairs if s == "rheindorf"] == [2012, 2013, 2014, 2015, 2016]
+    assert [y for s, y in pairs if s == "007"] == [2016]
+    assert [y for s, y in pairs if s == "alt"] == [2012, 2013]
+    assert data.site_years(dataset, ["007"]) == [("007", 2016)]
+
+
+def test_area_value_gesamt_row_sum_and_missing(dataset):
+    bev = dataset.table("bevoelkerung")
+    assert data.area_value(bev, "geburten", "alle", 2014) == 1600  # the gesamt row
+    assert data.area_value(bev, "geburten", "alle", 2015) == 700  # no gesamt: 410 + 290
+    assert data.area_value(bev, "geburten", "007", 2015) == 290
+    assert data.area_value(bev, "geburten", "alt", 2014) is None  # no row
+    assert data.area_value(bev, "kinder_u3", "alle", 2014) is None  # value missing
+    assert data.area_value(None, "geburten", "alle", 2014) is None  # no table
+
+
+def test_offers_for_and_missing_table(dataset):
+    assert data.offers_for(dataset, "alle", 2014) is None
+    ds = make_dataset(
+        {
+            "standorte": [site("a"), site("b")],
+            "angebote": [
+                {"standort_id": "a", "jahr": 2014, "angebot": "kurs", "besuche": 10},
+                {"standort_id": "b", "jahr": 2014, "angebot": "kurs", "besuche": 5},
+                {"standort_id": "a", "jahr": 2015, "angebot": "kurs", "besuche": 7},
+            ],
+        }
+    )
+    assert data.offers_for(ds, "a", 2014)["besuche"].tolist() == [10]
+    assert data.offers_for(ds, "alle", 2014)["besuche"].sum() == 15
+
+
+def test_conform_orders_columns_and_types():
+    df = frame("bevoelkerung", [{"geburten": 3, "gebiet": "a", "jahr": 2014}])
+    assert list(df.columns) == ["jahr", "gebiet", "geburten", "kinder_u3", "kinder_u3_sgb2"]
+    assert df["kinder_u3"].dtype == pd.Int64Dtype() and df["kinder_u3"].isna().all()

@@ -88,7 +88,7 @@ _add(
         "Termine",
         "anzahl",
         "Summe der durchgeführten Termine laut Angebotsstatistik für Jahr und Standort.",
-        missing="Wie Besuche; fehlende Terminangaben zählen nicht mit.",
+        missing="Wie Besuche; fehlende Terminangaben zählen nicht mit, leer, wenn keine Zeile eine hat.",
         function="reach.offer_totals",
         protection="keine",
     ),

@@ -254,3 +254,10 @@ def test_formatted_marks_hidden_and_missing_cells():
 def test_protect_table_unknown_column_is_an_error():
     with pytest.raises(KeyError):
         protect_table(_cross(), 3, count_columns=["Fehlt"])
+
+
+def test_with_marks_keeps_raw_values_and_marks_hidden():
+    df = pd.DataFrame({"n": [2, 5], "x": [1.5, None]}, index=["a", "b"]).astype({"n": "Int64"})
+    marked = protect_table(df, 3, count_columns=["n"]).with_marks()
+    assert marked["n"].tolist() == ["•", 5]
+    assert marked["x"].tolist() == [1.5, None]

@@ -352,3 +352,45 @@ def test_birth_definition(dataset):
     assert "gesamten Kommune" in text and "bevoelkerung.csv" in text
     assert "Standort a" in reach.birth_definition(dataset, "a", 2014)
     assert reach.birth_definition(dataset, "a", 2015) is None
+
+
+def test_target_group_trend(dataset):
+    trend = reach.target_group_trend(dataset, "alle")
+    # years with data: 2013, 2014; four groups each
+    assert len(trend) == 8
+    row = trend.loc[(2014, "Alleinerziehende")]
+    assert (row["Davon Zielgruppe"], row["Angabe bekannt"], row["Anteil"]) == (2, 4, 0.5)
+    assert math.isnan(trend.loc[(2013, "Alleinerziehende"), "Anteil"])  # contact 5: unbekannt
+
+
+def test_one_line_calls(dataset):
+    assert reach.offers(dataset, "a", 2014).loc["Insgesamt", "Besuche"] == 130
+    assert reach.timing(dataset, "b", 2014).loc["Schwangerschaft", "Erstkontakte"] == 1
+    table = reach.target_groups(dataset, "alle", 2014, {"sgb2_bezug": Baseline(0.103, "KiD")})
+    # local 18 / 120 = 0.15 wins; share 1 / 2 = 0.5 -> ratio 0.5 / 0.15
+    assert table.loc["Familien im SGB-II-Bezug", "Vergleichswert"] == pytest.approx(0.15)
+    assert table.loc["Familien im SGB-II-Bezug", "Repräsentation"] == pytest.approx(0.5 / 0.15)
+
+
+def test_protect_knows_the_tables(dataset):
+    timing = reach.protect(reach.timing(dataset, "a", 2014), 3)
+    # a: schwangerschaft 1 and m0_6 2 are both primary; two hidden cells cannot be told
+    # apart from the total 3, so the total stays visible
+    assert timing.hidden.loc["Schwangerschaft", "Erstkontakte"]
+    assert timing.hidden.loc["0–6 Monate", "Anteil"]
+    assert not timing.hidden.loc["Insgesamt", "Erstkontakte"]
+    groups = reach.protect(reach.target_groups(dataset, "alle", 2014), 3)
+    # alleinerziehend 2 of 4 -> numerator small: share, bounds and ratio hidden
+    assert groups.hidden.loc[
+        "Alleinerziehende",
+        ["Davon Zielgruppe", "Anteil", "Untergrenze", "Obergrenze", "Repräsentation"],
+    ].all()
+    assert not groups.hidden.loc["Alleinerziehende", "Angabe bekannt"]
+    sites = reach.protect(reach.sites_table(dataset, 2014), 3)
+    # site b: 1 contact -> count and reach rate hidden
+    assert (
+        sites.hidden.loc["Standort b", "Erstkontakte"]
+        and sites.hidden.loc["Standort b", "Untergrenze"]
+    )
+    offers = reach.protect(reach.offers(dataset, "alle", 2014), 3)
+    assert not offers.any_hidden  # 50, 110, 160 and families 20 are no small counts

@@ -11,6 +11,7 @@ How to use it for a report table::
                        total_row="Insgesamt", share_columns={"Anteil": Share("Erstkontakte",
                        denominator_row="Insgesamt")}, round_to_5=config.round_to_5)
     pt.formatted()      # German strings, "•" for hidden cells (HTML/Excel/PDF)
+    pt.with_marks()     # raw values, "•" in hidden cells (for writers that format themselves)
     pt.to_html()        # table plus footnote
     pt.footnote         # German footnote text ("" when nothing was hidden or rounded)
 """
@@ -217,7 +218,7 @@ class ProtectedTable:
     ``values``: the table with hidden cells set to missing (safe to export); ``hidden``: a
     boolean frame of the same shape; ``footnote``: German text for under the table.
     ``kinds``: how each column is rendered (``anzahl``, ``anteil``, ``zahl1``, ``zahl2``,
-    ``euro``, ``text``).
+    ``euro``, ``euro2``, ``prozent`` (a change in percent, with sign), ``text``).
     """
 
     values: pd.DataFrame
@@ -247,6 +248,12 @@ class ProtectedTable:
         frame = pd.DataFrame(out, index=[str(i) for i in self.values.index], dtype=object)
         frame.index.name = self.values.index.name
         return frame
+
+    def with_marks(self) -> pd.DataFrame:
+        """The values as objects with ``•`` in hidden cells, for table writers that format
+        numbers themselves (e.g. ``report_cells.show_table``)."""
+        out = self.values.astype(object).where(~self.hidden, SUPPRESSED)
+        return out.where(out.notna(), None)
 
     def to_string(self, formats: Mapping[str, Formatter] | None = None) -> str:
         """Plain-text table (right-aligned) with the footnote below."""
@@ -280,6 +287,10 @@ def _render(value: Any, fmt: Formatter) -> str:
         return formatting.number(value, 2)
     if fmt == "euro":
         return formatting.euro(value)
+    if fmt == "euro2":
+        return formatting.euro(value, 2)
+    if fmt == "prozent":
+        return formatting.percent_change(value)
     return str(value)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import data
+from analysis.confidentiality import ProtectedTable, Share, protect_table
 from analysis.config import Baseline
 from analysis.data import ALL_SITES, Dataset
 from analysis.indicators import TARGET_GROUPS
@@ -356,10 +357,6 @@ def _figure_row(f: ReachFigures) -> dict[str, Any]:
         "Erreicht in der Schwangerschaft": f.pregnancy.count,
         "Lebensphase bekannt": f.pregnancy.n,
         "Anteil Schwangerschaft": f.pregnancy.share,
-        **{
-            indicator_label(f"reichweite.zielgruppen.{g}.anteil"): p.share
-            for g, p in f.target_groups.items()
-        },
     }
 
 
@@ -381,17 +378,20 @@ def _typed(rows: list[dict[str, Any]], index: str) -> pd.DataFrame:
     )
 
 
+def _default_years(dataset: Dataset, site: str) -> list[int]:
+    if site == ALL_SITES:
+        return list(dataset.years)
+    return [y for _, y in data.site_years(dataset, [site])]
+
+
 def trend_table(dataset: Dataset, site: str, years: Iterable[int] | None = None) -> pd.DataFrame:
     """Reichweite über die Jahre für einen Standort (oder ``alle``), eine Zeile je Jahr.
 
     Default years: those the site was open (``data.site_years``); for ``alle`` every year
-    with data.
+    with data. Target groups over the years: :func:`target_group_trend`.
     """
     if years is None:
-        if site == ALL_SITES:
-            years = dataset.years
-        else:
-            years = [y for s, y in data.site_years(dataset, [site])]
+        years = _default_years(dataset, site)
     rows = [{"Jahr": y, **_figure_row(figures(dataset, site, y))} for y in years]
     if not rows:
         return _typed([{"Jahr": 0, **_figure_row(figures(dataset, site, 0))}], "Jahr").iloc[0:0]
@@ -409,3 +409,127 @@ def sites_table(dataset: Dataset, year: int) -> pd.DataFrame:
         {"Standort": dataset.site_name(ALL_SITES), **_figure_row(figures(dataset, ALL_SITES, year))}
     )
     return _typed(rows, "Standort")
+
+
+def target_group_trend(
+    dataset: Dataset, site: str, years: Iterable[int] | None = None
+) -> pd.DataFrame:
+    """Zielgruppenanteile über die Jahre (Zeilen: Jahr × Zielgruppe) mit Wilson-Intervall."""
+    if years is None:
+        years = _default_years(dataset, site)
+    rows = []
+    for year in years:
+        contacts = data.contacts_for(dataset, site, year)
+        for group in TARGET_GROUPS:
+            p = target_group_share(contacts, group)
+            rows.append(
+                {
+                    "Jahr": year,
+                    "Zielgruppe": indicator_label(f"reichweite.zielgruppen.{group}.anteil"),
+                    "Angabe bekannt": p.n,
+                    "Davon Zielgruppe": p.count,
+                    "Anteil": p.share,
+                    "Untergrenze": p.lower,
+                    "Obergrenze": p.upper,
+                }
+            )
+    columns = [
+        "Jahr",
+        "Zielgruppe",
+        "Angabe bekannt",
+        "Davon Zielgruppe",
+        "Anteil",
+        "Untergrenze",
+        "Obergrenze",
+    ]
+    table = pd.DataFrame(rows, columns=columns).set_index(["Jahr", "Zielgruppe"])
+    return table.astype(
+        {
+            "Angabe bekannt": pd.Int64Dtype(),
+            "Davon Zielgruppe": pd.Int64Dtype(),
+            "Anteil": "float64",
+            "Untergrenze": "float64",
+            "Obergrenze": "float64",
+        }
+    )
+
+
+# --- one-line calls for notebooks -----------------------------------------------------------------
+def offers(dataset: Dataset, site: str, year: int) -> pd.DataFrame | None:
+    """Angebote je Art für Standort und Jahr (``None`` ohne Tabelle angebote)."""
+    return offer_table(data.offers_for(dataset, site, year))
+
+
+def timing(dataset: Dataset, site: str, year: int) -> pd.DataFrame:
+    """Lebensphase des Kindes beim Erstkontakt für Standort und Jahr."""
+    return timing_table(data.contacts_for(dataset, site, year))
+
+
+def target_groups(
+    dataset: Dataset, site: str, year: int, configured: Mapping[str, Baseline] | None = None
+) -> pd.DataFrame:
+    """Zielgruppen für Standort und Jahr, verglichen mit dem lokalen Wert aus bevoelkerung
+    oder sonst dem konfigurierten Vergleichswert (``config.baselines``)."""
+    baselines = baselines_for(configured or {}, dataset.table("bevoelkerung"), site, year)
+    return target_group_table(data.contacts_for(dataset, site, year), baselines)
+
+
+# --- confidentiality for the tables of this module ---------------------------------------------------
+#: Count columns of the tables above that are counts of persons/visits (not Termine: sessions).
+PROTECTED_COUNTS = (
+    "Erstkontakte",
+    "Geburten",
+    "Willkommensbesuche",
+    "Besuche",
+    "Teilnehmende Familien",
+    "Erreicht in der Schwangerschaft",
+    "Lebensphase bekannt",
+    "Angabe bekannt",
+    "Davon Zielgruppe",
+)
+#: Share columns and the counts they rest on.
+SHARE_SOURCES: dict[str, Share] = {
+    "Erreichungsquote": Share("Erstkontakte", "Geburten"),
+    "Willkommensbesuch-Quote": Share("Willkommensbesuche", "Geburten"),
+    "Anteil Schwangerschaft": Share("Erreicht in der Schwangerschaft", "Lebensphase bekannt"),
+    "Repräsentation": Share("Davon Zielgruppe", "Angabe bekannt"),
+}
+TOTAL_ROWS = (TOTAL_LABEL, "Alle Standorte")
+
+
+def protect(table: pd.DataFrame, min_count: int, round_to_5: bool = False) -> ProtectedTable:
+    """Apply the confidentiality rule to any table built in this module.
+
+    Knows its count columns, which share (and interval) columns rest on which counts and
+    its total row (``Insgesamt`` / ``Alle Standorte``), so a notebook writes
+    ``reach.protect(reach.timing(ds, site, year), config.min_count, config.round_to_5)``.
+    """
+    counts = [c for c in PROTECTED_COUNTS if c in table.columns]
+    total_row = next((r for r in TOTAL_ROWS if r in table.index), None)
+    shares: dict[str, Share] = {}
+    for col, src in SHARE_SOURCES.items():
+        if col in table.columns:
+            shares[col] = src
+    if "Anteil" in table.columns:
+        shares["Anteil"] = (
+            Share("Davon Zielgruppe", "Angabe bekannt")
+            if "Davon Zielgruppe" in table.columns
+            else Share("Erstkontakte", denominator_row=total_row)
+        )
+    for bound in ("Untergrenze", "Obergrenze"):
+        if bound in table.columns:
+            shares[bound] = shares.get("Anteil") or shares["Erreichungsquote"]
+    shares = {
+        col: src
+        for col, src in shares.items()
+        if (src.numerator is None or src.numerator in table.columns)
+        and (src.denominator is None or src.denominator in table.columns)
+    }
+    return protect_table(
+        table,
+        min_count,
+        count_columns=counts,
+        total_row=total_row,
+        share_columns=shares,
+        round_to_5=round_to_5,
+    )

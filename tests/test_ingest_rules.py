@@ -1,0 +1,244 @@
+"""One test per row rule and per whole-file refusal of the data contract (fixtures in German dialect)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from ingest_helpers import (
+    FIXTURES,
+    TODAY,
+    accepted,
+    assert_reconciles,
+    make_config,
+    raw_folder,
+    reasons_by_line,
+    run,
+    snapshot,
+)
+
+from analysis import ingest
+from analysis.errors import FhError
+
+# --- row rules: erstkontakte_fehler.csv has one broken row per rule (line = line in the file)
+
+ERSTKONTAKTE_EXPECTED = {
+    3: "datum_erstkontakt: „31.02.2014“ ist kein gültiges Datum",
+    4: "zugangsweg: „zauberei“ ist kein bekannter Wert",
+    5: "datum_erstkontakt: „03.03.2099“ liegt in der Zukunft",
+    6: "standort_id: Standort „atlantis“ gibt es in der Tabelle standorte nicht",
+    7: "Meldedatum liegt nach dem Datum des Erstkontakts",
+    8: "datum_erstkontakt: Pflichtangabe fehlt; zugangsweg: Pflichtangabe fehlt",
+    9: "Doppelter Schlüssel (standort_id, fall_id) – zuerst in erstkontakte_fehler.csv, Zeile 2",
+    10: "Zeile hat 13 Felder, die Kopfzeile 12",
+    11: "Zeile hat 3 Felder, die Kopfzeile 12",
+    12: "alleinerziehend: „vielleicht“ ist kein bekannter Wert",
+}
+
+
+@pytest.fixture
+def erstkontakte_fehler(tmp_path):
+    result = run(tmp_path, "erstkontakte_fehler.csv")
+    return tmp_path, result
+
+
+@pytest.mark.parametrize(("line", "reason"), sorted(ERSTKONTAKTE_EXPECTED.items()))
+def test_erstkontakte_row_rule(erstkontakte_fehler, line, reason):
+    tmp_path, _ = erstkontakte_fehler
+    assert reason in reasons_by_line(tmp_path, "erstkontakte")[line]
+
+
+def test_erstkontakte_only_the_valid_row_is_accepted(erstkontakte_fehler):
+    tmp_path, result = erstkontakte_fehler
+    report = result.tables["erstkontakte"]
+    # 11 data rows, 1 valid (line 2), 10 broken (lines 3-12)
+    assert (report.read, report.accepted, report.rejected) == (11, 1, 10)
+    assert set(reasons_by_line(tmp_path, "erstkontakte")) == set(range(3, 13))
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["E1"]
+    assert_reconciles(result)
+
+
+def test_rejects_keep_original_values_and_source(erstkontakte_fehler):
+    tmp_path, _ = erstkontakte_fehler
+    frame = pd.read_csv(
+        tmp_path / "out" / "abgelehnt" / "erstkontakte.csv",
+        sep=";",
+        dtype=str,
+        keep_default_na=False,
+    )
+    row = frame[frame["zeile"] == "3"].iloc[0]
+    assert row["datei"] == "erstkontakte_fehler.csv"
+    assert row["datum_erstkontakt"] == "31.02.2014"
+    assert row["fall_id"] == "E2"
+    wide = frame[frame["zeile"] == "10"].iloc[0]
+    assert wide["originalzeile"] == "E8;rheindorf;03.03.2014;;geburtsklinik;;;;;;;;zu viel"
+
+
+def test_duplicate_key_across_files_keeps_first_in_file_name_order(tmp_path):
+    # erstkontakte_gueltig.csv sorts before erstkontakte_unbekannte_spalte.csv; both have
+    # (rheindorf, F1): the later file's row is rejected.
+    result = run(tmp_path, "erstkontakte_gueltig.csv", "erstkontakte_unbekannte_spalte.csv")
+    reasons = reasons_by_line(tmp_path, "erstkontakte")
+    assert reasons == {
+        2: "Doppelter Schlüssel (standort_id, fall_id) – zuerst in erstkontakte_gueltig.csv, Zeile 2"
+    }
+    assert result.tables["erstkontakte"].accepted == 5
+    assert_reconciles(result)
+
+
+ANGEBOTE_EXPECTED = {
+    3: "Mehr Teilnehmende als Besuche",
+    4: "monat: „13“ liegt außerhalb des zulässigen Bereichs (1 bis 12)",
+    5: "jahr: „1999“ liegt außerhalb des zulässigen Bereichs (2000 bis 2026)",
+    6: "jahr: „2099“ liegt außerhalb des zulässigen Bereichs (2000 bis 2026)",
+    7: "termine: „-1“ liegt außerhalb des zulässigen Bereichs (mindestens 0)",
+    8: "termine: „2,5“ ist keine ganze Zahl",
+}
+
+
+def test_angebote_row_rules(tmp_path):
+    result = run(tmp_path, "erstkontakte_gueltig.csv", "angebote_fehler.csv")
+    assert reasons_by_line(tmp_path, "angebote") == ANGEBOTE_EXPECTED
+    ok = accepted(tmp_path, "angebote")
+    # line 2: besuche "1.200" is German thousands notation = 1200
+    assert ok["besuche"].tolist() == [1200]
+    assert ok["monat"].isna().all()
+    assert (result.tables["angebote"].accepted, result.tables["angebote"].rejected) == (1, 6)
+    assert_reconciles(result)
+
+
+def test_kosten_hze_year_given_as_total_and_per_kind_is_rejected_whole(tmp_path):
+    result = run(tmp_path, "erstkontakte_gueltig.csv", "kosten_hze.csv")
+    reasons = reasons_by_line(tmp_path, "kosten_hze")
+    assert set(reasons) == {5, 6, 9}
+    for line in (5, 6):
+        assert reasons[line].startswith("jahr 2013 ist sowohl als „gesamt“ als auch nach hilfeart")
+    assert reasons[9].startswith(
+        "Doppelter Schlüssel (jahr, hilfeart) – zuerst in kosten_hze.csv, Zeile 7"
+    )
+    ok = accepted(tmp_path, "kosten_hze")
+    # 12.190.000,00 € and 13045000.00 (label "Hilfen zur Erziehung insgesamt" = gesamt)
+    assert ok["jahr"].tolist() == [2011, 2012, 2014, 2014]
+    assert ok["hilfeart"].astype(str).tolist() == ["gesamt", "gesamt", "p31", "p33"]
+    assert ok["ausgaben_eur"].tolist() == [12_190_000.0, 13_045_000.0, 4_100_000.0, 3_000_000.0]
+    assert result.tables["kosten_hze"].files[0].skipped_rows == ["Kosten der Hilfen zur Erziehung"]
+    assert_reconciles(result)
+
+
+def test_area_column_accepts_site_or_gesamt(tmp_path):
+    result = run(tmp_path, "erstkontakte_gueltig.csv", "willkommensbesuche.csv")
+    assert reasons_by_line(tmp_path, "willkommensbesuche") == {
+        4: "gebiet: „Mond“ ist weder ein Standort aus standorte noch „gesamt“"
+    }
+    assert accepted(tmp_path, "willkommensbesuche")["gebiet"].tolist() == ["gesamt", "rheindorf"]
+    assert_reconciles(result)
+
+
+def test_nutzerbefragung_collects_every_reason_of_a_row(tmp_path):
+    result = run(tmp_path, "erstkontakte_gueltig.csv", "nutzerbefragung.csv")
+    assert reasons_by_line(tmp_path, "nutzerbefragung") == {
+        3: "erreichbarkeit: „6“ liegt außerhalb des zulässigen Bereichs (1 bis 5); "
+        "raeume: „0“ liegt außerhalb des zulässigen Bereichs (1 bis 5)",
+        4: "Doppelter Schlüssel (bogen_id) – zuerst in nutzerbefragung.csv, Zeile 2",
+    }
+    ok = accepted(tmp_path, "nutzerbefragung")
+    assert ok["angebote"].isna().tolist() == [True]  # empty grade = no answer
+    assert ok["beratung"].tolist() == [5]
+    assert_reconciles(result)
+
+
+def test_standorte_rules(tmp_path):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv", standorte=False)
+    shutil.copy(FIXTURES / "standorte_fehler.csv", raw / "standorte.csv")
+    result = ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY)
+    assert reasons_by_line(tmp_path, "standorte") == {
+        3: "Doppelter Schlüssel (standort_id) – zuerst in standorte.csv, Zeile 2",
+        4: "Schließungsdatum liegt vor dem Eröffnungsdatum",
+        5: "name: Pflichtangabe fehlt",
+    }
+    # site `007` is not in this standorte file: erstkontakte F4 is rejected for it
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        6: "standort_id: Standort „007“ gibt es in der Tabelle standorte nicht"
+    }
+    assert_reconciles(result)
+
+
+# --- whole-file refusals: exit 2, message names the file, nothing written -------------------
+
+REFUSALS = {
+    "erstkontakte_ohne_kopf.csv": "keine Kopfzeile gefunden",
+    "erstkontakte_pflichtspalte_fehlt.csv": "Pflichtspalte(n) fehlen: zugangsweg. Die Datei hat die "
+    "Spalten: fall_id, standort_id, datum_erstkontakt, zugangsgrund",
+    "erstkontakte_personendaten.csv": "personenbezogenen Daten gefunden: Vorname, Telefon Mutter",
+    "erstkontakte_name.csv": "personenbezogenen Daten gefunden: Name",
+    "erstkontakte_utf16.csv": "Nullbytes",
+    "erstkontakte_kaputt.csv": "weder UTF-8 noch Windows-1252",
+}
+
+
+@pytest.mark.parametrize(("fixture", "problem"), sorted(REFUSALS.items()))
+def test_whole_file_refusal(tmp_path, fixture, problem):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv", fixture)
+    with pytest.raises(FhError) as err:
+        ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY)
+    assert err.value.exit_code == 2
+    assert fixture in err.value.message
+    assert problem in err.value.message
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_refusal_for_a_broken_xlsx(tmp_path):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    (raw / "erstkontakte_2015.xlsx").write_bytes(b"PK\x03\x04 kein echtes Excel")
+    with pytest.raises(FhError, match=r"erstkontakte_2015\.xlsx: Excel-Datei ist nicht lesbar"):
+        ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY)
+
+
+def test_refusal_for_an_old_excel_format(tmp_path):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    (raw / "erstkontakte_alt.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(
+        FhError, match=r"erstkontakte_alt.xls: Dateiformat .xls wird nicht unterstützt"
+    ):
+        ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY)
+
+
+@pytest.mark.parametrize("missing", ["standorte", "erstkontakte"])
+def test_required_table_missing_is_refused(tmp_path, missing):
+    files = [] if missing == "erstkontakte" else ["erstkontakte_gueltig.csv"]
+    raw = raw_folder(tmp_path, *files, standorte=missing != "standorte")
+    with pytest.raises(FhError) as err:
+        ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY)
+    assert err.value.exit_code == 2
+    assert f"fehlt die Pflichttabelle {missing}" in err.value.message
+
+
+def test_refused_run_leaves_previous_processed_data_byte_for_byte(tmp_path):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv", "kosten_hze.csv")
+    out = tmp_path / "out"
+    ingest.prepare(raw, out, make_config(tmp_path), today=TODAY)
+    before = snapshot(out)
+    assert "manifest.json" in before and "erstkontakte.parquet" in before
+    shutil.copy(FIXTURES / "erstkontakte_personendaten.csv", raw / "erstkontakte_personendaten.csv")
+    with pytest.raises(FhError):
+        ingest.prepare(raw, out, make_config(tmp_path), today=TODAY)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fh-analytik.toml", "out", "raw"]
+
+
+def test_target_with_foreign_files_is_not_replaced(tmp_path):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    target = tmp_path / "dokumente"
+    target.mkdir()
+    (target / "brief.docx").write_bytes(b"wichtig")
+    with pytest.raises(FhError, match="nicht von fh-analytik"):
+        ingest.prepare(raw, target, make_config(tmp_path), today=TODAY)
+    assert (target / "brief.docx").read_bytes() == b"wichtig"
+
+
+def test_target_inside_raw_folder_is_refused(tmp_path):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    with pytest.raises(FhError, match="dürfen nicht ineinander liegen"):
+        ingest.prepare(raw, raw, make_config(tmp_path), today=TODAY)

@@ -147,3 +147,19 @@ def test_conform_orders_columns_and_types():
     df = frame("bevoelkerung", [{"geburten": 3, "gebiet": "a", "jahr": 2014}])
     assert list(df.columns) == ["jahr", "gebiet", "geburten", "kinder_u3", "kinder_u3_sgb2"]
     assert df["kinder_u3"].dtype == pd.Int64Dtype() and df["kinder_u3"].isna().all()
+
+
+def test_site_years_ignore_municipality_wide_years():
+    ds = make_dataset(
+        {
+            "standorte": [site("a")],
+            "erstkontakte": [contact("1", "a", "2013-05-01"), contact("2", "a", "2014-05-01")],
+            # HzE costs reach back to 2008, the site data only to 2013
+            "kosten_hze": [
+                {"jahr": 2008, "hilfeart": "gesamt", "ausgaben_eur": 1.0, "fallzahl_mittel": 1.0}
+            ],
+        }
+    )
+    assert ds.years == (2008, 2013, 2014)
+    assert ds.site_data_years == (2013, 2014)
+    assert data.site_years(ds) == [("a", 2013), ("a", 2014)]

@@ -112,6 +112,23 @@ class Dataset:
                     found.update(int(y) for y in frame[col].dropna().dt.year)
         return tuple(sorted(found))
 
+    @property
+    def site_data_years(self) -> tuple[int, ...]:
+        """Years with site data (first contacts, offers, questionnaires); municipality-wide
+        tables such as kosten_hze may reach further back than the Frühe Hilfen sites."""
+        found: set[int] = set()
+        for name, column in (
+            ("erstkontakte", "datum_erstkontakt"),
+            ("angebote", "jahr"),
+            ("nutzerbefragung", "datum"),
+        ):
+            frame = self.tables.get(name)
+            if frame is None or frame.empty:
+                continue
+            values = frame[column].dropna()
+            found.update(int(y) for y in (values if column == "jahr" else values.dt.year))
+        return tuple(sorted(found))
+
     def site_name(self, site: str) -> str:
         """German display name of a site (``alle`` → ``Alle Standorte``)."""
         if site == ALL_SITES:
@@ -253,10 +270,11 @@ def area_value(
 def site_years(dataset: Dataset, sites: Iterable[str] | None = None) -> list[tuple[str, int]]:
     """The (site, year) pairs a site was open, from ``eroeffnet``/``geschlossen``.
 
-    Bounded by the first and last year that have data; a site without opening date counts
-    from the first data year, one without closing date until the last.
+    Bounded by the first and last year that have site data (``Dataset.site_data_years``,
+    else any data); a site without opening date counts from the first such year, one without
+    closing date until the last.
     """
-    years = dataset.years
+    years = dataset.site_data_years or dataset.years
     if not years:
         return []
     first, last = years[0], years[-1]

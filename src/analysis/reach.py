@@ -380,7 +380,7 @@ def _typed(rows: list[dict[str, Any]], index: str) -> pd.DataFrame:
 
 def _default_years(dataset: Dataset, site: str) -> list[int]:
     if site == ALL_SITES:
-        return list(dataset.years)
+        return list(dataset.site_data_years or dataset.years)
     return [y for _, y in data.site_years(dataset, [site])]
 
 
@@ -388,7 +388,7 @@ def trend_table(dataset: Dataset, site: str, years: Iterable[int] | None = None)
     """Reichweite über die Jahre für einen Standort (oder ``alle``), eine Zeile je Jahr.
 
     Default years: those the site was open (``data.site_years``); for ``alle`` every year
-    with data. Target groups over the years: :func:`target_group_trend`.
+    with site data (``Dataset.site_data_years``). Target groups over the years: :func:`target_group_trend`.
     """
     if years is None:
         years = _default_years(dataset, site)

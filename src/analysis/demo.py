@@ -126,24 +126,24 @@ HZE_KIND_SHARES: dict[str, tuple[float, float]] = {
 
 @dataclass(frozen=True)
 class Flaw:
-    """A deliberately invalid raw row: ingestion must reject it with this reason."""
+    """A deliberately invalid raw row: ingestion must reject it, for this reason."""
 
     key: str
     table: str
     description: str  # German, as shown in README.txt and the summary
-    column: str  # the column whose value breaks the contract
+    reason_hint: str  # what the German reject reason names (column or rule), any case
 
 
-#: Every flaw the demo writes, exactly once per run whatever the scale. Tests assert that
-#: ingestion rejects these rows, and only these.
+#: Every flaw the demo writes, exactly once per run whatever the scale (only rows of the four
+#: model sites are broken). Tests assert that ingestion rejects these rows and only these.
 DEMO_FLAWS: tuple[Flaw, ...] = (
     Flaw("zugangsweg_unbekannt", "erstkontakte", "unbekannter Zugangsweg „Hausarztpraxis“", "zugangsweg"),
     Flaw("datum_unmoeglich", "erstkontakte", "unmögliches Datum 31.02.2014", "datum_erstkontakt"),
     Flaw("standort_unbekannt", "erstkontakte", "Standort „wiesdorf“ gibt es nicht", "standort_id"),
-    Flaw("meldung_nach_kontakt", "erstkontakte", "Meldedatum nach dem Erstkontakt", "datum_meldung"),
+    Flaw("meldung_nach_kontakt", "erstkontakte", "Meldedatum nach dem Erstkontakt", "Meldedatum"),
     Flaw("fall_id_doppelt", "erstkontakte", "Fallnummer am selben Standort doppelt", "fall_id"),
-    Flaw("feld_fehlt", "erstkontakte", "Zeile mit einem Feld zu wenig", "weitervermittlung"),
-    Flaw("teilnehmende_ueber_besuche", "angebote", "mehr Teilnehmende als Besuche", "teilnehmende"),
+    Flaw("feld_fehlt", "erstkontakte", "Zeile mit einem Feld zu wenig", "Felder"),
+    Flaw("teilnehmende_ueber_besuche", "angebote", "mehr Teilnehmende als Besuche", "Teilnehmende"),
     Flaw("note_ausserhalb", "nutzerbefragung", "Note 6 außerhalb von 1 bis 5", "raeume"),
     Flaw("bogen_doppelt", "nutzerbefragung", "Fragebogennummer doppelt", "bogen_id"),
     Flaw("sektor_unbekannt", "netzwerkpartner", "unbekannter Sektor „Polizei / Ordnung“", "sektor"),

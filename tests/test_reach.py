@@ -394,3 +394,16 @@ def test_protect_knows_the_tables(dataset):
     )
     offers = reach.protect(reach.offers(dataset, "alle", 2014), 3)
     assert not offers.any_hidden  # 50, 110, 160 and families 20 are no small counts
+
+
+def test_baseline_notes_name_definition_differences(dataset):
+    kid = Baseline(0.015, "NZFH, KiD 0–3: Mütter 21 Jahre oder jünger")
+    assert "Altersgrenze" in reach.baseline_note("mutter_unter_20", kid)
+    assert (
+        reach.baseline_note("mutter_unter_20", Baseline(0.02, "Statistik: Mütter unter 20")) is None
+    )
+    local = reach.local_baselines(dataset.table("bevoelkerung"), "alle", 2014)["sgb2_bezug"]
+    assert "Kinder" in reach.baseline_note("sgb2_bezug", local)
+    table = reach.target_groups(dataset, "alle", 2014, {"mutter_unter_20": kid})
+    assert "Altersgrenze" in table.loc["Mütter unter 20 Jahren", "Hinweis"]
+    assert reach.baseline_note("alleinerziehend", None) is None

@@ -190,6 +190,23 @@ def representation_ratio(share: float | None, baseline: Baseline | None) -> floa
     return share / baseline.anteil
 
 
+def baseline_note(group: str, baseline: Baseline | None) -> str | None:
+    """German caveat when a baseline is not defined like our target group (else ``None``)."""
+    if baseline is None:
+        return None
+    if group == "mutter_unter_20" and "21" in baseline.quelle:
+        return (
+            "Andere Altersgrenze: der Vergleichswert zählt Mütter bis 21 Jahre, wir unter 20; "
+            "das Verhältnis unterschätzt die Repräsentation eher."
+        )
+    if group == "sgb2_bezug" and baseline.quelle.startswith("Tabelle bevoelkerung"):
+        return (
+            "Vergleichswert zählt Kinder unter 3 im SGB-II-Bezug, die Erstkontakte zählen "
+            "Familien; Familien mit mehreren kleinen Kindern wiegen im Vergleichswert stärker."
+        )
+    return None
+
+
 # --- figures of one site and year ---------------------------------------------------------------
 @dataclass(frozen=True)
 class ReachFigures:
@@ -327,6 +344,7 @@ def target_group_table(
                 "Vergleichswert": base.anteil if base else None,
                 "Quelle des Vergleichswerts": base.quelle if base else None,
                 "Repräsentation": representation_ratio(p.share, base),
+                "Hinweis": baseline_note(group, base),
             }
         )
     table = pd.DataFrame(rows).set_index("Zielgruppe")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import confidentiality as conf
 from analysis.confidentiality import Share, protect_indicators, protect_table
@@ -261,3 +263,31 @@ def test_with_marks_keeps_raw_values_and_marks_hidden():
     marked = protect_table(df, 3, count_columns=["n"]).with_marks()
     assert marked["n"].tolist() == ["•", 5]
     assert marked["x"].tolist() == [1.5, None]
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 12), min_size=3, max_size=3), min_size=2, max_size=5),
+    st.integers(2, 5),
+)
+@settings(max_examples=60, deadline=None)
+def test_no_line_with_a_total_keeps_exactly_one_hidden_cell(cells, min_count):
+    # Property: after secondary suppression no row or column (with its total) has exactly
+    # one hidden cell, so no hidden cell can be recomputed by subtraction.
+    df = pd.DataFrame(cells, columns=["x", "y", "z"], index=[f"r{i}" for i in range(len(cells))])
+    df["Summe"] = df.sum(axis=1)
+    df.loc["Insgesamt"] = df.sum()
+    pt = protect_table(
+        df.astype("Int64"),
+        min_count,
+        count_columns=["x", "y", "z", "Summe"],
+        total_row="Insgesamt",
+        total_column="Summe",
+    )
+    mask = pt.hidden
+    for r in mask.index:
+        assert mask.loc[r].sum() != 1
+    for c in mask.columns:
+        assert mask[c].sum() != 1
+    # every primary cell is hidden
+    small = (df > 0) & (df < min_count)
+    assert not (small & ~mask).to_numpy().any()

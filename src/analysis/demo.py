@@ -906,9 +906,9 @@ def _partners(
     for name, sector, area in _PARTNERS_CITY:
         rows.append((name, sector, area, "gesamt", date(2011, 1, 1)))
     for base, sid, _ in sites:
-        suffix = sid.removeprefix(base.site_id)
+        place = quarter[base.site_id] + sid.removeprefix(base.site_id).replace("_", " ")
         for name, sector, area in _PARTNERS_SITE:
-            rows.append((f"{name} {quarter[base.site_id]}{suffix}", sector, area, sid, base.opened))
+            rows.append((f"{name} {place}", sector, area, sid, base.opened))
     n = len(rows)
     first = np.array([np.datetime64(r[4], "D") for r in rows])
     end = np.datetime64(date(last, 12, 31), "D")

@@ -243,6 +243,20 @@ def test_interrupted_time_series_too_few_years():
         costs.hze_interrupted_time_series(hze(SEED_004), 2012, measure="kosten")
 
 
+def test_fh_start_year_is_the_first_opening():
+    sites = frame(
+        "standorte",
+        [
+            {"standort_id": "a", "name": "A", "eroeffnet": "2016-01-01"},
+            {"standort_id": "b", "name": "B", "eroeffnet": "2011-04-01"},
+            {"standort_id": "c", "name": "C"},
+        ],
+    )
+    assert costs.fh_start_year(sites) == 2011
+    assert costs.fh_start_year(sites.iloc[2:]) is None
+    assert costs.fh_start_year(None) is None
+
+
 def test_forecast_of_expenditure():
     fc = costs.hze_forecast(hze(SEED_004), horizon=2)
     future = fc.table[fc.table["art"] == "prognose"]

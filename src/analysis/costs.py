@@ -348,6 +348,16 @@ def _series(kosten_hze: pd.DataFrame | None, measure: str, real: bool) -> pd.Ser
     return values
 
 
+def fh_start_year(standorte: pd.DataFrame | None) -> int | None:
+    """Startjahr der Frühen Hilfen aus den Daten: das Jahr, in dem der erste Standort öffnete.
+
+    Vorschlag für ``start_year`` der unterbrochenen Zeitreihe; ``None`` ohne Eröffnungsdaten.
+    """
+    if standorte is None or "eroeffnet" not in standorte or standorte["eroeffnet"].isna().all():
+        return None
+    return int(pd.to_datetime(standorte["eroeffnet"]).min().year)
+
+
 def hze_interrupted_time_series(
     kosten_hze: pd.DataFrame | None,
     start_year: int = DEFAULT_START_YEAR,

@@ -118,8 +118,8 @@ def welcome_visit_rate(visits: int | None, births: int | None) -> Proportion:
 
 def _known_and_yes(contacts: pd.DataFrame, group: str) -> tuple[int, int]:
     column = TARGET_GROUP_COLUMNS[group]
-    values = contacts[column].astype(object)
-    known = values.notna() & (values != "unbekannt")
+    values = contacts[column]
+    known = (values.notna() & (values != "unbekannt")).fillna(False).astype(bool)
     if group == "mutter_unter_20":
         yes = known & values.isin(MOTHER_UNDER_20)
     else:
@@ -141,9 +141,12 @@ def target_group_share(contacts: pd.DataFrame, group: str) -> Proportion:
 
 def life_phase_counts(contacts: pd.DataFrame) -> dict[str, int]:
     """Erstkontakte nach Lebensphase des Kindes; jede Phase erscheint, auch mit 0."""
-    phases = contacts["lebensphase_kind"].astype(object).fillna("unbekannt")
+    phases = contacts["lebensphase_kind"]
     counts = phases.value_counts()
-    return {code: int(counts.get(code, 0)) for code in CATEGORIES["lebensphase_kind"].codes}
+    missing = int(phases.isna().sum())  # cannot happen after ingest; counted as unbekannt
+    out = {code: int(counts.get(code, 0)) for code in CATEGORIES["lebensphase_kind"].codes}
+    out["unbekannt"] += missing
+    return out
 
 
 def pregnancy_share(contacts: pd.DataFrame) -> Proportion:

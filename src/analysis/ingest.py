@@ -272,6 +272,49 @@ def _no_header_error(name: str, table: Table, best_count: int, cells: list[str])
     )
 
 
+@dataclass
+class _Header:
+    delimiter: str
+    record: int  # index of the header record
+    line: int  # its physical line
+    names: list[str]  # header cells (a trailing empty cell removed)
+    trailing: bool  # every line ends with a delimiter
+    skipped: list[str]  # title rows above the header
+
+
+def _detect_header(name: str, table: Table, head: list[str], starts: list[int]) -> _Header:
+    """Find delimiter and header among the first records of a CSV file.
+
+    The delimiter is the one under which a header appears; a comma in decimal numbers
+    cannot fool this the way counting characters can.
+    """
+    head_idx = [i for i, r in enumerate(head) if r.strip()]
+    best: tuple[int, list[str]] = (-1, [])
+    for delim in DELIMITERS:
+        parsed = _parse_small([head[i] for i in head_idx], delim)
+        cand = [
+            (i, cells)
+            for i, cells in zip(head_idx, parsed, strict=True)
+            if not _is_blank_cells(cells)
+        ][:HEADER_WINDOW]
+        pos, count, cells = _find_header(cand, table)
+        if pos is not None:
+            names = [c.strip() for c in cand[pos][1]]
+            # A delimiter at the end of every line (header included) adds no column.
+            trailing = len(names) > 1 and names[-1] == ""
+            return _Header(
+                delimiter=delim,
+                record=cand[pos][0],
+                line=starts[cand[pos][0]],
+                names=names[:-1] if trailing else names,
+                trailing=trailing,
+                skipped=[" ".join(c.strip() for c in row if c.strip()) for _, row in cand[:pos]],
+            )
+        if count > best[0]:
+            best = (count, cells)
+    raise _no_header_error(name, table, best[0], best[1])
+
+
 def read_csv_file(path: Path, table: Table) -> _Sheet:
     """Read one CSV export into text cells; raises only ``FhError`` for unusable files."""
     name = path.name
@@ -281,48 +324,113 @@ def read_csv_file(path: Path, table: Table) -> _Sheet:
         raise FhError(f"{name}: Datei ist nicht lesbar ({exc.strerror}).") from exc
     report = FileReport(name=name, sha256=hashlib.sha256(data).hexdigest())
     text, report.encoding = decode(data, name)
+    if report.encoding == "UTF-8":
+        payload = data
+    elif report.encoding == "UTF-8 mit BOM":
+        payload = data[3:]
+    else:
+        payload = text.encode("utf-8")
     del data
+    marker = next((c for c in "\x1f\x1e\x1d\x1c\x01\x02" if c not in text), None)
+    if '"' not in text and marker is not None:
+        # Fast path: no quoting, so a record is a physical line; pyarrow splits and
+        # classifies all lines in C++ and Python only sees the header and broken rows.
+        del text
+        frame, bad, header, folded, unknown = _read_plain(name, table, payload, marker)
+    else:
+        del payload
+        frame, bad, header, folded, unknown = _read_quoted(name, table, text)
+    report.delimiter = {"\t": "Tab"}.get(header.delimiter, header.delimiter)
+    report.header_line = header.line
+    report.skipped_rows = header.skipped
+    report.unknown_columns = unknown
+    report.rows = len(frame) + len(bad)
+    bad_frame = pd.DataFrame(bad, columns=[_LINE_COL, "_felder", "originalzeile"])
+    bad_frame["_breite"] = len(header.names)
+    frame.columns = [*folded, _LINE_COL]
+    return _Sheet(report, folded, header.names, frame, bad_frame)
+
+
+_Body = tuple[pd.DataFrame, list[tuple[int, int, str]], _Header, list[str], list[str]]
+
+
+def _arrow_options(cols: list[str], delimiter: str, longest: int = 0) -> dict[str, Any]:
+    return {
+        "read_options": pacsv.ReadOptions(
+            column_names=cols, block_size=max(1 << 24, 4 * longest + 1024)
+        ),
+        "parse_options": pacsv.ParseOptions(
+            delimiter=delimiter,
+            quote_char=False,
+            escape_char=False,
+            ignore_empty_lines=False,
+            newlines_in_values=False,
+        ),
+        "convert_options": pacsv.ConvertOptions(
+            column_types=dict.fromkeys(cols, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }
+
+
+def _to_frame(columns: dict[str, pa.Array]) -> pd.DataFrame:
+    table = pa.table({c: pc.utf8_trim_whitespace(a) for c, a in columns.items()})
+    return table.to_pandas(
+        types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get
+    )
+
+
+def _read_plain(name: str, table: Table, payload: bytes, marker: str) -> _Body:
+    """Unquoted CSV: every physical line is one record (line number = position + 1)."""
+    try:
+        lines = (
+            pacsv.read_csv(io.BytesIO(payload), **_arrow_options(["z"], marker))
+            .column("z")
+            .combine_chunks()
+        )
+    except (pa.ArrowException, ValueError) as exc:
+        raise FhError(f"{name}: Datei ist nicht lesbar ({exc}).") from exc
+    del payload
+    head = lines.slice(0, HEADER_WINDOW * 20).to_pylist()
+    header = _detect_header(name, table, head, list(range(1, len(head) + 1)))
+    folded, unknown = _check_header(name, table, header.names, header.names)
+    delim, width = header.delimiter, len(header.names)
+    body = lines.slice(header.record + 1)
+    line_no = np.arange(header.record + 2, header.record + 2 + len(body))
+    nonblank = pc.not_equal(pc.utf8_trim(body, characters=" \t" + delim), "")
+    nonblank = nonblank.to_numpy(zero_copy_only=False)
+    fields = pc.add(pc.count_substring(body, delim), 1).to_numpy(zero_copy_only=False)
+    ok = fields == width
+    if header.trailing:
+        ok |= (fields == width + 1) & pc.ends_with(body, delim).to_numpy(zero_copy_only=False)
+    bad_mask = nonblank & ~ok
+    ok &= nonblank
+    bad = list(
+        zip(
+            line_no[bad_mask].tolist(),
+            fields[bad_mask].tolist(),
+            pc.filter(body, pa.array(bad_mask)).to_pylist(),
+            strict=True,
+        )
+    )
+    parts = pc.split_pattern(pc.filter(body, pa.array(ok)), delim)
+    starts = parts.offsets.to_numpy()[:-1]
+    values = parts.values
+    frame = _to_frame({f"c{j}": pc.take(values, pa.array(starts + j)) for j in range(width)})
+    frame[_LINE_COL] = line_no[ok]
+    return frame, bad, header, folded, unknown
+
+
+def _read_quoted(name: str, table: Table, text: str) -> _Body:
+    """CSV with quotes: records may span lines, so group lines by quote parity first."""
     records, starts = _split_records(text)
     del text
-
-    # The delimiter is the one under which a header appears; a comma in decimal numbers
-    # cannot fool this the way counting characters can.
-    head_idx = [i for i, r in enumerate(records[: HEADER_WINDOW * 20]) if r.strip()]
-    best: tuple[int, list[str]] = (-1, [])
-    chosen = None
-    for delim in DELIMITERS:
-        cand = [
-            (i, cells)
-            for i, cells in zip(
-                head_idx, _parse_small([records[i] for i in head_idx], delim), strict=True
-            )
-            if not _is_blank_cells(cells)
-        ][:HEADER_WINDOW]
-        pos, count, cells = _find_header(cand, table)
-        if pos is not None:
-            chosen = (delim, cand, pos)
-            break
-        if count > best[0]:
-            best = (count, cells)
-    if chosen is None:
-        raise _no_header_error(name, table, best[0], best[1])
-    delim, cand, pos = chosen
-    report.delimiter = {"\t": "Tab"}.get(delim, delim)
-    header_rec = cand[pos][0]
-    report.header_line = starts[header_rec]
-    report.skipped_rows = [
-        " ".join(c.strip() for c in cells if c.strip()) for _, cells in cand[:pos]
-    ]
-    header = [c.strip() for c in cand[pos][1]]
-    # A delimiter at the end of every line (header included) adds no column.
-    trailing = len(header) > 1 and header[-1] == ""
-    if trailing:
-        header = header[:-1]
-    folded, report.unknown_columns = _check_header(name, table, header, header)
-    width = len(header)
-
-    body = records[header_rec + 1 :]
-    body_lines = starts[header_rec + 1 : header_rec + 1 + len(body)]
+    header = _detect_header(name, table, records[: HEADER_WINDOW * 20], starts)
+    folded, unknown = _check_header(name, table, header.names, header.names)
+    delim, width, trailing = header.delimiter, len(header.names), header.trailing
+    body = records[header.record + 1 :]
+    body_lines = starts[header.record + 1 : header.record + 1 + len(body)]
     blank_chars = " \t" + delim
     plain_rows: list[str] = []
     plain_lines: list[int] = []
@@ -372,12 +480,7 @@ def read_csv_file(path: Path, table: Table) -> _Sheet:
         if good:
             q = pd.DataFrame(good, columns=cols, dtype="str")
             frames.append(q.assign(**{_LINE_COL: good_lines}))
-    frame = _combine(frames, cols)
-    report.rows = len(frame) + len(bad)
-    bad_frame = pd.DataFrame(bad, columns=[_LINE_COL, "_felder", "originalzeile"])
-    bad_frame["_breite"] = width
-    frame.columns = [*folded, _LINE_COL]
-    return _Sheet(report, folded, header, frame, bad_frame)
+    return _combine(frames, cols), bad, header, folded, unknown
 
 
 def _arrow_split(rows: list[str], cols: list[str], delim: str, name: str) -> pd.DataFrame:
@@ -385,28 +488,12 @@ def _arrow_split(rows: list[str], cols: list[str], delim: str, name: str) -> pd.
     payload = "\n".join(rows).encode("utf-8")
     longest = max(len(r) for r in rows)
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(payload),
-            read_options=pacsv.ReadOptions(
-                column_names=cols, block_size=max(1 << 22, 4 * longest + 1024)
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delim, quote_char=False, escape_char=False, ignore_empty_lines=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(cols, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table = pacsv.read_csv(io.BytesIO(payload), **_arrow_options(cols, delim, longest))
     except (pa.ArrowException, ValueError) as exc:
         raise FhError(f"{name}: Datei ist nicht lesbar ({exc}).") from exc
     if table.num_rows != len(rows):
         raise FhError(f"{name}: Datei ist nicht lesbar (Zeilen ließen sich nicht trennen).")
-    table = pa.table({c: pc.utf8_trim_whitespace(table[c]) for c in cols})
-    return table.to_pandas(
-        types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get
-    )
+    return _to_frame({c: table[c].combine_chunks() for c in cols})
 
 
 def _combine(frames: list[pd.DataFrame], cols: list[str]) -> pd.DataFrame:
@@ -538,20 +625,10 @@ def discover(raw_dir: Path) -> tuple[dict[str, list[Path]], list[str]]:
 # --------------------------------------------------------------------------- parsing values
 
 
-def _by_unique(values: pd.Series, parse: Any) -> pd.Series:
-    """Apply a vectorised parser to the distinct values only, then spread the result back."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    parsed = parse(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
-    out = (
-        parsed.iloc[np.where(codes < 0, 0, codes)]
-        if len(parsed)
-        else parsed.reindex(range(len(codes)))
-    )
-    out = out.reset_index(drop=True)
-    out.index = values.index
-    if (codes < 0).any():
-        out = out.where(codes >= 0)
-    return out
+def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Row codes and distinct values: parsers run on the few distinct values only."""
+    codes, uniques = pd.factorize(values.fillna(""))
+    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype="str")
 
 
 def parse_numbers(text: pd.Series) -> pd.Series:
@@ -655,14 +732,15 @@ def _validate_column(
     today: date,
 ) -> pd.Series:
     """Parse one column to its processed dtype and record every row that breaks a rule."""
-    empty = (raw == "").to_numpy()
+    codes, uniq = _factorize(raw)
+    empty = (uniq == "").to_numpy()[codes]
     must = col.required or col.not_null
     if must:
         reasons.add(empty, f"{col.name}: Pflichtangabe fehlt", f"{col.name}: Pflichtangabe fehlt")
     if col.type == "str":
         return raw.astype(pd.StringDtype()).mask(empty)
     if col.type in ("int", "float"):
-        values = _by_unique(raw, parse_numbers)
+        values = pd.Series(parse_numbers(uniq).to_numpy()[codes], index=raw.index)
         invalid = values.isna().to_numpy() & ~empty
         if col.type == "int":
             frac = (values % 1 != 0).to_numpy() & ~invalid & ~empty
@@ -697,7 +775,7 @@ def _validate_column(
             return values.round().astype("Int64")
         return values.astype("float64")
     if col.type == "date":
-        values = _by_unique(raw, parse_dates)
+        values = pd.Series(parse_dates(uniq).to_numpy()[codes], index=raw.index)
         invalid = values.isna().to_numpy() & ~empty
         reasons.add(
             invalid,
@@ -717,11 +795,15 @@ def _validate_column(
             )
             values = values.mask(future)
         return values.astype("datetime64[ns]")
-    # cat / jn
+    # cat / jn: map the distinct spellings to category positions, then spread them
     lookup = _category_lookup(col, config)
-    codes = tuple(JN_CODES) if col.type == "jn" else CATEGORIES[col.category or ""].codes
-    mapped = _by_unique(raw, lambda u: u.map(lambda v: lookup.get(fold_value(v))))
-    invalid = mapped.isna().to_numpy() & ~empty
+    names = tuple(JN_CODES) if col.type == "jn" else CATEGORIES[col.category or ""].codes
+    position = {code: i for i, code in enumerate(names)}
+    uniq_pos = np.array(
+        [position.get(lookup.get(fold_value(v), ""), -1) for v in uniq.tolist()], dtype=np.int64
+    )
+    row_pos = uniq_pos[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    invalid = (row_pos < 0) & ~empty
     reasons.add(
         invalid,
         f"{col.name}: unbekannter Wert",
@@ -729,9 +811,10 @@ def _validate_column(
         raw,
         " ist kein bekannter Wert (Code oder Bezeichnung der Liste)",
     )
-    filler = "unbekannt" if "unbekannt" in codes and not must else None
-    values = mapped.astype(object).where(~empty, filler)
-    return pd.Series(pd.Categorical(values, categories=list(codes)), index=raw.index)
+    filler = position["unbekannt"] if "unbekannt" in position and not must else -1
+    row_pos = np.where(empty, filler, row_pos)
+    dtype = pd.CategoricalDtype(list(names))
+    return pd.Series(pd.Categorical.from_codes(row_pos, dtype=dtype), index=raw.index)
 
 
 def _site_lookup(sites: pd.Series) -> dict[str, str]:
@@ -765,33 +848,31 @@ def validate(
         typed[col.name] = _validate_column(col, raw[col.name], reasons, config, today)
 
     site_map = _site_lookup(sites) if sites is not None else {}
+    references = []
     if table.site_column and sites is not None:
-        c = table.site_column
-        present = typed[c].notna().to_numpy()
-        canon = _by_unique(raw[c], lambda u: u.map(lambda v: site_map.get(fold_value(v))))
-        unknown = present & canon.isna().to_numpy()
-        reasons.add(
-            unknown,
-            f"{c}: Standort fehlt in standorte",
-            f"{c}: Standort ",
-            raw[c],
-            " gibt es in der Tabelle standorte nicht",
-        )
-        typed[c] = canon.astype(pd.StringDtype()).where(~unknown, typed[c])
+        references.append((table.site_column, site_map, False))
     if table.area_column and sites is not None:
-        c = table.area_column
-        area_map = {**site_map, fold_value(GESAMT): GESAMT}
-        present = typed[c].notna().to_numpy()
-        canon = _by_unique(raw[c], lambda u: u.map(lambda v: area_map.get(fold_value(v))))
-        unknown = present & canon.isna().to_numpy()
-        reasons.add(
-            unknown,
-            f"{c}: weder Standort noch gesamt",
-            f"{c}: ",
-            raw[c],
-            " ist weder ein Standort aus standorte noch „gesamt“",
-        )
-        typed[c] = canon.astype(pd.StringDtype()).where(~unknown, typed[c])
+        references.append((table.area_column, {**site_map, fold_value(GESAMT): GESAMT}, True))
+    for c, known, area in references:
+        codes, uniq = _factorize(raw[c])
+        canon_u = [known.get(fold_value(v)) if v else "" for v in uniq.tolist()]
+        unknown = np.array([v is None for v in canon_u], dtype=bool)[codes]
+        if area:
+            kind, text = (
+                f"{c}: weder Standort noch gesamt",
+                " ist weder ein Standort aus standorte noch „gesamt“",
+            )
+        else:
+            kind, text = (
+                f"{c}: Standort fehlt in standorte",
+                " gibt es in der Tabelle standorte nicht",
+            )
+        prefix = f"{c}: " if area else f"{c}: Standort "
+        reasons.add(unknown, kind, prefix, raw[c], text)
+        if any(v is not None and v != u for v, u in zip(canon_u, uniq.tolist(), strict=True)):
+            # e.g. `Gesamt` -> `gesamt`, `Rheindorf` -> `rheindorf`: store the canonical id
+            canon = np.array([v if v else None for v in canon_u], dtype=object)[codes]
+            typed[c] = pd.Series(canon, index=raw.index, dtype=pd.StringDtype())
 
     for rule in table.row_rules:
         left, right = typed[rule.left], typed[rule.right]

@@ -26,12 +26,16 @@ from pathlib import Path
 import pandas as pd
 rows = 0
 for path in sorted(Path(sys.argv[1]).glob("*.csv")):
-    frame = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8",
-                        on_bad_lines="skip", skiprows=0, engine="c")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            frame = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False,
+                                encoding=encoding, on_bad_lines="skip", engine="c")
+            break
+        except UnicodeDecodeError:
+            continue
     rows += len(frame)
 print(rows)
 """
-
 
 def _timed(cmd: list[str]) -> tuple[float, float, str]:
     """Run a child; return (seconds, peak memory in MiB of that child, stdout)."""

@@ -177,6 +177,32 @@ REFUSALS = {
 }
 
 
+@pytest.mark.parametrize(
+    ("column", "refused"),
+    [
+        ("Vorname", True),
+        ("name_mutter", True),
+        ("Telefon Mutter", True),
+        ("mutter_email", True),
+        ("Geburtsdatum Kind", True),
+        ("standort_name", False),  # a site's name, not a person's
+        ("Formularversion", False),
+    ],
+)
+def test_personal_data_column_detection(tmp_path, column, refused):
+    raw = raw_folder(tmp_path)
+    (raw / "erstkontakte.csv").write_text(
+        f"fall_id;standort_id;datum_erstkontakt;zugangsweg;{column}\nF1;rheindorf;01.03.2014;hebamme;x\n",
+        encoding="utf-8",
+    )
+    if refused:
+        with pytest.raises(FhError, match="personenbezogenen Daten"):
+            ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    else:
+        result = ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+        assert result.tables["erstkontakte"].files[0].unknown_columns == [column]
+
+
 @pytest.mark.parametrize(("fixture", "problem"), sorted(REFUSALS.items()))
 def test_whole_file_refusal(tmp_path, fixture, problem):
     raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv", fixture)

@@ -110,6 +110,8 @@ class IngestResult:
     config_sha256: str
     tables: dict[str, TableReport]
     unassigned_files: list[str] = field(default_factory=list)
+    config_file: str | None = None
+    label_mappings: int = 0  # the installation's own label -> code mappings in force
 
 
 # --------------------------------------------------------------------------- reading
@@ -233,7 +235,10 @@ def _check_header(
         names = set(PERSONAL_DATA_COLUMNS)
         if not table.allows_name_column:
             names.add(PERSONAL_NAME_COLUMN)
-        if f in names or parts[0] in names or parts[-1] in names:
+        # `vorname_mutter`, `telefon_mutter`, `mutter_email` and `name_kind` are personal;
+        # `standort_name` (a site's name) is not, so `name` counts only as the first word.
+        words = {parts[0], parts[-1]} if len(parts) > 1 else {f}
+        if f in names or words & (names - {PERSONAL_NAME_COLUMN}) or parts[0] in names:
             personal.append(original)
     if personal:
         raise FhError(
@@ -1169,7 +1174,16 @@ def prepare(
         "nicht_zugeordnete_dateien": unassigned,
     }
     _write(processed_dir, reports, accepted, rejects, head)
-    return IngestResult(raw_dir, processed_dir, created, config_sha, reports, unassigned)
+    return IngestResult(
+        raw_dir,
+        processed_dir,
+        created,
+        config_sha,
+        reports,
+        unassigned,
+        config_file=str(config.source) if config is not None and config.source else None,
+        label_mappings=sum(len(m) for m in config.label_mappings.values()) if config else 0,
+    )
 
 
 # --------------------------------------------------------------------------- summary
@@ -1239,9 +1253,13 @@ def format_summary(result: IngestResult, top: int = 3) -> str:
         )
     else:
         lines += ["", "Keine Zeile abgelehnt."]
+    source = result.config_file or "Standardwerte"
     lines.append(
-        f"Manifest: {result.processed_dir / MANIFEST} (Konfiguration {result.config_sha256[:12]})"
+        f"Konfiguration: {source} (SHA-256 {result.config_sha256[:12]}…, "
+        f"{num(result.label_mappings)} eigene Zuordnungen von Bezeichnungen)"
     )
+    lines.append(f"Manifest: {result.processed_dir / MANIFEST}")
+
     return "\n".join(lines)
 
 
@@ -1399,7 +1417,8 @@ def contract_markdown() -> str:
         "Pflichttabelle fehlt, eine Spalte mit personenbezogenen Daten. Als personenbezogen "
         "gelten Spalten, die so heißen oder so beginnen oder enden: "
         + ", ".join(f"`{p}`" for p in personal)
-        + " (`name` nur außerhalb von `standorte`).",
+        + " (`name` nur als ganzer Name oder erstes Wort, etwa `name_mutter`, und nicht in "
+        "`standorte`, wo er die Einrichtung bezeichnet; `standort_name` ist erlaubt).",
         "- **Eine Zeile, die eine Regel verletzt**, wird mit Datei, Zeilennummer in dieser "
         "Datei (wie im Editor bzw. im Tabellenblatt), den Originalwerten und allen Gründen nach "
         f"`{REJECTS_FOLDER}/<tabelle>.csv` gelegt (UTF-8, `;`); die anderen Zeilen werden "

@@ -152,6 +152,12 @@ def test_volumes_births_welcome_visits_funding(written, contacts):
         "manfort",
     }
 
+    # A site never has more first contacts than births in its region (reach rate below 1).
+    c = contacts[contacts["standort_id"] != "wiesdorf"]
+    per_site = c.groupby([parse_dates(c["datum_erstkontakt"]).dt.year, c["standort_id"]]).size()
+    births = catchments.set_index([catchments["jahr"].astype(int), "gebiet"])["n"]
+    assert (per_site / births.reindex(per_site.index)).max() < 1
+
     text = (folder / "willkommensbesuche.csv").read_text(encoding="utf-8")
     assert all(line.endswith(";") for line in text.splitlines())  # trailing delimiter
     visits = read(folder, "willkommensbesuche.csv")

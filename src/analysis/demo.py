@@ -47,9 +47,14 @@ class DemoSite:
     region: str
     provider: str
     opened: date
-    births_share: float  # share of the municipality's births in the catchment area
-    contacts: float  # first contacts in a full year once the site is established
+    births_share: float  # share of the municipality's births in the catchment area (region)
+    reach: float  # first contacts per birth in the catchment once the site is established
     sgb2_factor: float  # SGB II share of the catchment relative to the municipality
+
+    @property
+    def size(self) -> float:
+        """Scale of staff, offers and budget relative to an average site."""
+        return self.births_share / 0.24
 
 
 BASE_SITES: tuple[DemoSite, ...] = (
@@ -59,8 +64,8 @@ BASE_SITES: tuple[DemoSite, ...] = (
         "Region I",
         "Stadt Musterstadt, Fachbereich Kinder und Jugend",
         date(2011, 4, 1),
-        0.17,
-        420.0,
+        0.25,
+        0.9,
         1.5,
     ),
     DemoSite(
@@ -69,8 +74,8 @@ BASE_SITES: tuple[DemoSite, ...] = (
         "Region III",
         "Kooperationsverbund Kath. Jugendagentur, Caritasverband und kath. Erziehungsberatung",
         date(2011, 4, 1),
-        0.15,
-        370.0,
+        0.23,
+        0.88,
         1.15,
     ),
     DemoSite(
@@ -79,8 +84,8 @@ BASE_SITES: tuple[DemoSite, ...] = (
         "Region IV",
         "Diakonisches Werk mit der ev. Erziehungsberatungsstelle",
         date(2011, 4, 1),
-        0.14,
-        350.0,
+        0.22,
+        0.88,
         1.05,
     ),
     DemoSite(
@@ -89,8 +94,8 @@ BASE_SITES: tuple[DemoSite, ...] = (
         "Region II",
         "Stadt Musterstadt, Fachbereich Soziales, mit Trägern des Stadtteils",
         date(2016, 3, 1),
-        0.20,
-        390.0,
+        0.27,
+        0.86,
         0.9,
     ),
 )
@@ -99,8 +104,8 @@ BASE_SITES: tuple[DemoSite, ...] = (
 # trend (peak 2016, decline from 2022); 2012 is the 1,602 births the Leverkusen report names.
 BASE_BIRTHS: dict[int, int] = {
     2009: 1590, 2010: 1575, 2011: 1580, 2012: 1602, 2013: 1590, 2014: 1650, 2015: 1700,
-    2016: 1780, 2017: 1760, 2018: 1745, 2019: 1710, 2020: 1690, 2021: 1725, 2022: 1610,
-    2023: 1525, 2024: 1500, 2025: 1480,
+    2016: 1780, 2017: 1760, 2018: 1745, 2019: 1710, 2020: 1690, 2021: 1725, 2022: 1640,
+    2023: 1600, 2024: 1590, 2025: 1575,
 }  # fmt: skip
 WELCOME_VISITS_FIXED: dict[int, int] = {2012: 170, 2013: 290, 2014: 398}
 #: Welcome visits per birth after 2014 (2020/21: bags left at the door during the pandemic).
@@ -221,11 +226,11 @@ def _births(year: int) -> int:
 
 def _ramp(years_open: int) -> float:
     """A new site needs a few years until families know it."""
-    return (0.45, 0.62, 0.78, 0.9)[years_open] if years_open < 4 else 1.0
+    return (0.55, 0.75, 0.88, 0.96)[years_open] if years_open < 4 else 1.0
 
 
 def _pandemic(year: int) -> float:
-    return {2020: 0.72, 2021: 0.86}.get(year, 1.0)
+    return {2020: 0.78, 2021: 0.9}.get(year, 1.0)
 
 
 def _open_fraction(opened: date, year: int) -> float:
@@ -335,24 +340,37 @@ _WORK_WEEK = "1111100"
 
 
 def _contacts(
-    rng: np.random.Generator, sites: list[tuple[DemoSite, str, str]], last: int, hol: np.ndarray
+    rng: np.random.Generator,
+    sites: list[tuple[DemoSite, str, str]],
+    births: dict[tuple[int, str], int],
+    last: int,
+    hol: np.ndarray,
 ) -> pd.DataFrame:
-    """All first contacts as category indices and dates (vectorised over all sites)."""
+    """All first contacts as category indices and dates (vectorised over all sites).
+
+    A site reaches a steady share of the births in its region, so the reach rate stays
+    below one even though the network as a whole sees most families.
+    """
     years = np.arange(FIRST_YEAR, last + 1)
-    site_idx, year_col, counts = [], [], []
-    for i, (base, _, _) in enumerate(sites):
+    site_idx, year_col, counts, caps = [], [], [], []
+    for i, (base, sid, _) in enumerate(sites):
         for y in years:
             frac = _open_fraction(base.opened, int(y))
             if frac == 0:
                 continue
-            growth = 1.01 ** max(0, int(y) - 2015)
             mean = (
-                base.contacts * _ramp(int(y) - base.opened.year) * frac * _pandemic(int(y)) * growth
+                base.reach
+                * births[(int(y), sid)]
+                * _ramp(int(y) - base.opened.year)
+                * frac
+                * _pandemic(int(y))
             )
             site_idx.append(i)
             year_col.append(int(y))
             counts.append(mean)
-    n_per = rng.poisson(np.array(counts))
+            caps.append(int(0.97 * births[(int(y), sid)]))
+    # Capped: a site never counts more families than are born in its region in a year.
+    n_per = np.minimum(rng.poisson(np.array(counts)), np.array(caps))
     site = np.repeat(np.array(site_idx), n_per)
     year = np.repeat(np.array(year_col), n_per)
     n = len(site)
@@ -565,7 +583,7 @@ def _population(
         for base, sid, _ in sites:
             if y < base.opened.year:
                 continue
-            noise = rng.uniform(0.95, 1.05)
+            noise = rng.uniform(0.98, 1.02)
             b = round(_births(y) * base.births_share * noise)
             c_u3 = round(u3 / factor * base.births_share * noise)
             rows.append((y, sid, b, c_u3, min(c_u3, round(c_u3 * sgb2_share * base.sgb2_factor))))
@@ -657,7 +675,7 @@ def _funding(
             frac = _open_fraction(base.opened, y)
             if frac == 0:
                 continue
-            level = base.contacts / 400 * inflation * frac
+            level = base.size * inflation * frac
             rows.append(
                 (y, sid, "kommune", "personal", round(rng.uniform(95_000, 125_000) * level, -2))
             )
@@ -728,7 +746,7 @@ def _offers(
         (year == 2020) & (month > 6) | (year == 2021), 0.8, 1.0
     )
     summer = np.where(month == 8, 0.6, 1.0)
-    level = ramp * pandemic * summer * np.array([s[0].contacts / 400 for s in sites])[site]
+    level = ramp * pandemic * summer * np.array([s[0].size for s in sites])[site]
     sessions = np.array([o[2] for o in _OFFERS])[offer]
     per_session = np.array([o[3] for o in _OFFERS])[offer]
     family_share = np.array([o[4] for o in _OFFERS])[offer]
@@ -988,14 +1006,15 @@ def build_demo(seed: int = 2014, scale: float = 1.0, today: date | None = None) 
     )
     files.append(_Frame("standorte", "standorte.csv", standorte))
 
-    contacts = _contacts(rng, sites, last, hol)
+    population = _population(rng, sites, last, factor)
+    births = {(int(y), g): int(b) for y, g, b in population[["jahr", "gebiet", "geburten"]].itertuples(index=False)}  # fmt: skip
+    contacts = _contacts(rng, sites, births, last, hol)
     contact_files = _contact_files(rng, contacts, [s[1] for s in sites], last)
     _contact_flaws(rng, contact_files, last)
     files.extend(contact_files)
 
     files.extend(_offer_files(rng, _offers(rng, sites, last), sites))
 
-    population = _population(rng, sites, last, factor)
     welcome = _welcome_visits(rng, sites, population, last, factor)
     pop_str = population.astype(str)
     for col in ("geburten", "kinder_u3", "kinder_u3_sgb2"):

@@ -398,3 +398,40 @@ def test_cli_missing_raw_folder_exit_2(tmp_path, capsys):
     )
     assert code == 2
     assert "Rohdatenordner" in capsys.readouterr().err
+
+
+def test_crlf_and_lone_cr_line_endings_keep_editor_line_numbers(tmp_path):
+    raw = raw_folder(tmp_path)
+    (raw / "erstkontakte.csv").write_bytes(
+        b"fall_id;standort_id;datum_erstkontakt;zugangsweg\r\n"
+        b"A;rheindorf;01.03.2014;hebamme\r\n"  # line 2
+        b"\r\n"  # line 3 blank
+        b"B;rheindorf;01.03.2014;besenstiel\r"  # line 4, old Mac line end
+        b"C;rheindorf;01.03.2014;kinderarzt\r\n"  # line 5
+    )
+    result = ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    assert list(reasons_by_line(tmp_path, "erstkontakte")) == [4]
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["A", "C"]
+    assert result.tables["erstkontakte"].read == 3
+
+
+def test_quoted_and_unquoted_files_give_the_same_outcome(tmp_path):
+    # A quote anywhere sends a file through the csv-module path instead of pyarrow's fast
+    # path; both must report the same lines and reasons.
+    text = (FIXTURES / "erstkontakte_fehler.csv").read_text(encoding="utf-8")
+    quoted = text.replace(
+        "E1;rheindorf;03.03.2014;;geburtsklinik", 'E1;rheindorf;03.03.2014;;"geburtsklinik"', 1
+    )
+    assert quoted != text
+    outcomes = []
+    for name, content in (("plain", text), ("quoted", quoted)):
+        folder = tmp_path / name
+        folder.mkdir()
+        raw = raw_folder(folder)
+        (raw / "erstkontakte.csv").write_text(content, encoding="utf-8")
+        result = ingest.prepare(raw, folder / "out", None, today=TODAY)
+        outcomes.append(
+            (reasons_by_line(folder, "erstkontakte"), result.tables["erstkontakte"].accepted)
+        )
+    assert outcomes[0] == outcomes[1]
+    assert len(outcomes[0][0]) == 10

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ingest_helpers import (
@@ -273,7 +274,10 @@ def test_manifest_reconciles_and_records_hashes(tmp_path):
     assert_reconciles(result)
 
 
-def test_rerun_replaces_the_folder_and_keeps_readme(tmp_path):
+@pytest.mark.parametrize("exchange_supported", [True, False])
+def test_rerun_replaces_the_folder_and_keeps_readme(tmp_path, monkeypatch, exchange_supported):
+    if not exchange_supported:  # the two-rename fallback for systems without renameat2
+        monkeypatch.setattr(ingest, "_exchange", lambda a, b: False)
     raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv", "kosten_hze.csv")
     out = tmp_path / "out"
     out.mkdir()

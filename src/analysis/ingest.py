@@ -1,20 +1,20 @@
 """Rohdaten einlesen, gegen den Datenvertrag prüfen und als typisierte Parquet-Dateien ablegen.
 
-Reads the municipal exports (CSV dialects, XLSX), validates every row against
-``schema.TABLES`` and writes Parquet, the rejected rows with German reasons and a manifest.
-Row validation is hand-written vectorised pandas rather than pandera/frictionless: we need,
-for every rejected row, its source file, its physical line and *all* of its German reasons
-collected, which those libraries do not give without per-row post-processing.
+Reads CSV dialects and XLSX, checks every row against ``schema.TABLES`` with vectorised pandas
+(not pandera/frictionless: we need all German reasons of a row with its source line) and
+writes Parquet, the rejected rows and a manifest, replacing the target folder atomically.
 """
 
 from __future__ import annotations
 
 import csv
+import ctypes
 import hashlib
 import io
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -104,6 +104,8 @@ class TableReport:
 
 @dataclass
 class IngestResult:
+    """What one `aufbereiten` run read, accepted and rejected (printed by format_summary)."""
+
     raw_dir: Path
     processed_dir: Path
     created: str
@@ -123,7 +125,7 @@ class _Sheet:
 
     report: FileReport
     header: list[str]  # folded names, one per column of the frame
-    header_original: list[str]
+    header_original: list[str]  # as written in the file
     frame: pd.DataFrame  # well-formed rows: one str column per header column + _zeile
     bad_width: pd.DataFrame  # rows with more/fewer fields: _zeile, _felder, originalzeile
 
@@ -1044,22 +1046,40 @@ def _check_target(raw_dir: Path, target: Path) -> None:
             )
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return rc == 0
+
+
 def _swap_in(build: Path, target: Path) -> None:
-    """Replace ``target`` by ``build`` with renames; the old state survives until the swap."""
-    if target.exists():
-        for keep in _KEEP_IN_TARGET:
-            if (target / keep).is_file():
-                shutil.copy2(target / keep, build / keep)
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.alt-", dir=target.parent))
-        os.rename(target, old / target.name)
-        try:
-            os.rename(build, target)
-        except OSError:
-            os.rename(old / target.name, target)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
+    """Replace ``target`` by ``build``; readers see either the old or the new folder."""
+    if not target.exists():
         os.rename(build, target)
+        return
+    for keep in _KEEP_IN_TARGET:
+        if (target / keep).is_file():
+            shutil.copy2(target / keep, build / keep)
+    if _exchange(build, target):
+        shutil.rmtree(build, ignore_errors=True)  # now holds the previous state
+        return
+    # Fallback: two renames; between them the old state sits intact in a sibling folder.
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.alt-", dir=target.parent))
+    os.rename(target, old / target.name)
+    try:
+        os.rename(build, target)
+    except OSError:
+        os.rename(old / target.name, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write(

@@ -215,6 +215,13 @@ def test_whole_file_refusal(tmp_path, fixture, problem):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
 
 
+def test_refusal_for_an_empty_file(tmp_path):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    (raw / "angebote.csv").write_bytes(b"\r\n  \n")
+    with pytest.raises(FhError, match=r"angebote\.csv: Datei ist leer"):
+        ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY)
+
+
 def test_refusal_for_a_broken_xlsx(tmp_path):
     raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
     (raw / "erstkontakte_2015.xlsx").write_bytes(b"PK\x03\x04 kein echtes Excel")

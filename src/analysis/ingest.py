@@ -331,6 +331,8 @@ def read_csv_file(path: Path, table: Table) -> _Sheet:
         raise FhError(f"{name}: Datei ist nicht lesbar ({exc.strerror}).") from exc
     report = FileReport(name=name, sha256=hashlib.sha256(data).hexdigest())
     text, report.encoding = decode(data, name)
+    if not text.strip():
+        raise FhError(f"{name}: Datei ist leer – keine Kopfzeile, keine Daten.")
     if report.encoding == "UTF-8":
         payload = data
     elif report.encoding == "UTF-8 mit BOM":

@@ -37,6 +37,7 @@ for path in sorted(Path(sys.argv[1]).glob("*.csv")):
 print(rows)
 """
 
+
 def _timed(cmd: list[str]) -> tuple[float, float, str]:
     """Run a child; return (seconds, peak memory in MiB of that child, stdout)."""
     start = time.perf_counter()

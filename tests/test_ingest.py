@@ -35,11 +35,22 @@ from analysis.schema import TABLES
 
 def test_parse_numbers_german_and_plain():
     text = pd.Series(
-        ["12.190.000,00", "12190000.00", "1.200", "12,5 €", "1,234,567", "abc", "12.19", "-3", "7"],
+        [
+            "12.190.000,00",
+            "12190000.00",
+            "1.200",
+            "12,5 €",
+            "1,234,567",
+            "abc",
+            "12.19",
+            "-3",
+            "7",
+            "9" * 400,
+        ],
         dtype="str",
     )
     got = ingest.parse_numbers(text).tolist()
-    expected = [12_190_000.0, 12_190_000.0, 1200.0, 12.5, np.nan, np.nan, 12.19, -3.0, 7.0]
+    expected = [12_190_000.0, 12_190_000.0, 1200.0, 12.5, np.nan, np.nan, 12.19, -3.0, 7.0, np.nan]
     np.testing.assert_array_equal(got, expected)
 
 

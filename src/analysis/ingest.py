@@ -649,7 +649,8 @@ def parse_numbers(text: pd.Series) -> pd.Series:
     plain = t.str.fullmatch(_PLAIN_NUMBER) & ~german
     g = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     normal = g.where(german, t.where(plain))
-    return pd.to_numeric(normal, errors="coerce").astype("float64")
+    values = pd.to_numeric(normal, errors="coerce").astype("float64")
+    return values.where(np.isfinite(values))  # 400 nines are not a number anyone meant
 
 
 def parse_dates(text: pd.Series) -> pd.Series:

@@ -944,7 +944,11 @@ def validate(
         )
 
     bad = reasons.bad
-    accepted = pd.DataFrame({name: s[~bad] for name, s in typed.items()}).reset_index(drop=True)
+    if bad.any():
+        accepted = pd.DataFrame({name: s[~bad] for name, s in typed.items()})
+        accepted = accepted.reset_index(drop=True)
+    else:  # the usual case: no copy of a million rows just to drop none
+        accepted = pd.DataFrame(typed).reset_index(drop=True)
     rejected_raw = raw.loc[bad]
     rejects = pd.DataFrame(
         {
@@ -992,7 +996,8 @@ def _prepare_table(
             bad_frames.append(b)
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     for c in raw.columns:
-        if c not in (_LINE_COL, "_ordnung"):
+        # Only columns some file lacked hold NaN; rewriting all would copy a million rows.
+        if c not in (_LINE_COL, "_ordnung") and (raw[c].dtype != "str" or raw[c].hasnans):
             raw[c] = raw[c].fillna("").astype("str")
     checked = validate(table, raw, sites=sites, config=config, today=today)
 

@@ -1275,7 +1275,7 @@ def format_summary(result: IngestResult, top: int = 3) -> str:
         lines += ["", "Häufigste Ablehnungsgründe:"]
         for r in rejected:
             reasons = "; ".join(f"{k} ({num(v)}×)" for k, v in r.reason_counts.most_common(top))
-            lines.append(f"  {r.name}: {reasons}")
+            lines.append(f"  {r.name} ({num(r.rejected)} → {r.rejects_file}): {reasons}")
         lines.append(
             f"Abgelehnte Zeilen mit Datei, Zeilennummer und Gründen: {result.processed_dir / REJECTS_FOLDER}/"
         )

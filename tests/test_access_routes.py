@@ -142,6 +142,22 @@ def test_response_time_without_referrals():
     assert ar.response_time(c, "NW") == ar.ResponseTime(0, None, None)
 
 
+def test_response_time_by_group():
+    table = ar.response_time_by_group(five_contacts(), "NW")
+    # Gesundheitswesen: #1 = 1, #2 = 1 -> n 2, median 1, both within 3 days
+    assert table.loc["Gesundheitswesen"].to_dict() == {
+        "n": 2,
+        "median_werktage": 1.0,
+        "quote_binnen_3_werktagen": 1.0,
+    }
+    # Eigener Zugang: #5 = 7 working days -> not within 3
+    assert table.loc["Eigener Zugang", "quote_binnen_3_werktagen"] == 0.0
+    # Sonstige: #3 has no referral date -> n 0, nothing computable
+    assert table.loc["Sonstige", "n"] == 0
+    assert pd.isna(table.loc["Sonstige", "median_werktage"])
+    assert table.loc["Insgesamt", "n"] == 4
+
+
 def test_key_indicators_block_matches_the_spec():
     block = ar.key_indicators(five_contacts(), "NW")
     assert set(block) == {"anzahl", "anteile", "gruppen", "reaktionszeit"}
@@ -197,6 +213,8 @@ def test_site_comparison_reliable_with_enough_cases():
     assert res.counts.loc["a", "Gesundheitswesen"] == 30
     assert res.shares.loc["a", "Gesundheitswesen"] == pytest.approx(0.75)
     assert "2 Erstkontakte ohne Angabe" in res.note
+    # p < 0.05 and |residual| > 2: the note names the conspicuous cells
+    assert "a: mehr Zugänge über „Gesundheitswesen“ als erwartet" in res.note
 
 
 def test_site_comparison_collapses_groups_and_warns_when_small():

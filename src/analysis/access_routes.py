@@ -164,6 +164,32 @@ def response_time(contacts: pd.DataFrame, land: str = "NW") -> ResponseTime:
     )
 
 
+def response_time_by_group(contacts: pd.DataFrame, land: str = "NW") -> pd.DataFrame:
+    """Reaktionszeit je Zugangsgruppe und insgesamt: n, Median der Werktage, Quote binnen 3.
+
+    Zeigt, über welche Wege (z. B. Geburtsklinik, Jugendamt) die Kontaktaufnahme nach einer
+    Meldung schneller oder langsamer gelingt. Leere Werte, wo eine Gruppe kein Meldedatum hat.
+    """
+    groups = _groups(contacts)
+    rows = []
+    for name in [*ROUTES.group_names, "Insgesamt"]:
+        part = contacts if name == "Insgesamt" else contacts[(groups == name).fillna(False)]
+        rt = response_time(part, land)
+        rows.append(
+            {
+                "gruppe": name,
+                "n": rt.n,
+                "median_werktage": rt.median_werktage,
+                "quote_binnen_3_werktagen": rt.quote_binnen_3_werktagen,
+            }
+        )
+    return (
+        pd.DataFrame(rows)
+        .set_index("gruppe")
+        .astype({"n": "int64", "median_werktage": "float64", "quote_binnen_3_werktagen": "float64"})
+    )
+
+
 def key_indicators(contacts: pd.DataFrame, land: str) -> dict[str, Any]:
     """Der Block ``zugangswege`` der Kennzahlen für bereits nach Jahr und Standort gewählte
     Erstkontakte: Anzahl und Anteile je Zugangsweg, Gruppenanteile, Reaktionszeit.
@@ -214,6 +240,19 @@ def _collapse_smallest(table: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, st
     return merged, (a, b)
 
 
+def _highlights(test: stats.ChiSquareResult, threshold: float = 2.0) -> str:
+    """Deutscher Satz zu den Zellen mit |Residuum| > 2 (mehr/weniger als erwartet)."""
+    parts = []
+    for site, row in test.residuals.iterrows():
+        for group, value in row.items():
+            if abs(value) > threshold:
+                word = "mehr" if value > 0 else "weniger"
+                parts.append(f"{site}: {word} Zugänge über „{group}“ als erwartet")
+    if not parts:
+        return "Keine einzelne Zelle weicht deutlich ab (alle Residuen zwischen −2 und +2)."
+    return "Auffällig: " + "; ".join(parts) + "."
+
+
 def site_comparison(
     contacts: pd.DataFrame, *, by: str = "standort_id", collapse: bool = True
 ) -> SiteComparison:
@@ -253,6 +292,8 @@ def site_comparison(
                 + "). "
                 + note
             )
+    if test is not None and test.reliable and test.p_value < 0.05:
+        note += " " + _highlights(test)
     if excluded:
         note += f" {excluded} Erstkontakte ohne Angabe zum Zugangsweg sind nicht enthalten."
     return SiteComparison(counts, shares, test, tuple(merged), excluded, note)

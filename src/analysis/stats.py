@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy.stats import chi2_contingency
 from statsmodels.stats.contingency_tables import Table
 from statsmodels.stats.proportion import proportion_confint
@@ -223,6 +222,8 @@ def share_trend(
             + ("0 %." if k == 0 else "100 %."),
         )
     if min(k, n - k) >= min_events:
+        import statsmodels.api as sm  # deferred: importing it costs seconds on every CLI call
+
         x = sm.add_constant(frame["jahr"].to_numpy() - frame["jahr"].min())
         endog = np.column_stack([frame["k"], frame["n"] - frame["k"]])
         fit = sm.GLM(endog, x, family=sm.families.Binomial()).fit()
@@ -351,6 +352,8 @@ def segmented_regression(
             )
             + caveat,
         )
+    import statsmodels.api as sm  # deferred: see share_trend
+
     t = frame["jahr"] - frame["jahr"].min()
     t0 = start_year - frame["jahr"].min()
     d = after.astype(float)
@@ -447,6 +450,8 @@ def linear_trend_forecast(
             f"Keine Prognose: Es braucht mindestens {min_points} Jahreswerte, vorhanden "
             f"sind {len(frame)}.",
         )
+    import statsmodels.api as sm  # deferred: see share_trend
+
     origin = frame["jahr"].min()
     fit = sm.OLS(frame["wert"], sm.add_constant(frame["jahr"] - origin)).fit()
     last = int(frame["jahr"].max())

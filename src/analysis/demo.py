@@ -113,6 +113,14 @@ WELCOME_RATE: dict[int, float] = {
     2015: 0.26, 2016: 0.27, 2017: 0.28, 2018: 0.29, 2019: 0.30, 2020: 0.16, 2021: 0.22,
     2022: 0.29, 2023: 0.31, 2024: 0.32, 2025: 0.33,
 }  # fmt: skip
+#: HzE before the Frühe Hilfen started (2011): steeper growth, the trend council paper
+#: 0264/2009 set out to reduce (seed 004, 4.2). Gives the interrupted time series a pre-period.
+HZE_BEFORE: dict[int, tuple[float, float]] = {
+    2007: (9_310_000.0, 431.0),
+    2008: (10_080_000.0, 472.0),
+    2009: (10_870_000.0, 519.0),
+    2010: (11_590_000.0, 561.0),
+}
 HZE_SEED: dict[int, tuple[float, float]] = {
     2011: (12_190_000.0, 606.0),
     2012: (13_045_000.0, 689.0),
@@ -630,8 +638,9 @@ def _welcome_visits(
 
 
 def _hze(rng: np.random.Generator, last: int) -> pd.DataFrame:
-    """2011-2014 exactly as seed 004, 4.2; then plausible growth, per kind from 2021."""
-    rows = [(y, "gesamt", e, c) for y, (e, c) in HZE_SEED.items() if y <= last]
+    """2007-2010 before the start, 2011-2014 exactly as seed 004, 4.2; then plausible
+    growth, per kind from 2021."""
+    rows = [(y, "gesamt", e, c) for y, (e, c) in (HZE_BEFORE | HZE_SEED).items() if y <= last]
     spend, cases = HZE_SEED[2014]
     kinds = list(HZE_KIND_SHARES)
     for y in range(2015, last + 1):

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis import __version__, formatting
+from analysis.confidentiality import ProtectedTable
 from analysis.config import Config, load_config
 from analysis.data import Dataset, check_selection, load_dataset
 from analysis.errors import FhError
@@ -127,15 +128,27 @@ def _cell_text(value: Any, fmt: Format | None) -> str:
 
 
 def table_payload(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | ProtectedTable,
     title: str,
     *,
     formats: dict[str, Format] | None = None,
     notes: Sequence[str] = (),
     source: str = "",
     index: bool = True,
+    internal: bool = False,
 ) -> dict[str, Any]:
-    """A protected table as plain JSON: title, column names, rows, formats, footnotes."""
+    """A protected table as plain JSON: title, column names, rows, formats, footnotes.
+
+    A ``ProtectedTable`` gives its formats and footnote; its hidden cells become ``•``.
+    ``internal`` marks tables that are not published statistics (e.g. rows rejected).
+    """
+    if isinstance(frame, ProtectedTable):
+        formats = {**frame.kinds, **(formats or {})}
+        if frame.footnote:
+            notes = [*notes, frame.footnote]
+        values = frame.values.astype(object).mask(frame.hidden, formatting.SUPPRESSED)
+        values.index.name = frame.values.index.name
+        frame = values
     shown = frame.reset_index() if index and not isinstance(frame.index, pd.RangeIndex) else frame
     columns = [str(c) for c in shown.columns]
     fmts = [(formats or {}).get(c) for c in columns]
@@ -145,8 +158,9 @@ def table_payload(
         "spalten": columns,
         "zeilen": rows,
         "formate": fmts,
-        "fussnoten": list(notes),
+        "fussnoten": list(dict.fromkeys(notes)),
         "quelle": source,
+        "intern": internal,
     }
 
 
@@ -177,13 +191,14 @@ def payload_html(payload: dict[str, Any]) -> str:
 
 
 def show_table(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | ProtectedTable,
     title: str,
     *,
     formats: dict[str, Format] | None = None,
     notes: Sequence[str] = (),
     source: str = "",
     index: bool = True,
+    internal: bool = False,
 ) -> dict[str, Any]:
     """Show a table that the confidentiality rule has already been applied to.
 

@@ -650,7 +650,8 @@ def render_index(
         result = run.get(key)
         status = result.status if result else "unveraendert"
         links = []
-        for f in entry.get("dateien", []):
+        order = {"html": 0, "pdf": 1, "xlsx": 2, "ipynb": 3}
+        for f in sorted(entry.get("dateien", []), key=lambda f: order.get(f.rsplit(".", 1)[-1], 9)):
             ext = f.rsplit(".", 1)[-1]
             label = {"html": "Bericht", "pdf": "PDF", "xlsx": "Excel", "ipynb": "Notebook"}.get(
                 ext, ext

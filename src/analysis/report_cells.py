@@ -205,11 +205,12 @@ def show_table(
     The same content is published as JSON (``TABLE_MIME``) so the batch can write the
     Excel appendix from exactly what the report shows.
     """
-    payload = table_payload(frame, title, formats=formats, notes=notes, source=source, index=index)
-    if any(formatting.SUPPRESSED in str(v) for row in payload["zeilen"] for v in row):
-        note = "• = aus Gründen der Geheimhaltung nicht ausgewiesen."
-        if note not in payload["fussnoten"]:
-            payload["fussnoten"].append(note)
+    payload = table_payload(
+        frame, title, formats=formats, notes=notes, source=source, index=index, internal=internal
+    )
+    hidden = any(formatting.SUPPRESSED == v for row in payload["zeilen"] for v in row)
+    if hidden and not any(formatting.SUPPRESSED in n for n in payload["fussnoten"]):
+        payload["fussnoten"].append("• = aus Gründen der Geheimhaltung nicht ausgewiesen.")
     _display(
         {
             "text/html": payload_html(payload),

@@ -100,7 +100,7 @@ ANALYSES: dict[str, Analysis] = {
             "Datenqualität",
             "datenqualitaet.ipynb",
             "einmalig",
-            tuple(TABLES),
+            ("standorte",),  # besides the manifest and rejects, which `manifest` covers
             manifest=True,
         ),
     )

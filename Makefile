@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installiert
 RAW    ?= data/raw
 DATA   ?= data/processed
 
-.PHONY: hilfe venv demo daten reports test test-schnell lint format bench lock clean jupyter
+.PHONY: hilfe venv demo daten reports planlauf test test-schnell lint format bench lock clean jupyter
 
 hilfe: ## Diese Übersicht
 	@echo "fh-analytik – verfügbare Ziele:"
@@ -35,6 +35,9 @@ daten: demo ## Rohdaten prüfen und nach data/processed aufbereiten
 
 reports: daten ## Alle Berichte auf den (Beispiel-)Daten erzeugen
 	$(BIN)/fh-analytik berichte
+
+planlauf: $(STAMP) ## Planmäßiger Lauf: aufbereiten + berichte, mit Sperre und Protokoll (docs/betrieb.md)
+	deploy/fh-analytik-planlauf
 
 test: $(STAMP) ## Alle Tests (inkl. Ende-zu-Ende) und Stilprüfung
 	$(BIN)/ruff check src tests

@@ -278,10 +278,15 @@ def test_batch_runs_skips_and_keeps_last_good_report(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "trivial.ipynb", templates / "trivial.ipynb")
     third = reports.build_reports(config, site_jobs, templates=templates, progress=False)
     assert {r.status for r in third.reports} == {"unveraendert"}
+    alle_html = out / "2014" / "alle" / "reichweite.html"
+    before = alle_html.read_text(encoding="utf-8")
     forced = reports.build_reports(
         config, site_jobs[:1], templates=templates, force=True, progress=False
     )
+    assert [r.key for r in forced.reports] == ["2014/alle/reichweite"]
     assert [r.status for r in forced.reports] == ["erzeugt"]
+    # Reproducible: a second run on the same data gives the same page (figure included).
+    assert alle_html.read_text(encoding="utf-8") == before
 
 
 def test_executed_notebook_publishes_tables_for_the_appendix(tmp_path: Path) -> None:

@@ -110,6 +110,8 @@ def _cell_text(value: Any, fmt: Format | None) -> str:
         return formatting.MISSING
     if isinstance(value, str):
         return value
+    if fmt == "jahr":
+        return str(int(value))
     if fmt == "anteil":
         return formatting.percent(value)
     if fmt == "euro":
@@ -151,7 +153,8 @@ def table_payload(
         frame = values
     shown = frame.reset_index() if index and not isinstance(frame.index, pd.RangeIndex) else frame
     columns = [str(c) for c in shown.columns]
-    fmts = [(formats or {}).get(c) for c in columns]
+    # A year is a label, not a quantity: 2014, never 2.014.
+    fmts = [(formats or {}).get(c) or ("jahr" if c == "Jahr" else None) for c in columns]
     rows = [[_cell_value(v) for v in row] for row in shown.itertuples(index=False, name=None)]
     return {
         "titel": title,
@@ -208,7 +211,7 @@ def show_table(
     payload = table_payload(
         frame, title, formats=formats, notes=notes, source=source, index=index, internal=internal
     )
-    hidden = any(formatting.SUPPRESSED == v for row in payload["zeilen"] for v in row)
+    hidden = any(v == formatting.SUPPRESSED for row in payload["zeilen"] for v in row)
     if hidden and not any(formatting.SUPPRESSED in n for n in payload["fussnoten"]):
         payload["fussnoten"].append("• = aus Gründen der Geheimhaltung nicht ausgewiesen.")
     _display(

@@ -81,6 +81,20 @@ def _interval(lower: Any, upper: Any) -> str:
     return f" (95-%-Intervall {formatting.percent(lower)} bis {formatting.percent(upper)})"
 
 
+def _change(pct: Any) -> str:
+    if pct is None or (isinstance(pct, float) and math.isnan(pct)):
+        return ""
+    return f" ({formatting.percent_change(pct)} zum Vorjahr)"
+
+
+def _years_axis(ax: Any, years: list[int]) -> None:
+    """Whole years on the x axis, also when there are only one or two."""
+    style.year_axis(ax)
+    if years:
+        ax.set_xticks(years if len(years) <= 12 else years[:: max(1, len(years) // 8)])
+        ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
+
+
 def _subject(report: Report) -> str:
     """``Rheindorfer Laden hatte 2014`` / ``Alle Standorte zusammen hatten 2014``."""
     if report.site == data.ALL_SITES:
@@ -272,16 +286,16 @@ def reach_trend(report: Report) -> Section:
     fig, ax = style.new_figure()
     years = [int(y) for y in shown.index]
     rate = pd.to_numeric(shown["Erreichungsquote"], errors="coerce").astype(float)
-    ax.plot(years, rate, marker="o", color=style.palette(1)[0], label="Erstkontakte je Geburt")
+    ax.plot(years, rate, marker="o", color=style.palette(1)[0], label="Erreichungsquote")
     lower = pd.to_numeric(shown["Untergrenze"], errors="coerce").astype(float)
     upper = pd.to_numeric(shown["Obergrenze"], errors="coerce").astype(float)
     ax.fill_between(
         years, lower, upper, alpha=0.2, color=style.palette(1)[0], label="95-%-Intervall"
     )
     ax.set_xlabel("Jahr")
-    ax.set_ylabel("Erstkontakte je Geburt")
-    style.year_axis(ax)
-    style.number_axis(ax, "y", digits=2)
+    ax.set_ylabel("Erreichungsquote (Erstkontakte je Geburt)")
+    _years_axis(ax, years)
+    style.percent_axis(ax, "y")
     ax.legend(loc="best")
     style.source_note(fig, f"Quelle: {SOURCE}; {report.site_name}")
     first, last = (years[0], years[-1]) if years else (None, None)
@@ -545,11 +559,11 @@ def hze_development(report: Report) -> Section:
     frame = frame.rename(
         columns={
             "ausgaben_eur": "Ausgaben (€)",
-            "ausgaben_veraenderung_pct": "Ausgaben Veränderung (%)",
+            "ausgaben_veraenderung_pct": "zum Vorjahr",
             "fallzahl_mittel": "Fallzahl (Mittel)",
-            "fallzahl_veraenderung_pct": "Fallzahl Veränderung (%)",
+            "fallzahl_veraenderung_pct": "Fallzahl zum Vorjahr",
             "kosten_je_fall_eur": "Kosten je Fall (€)",
-            "kosten_je_fall_veraenderung_pct": "Kosten je Fall Veränderung (%)",
+            "kosten_je_fall_veraenderung_pct": "je Fall zum Vorjahr",
         }
     )
     frame.index.name = "Jahr"
@@ -560,24 +574,23 @@ def hze_development(report: Report) -> Section:
             "Ausgaben (€)": "euro",
             "Kosten je Fall (€)": "euro",
             "Fallzahl (Mittel)": "zahl1",
-            "Ausgaben Veränderung (%)": "prozent",
-            "Fallzahl Veränderung (%)": "prozent",
-            "Kosten je Fall Veränderung (%)": "prozent",
+            "zum Vorjahr": "prozent",
+            "Fallzahl zum Vorjahr": "prozent",
+            "je Fall zum Vorjahr": "prozent",
         }
     )
     fig, ax = style.new_figure()
     ax.plot(list(frame.index), list(frame["Ausgaben (€)"]), marker="o", color=style.palette(1)[0])
     ax.set_xlabel("Jahr")
     ax.set_ylabel("HzE-Ausgaben")
-    style.year_axis(ax)
+    _years_axis(ax, [int(y) for y in frame.index])
     style.euro_axis(ax, millions=True)
     style.source_note(fig, "Quelle: Tabelle kosten_hze (gesamtstädtisch); eigene Auswertung")
     year = frame.index[-1]
     row = frame.loc[year]
     sentence = (
         f"{year} gab die Kommune {formatting.euro(row['Ausgaben (€)'])} für Hilfen zur "
-        f"Erziehung aus ({formatting.percent_change(row['Ausgaben Veränderung (%)'])} "
-        f"zum Vorjahr) bei im Mittel {formatting.number(row['Fallzahl (Mittel)'], 1)} Fällen; "
+        f"Erziehung aus{_change(row['zum Vorjahr'])} bei im Mittel {formatting.number(row['Fallzahl (Mittel)'], 1)} Fällen; "
         f"ein Fall kostete {formatting.euro(row['Kosten je Fall (€)'])}."
     )
     growth = costs.compound_growth_rate(frame["Ausgaben (€)"])

@@ -301,3 +301,14 @@ def test_executed_notebook_publishes_tables_for_the_appendix(tmp_path: Path) -> 
     assert tables[0]["zeilen"] == [["Hebamme", 12], ["Klinik", "•"]]
     assert any(TABLE_MIME in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert not (tmp_path / "berichte" / "2014" / "007" / "reichweite.pdf").exists()
+
+
+def test_a_notebook_over_its_time_limit_fails_with_a_german_message(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    config = replace(_config(tmp_path), timeout_seconds=3, kernel_retries=0)
+    catalogue = {"langsam": reports.Analysis("langsam", "Langsam", "langsam.ipynb", "jahr", ())}
+    jobs = reports.plan_jobs([("007", 2014)], catalogue)
+    result = reports.build_reports(config, jobs, templates=FIXTURES, progress=False)
+    assert result.exit_code == 1
+    assert "Zeitlimit" in result.reports[0].fehler

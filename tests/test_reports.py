@@ -312,3 +312,21 @@ def test_a_notebook_over_its_time_limit_fails_with_a_german_message(tmp_path: Pa
     result = reports.build_reports(config, jobs, templates=FIXTURES, progress=False)
     assert result.exit_code == 1
     assert "Zeitlimit" in result.reports[0].fehler
+
+
+def test_index_names_sites_and_keeps_their_id():
+    known = {
+        "2014/rheindorf/reichweite": {
+            "analyse": "reichweite",
+            "standort": "rheindorf",
+            "jahr": 2014,
+            "titel": "Reichweite",
+            "dateien": ["2014/rheindorf/reichweite.html"],
+        }
+    }
+    manifest = {"beendet": "2026-11-23T10:00:00+01:00"}
+    page = reports.render_index(known, [], manifest, {"rheindorf": "Rheindorfer Laden & Co"})
+    assert "Rheindorfer Laden &amp; Co<br><span class='meta'>rheindorf</span>" in page
+    assert "href='2014/rheindorf/reichweite.html'" in page
+    # Without names the id stands alone.
+    assert "<th>rheindorf</th>" in reports.render_index(known, [], manifest)

@@ -213,7 +213,9 @@ def reach_target_groups(report: Report) -> Section:
     )
     frame = reach.target_group_table(contacts, baselines)
     sources = [str(q) for q in frame["Quelle des Vergleichswerts"].dropna().unique()]
-    frame = frame.drop(columns=["Quelle des Vergleichswerts"])
+    # Long caveats break a table's layout (and the PDF's width): they go under the table.
+    caveats = [f"{group}: {note}" for group, note in frame["Hinweis"].dropna().items() if note]
+    frame = frame.drop(columns=["Quelle des Vergleichswerts", "Hinweis"])
     share = Share("Davon Zielgruppe", "Angabe bekannt")
     table = _protect(
         report,
@@ -247,6 +249,7 @@ def reach_target_groups(report: Report) -> Section:
             "Anteile unter den Erstkontakten mit bekannter Angabe; Intervalle: Wilson, 95 %. "
             "Repräsentation = Anteil geteilt durch Vergleichswert (über 1: stärker erreicht).",
             *(f"Vergleichswert: {q}" for q in sources),
+            *caveats,
         ],
     )
 

@@ -429,6 +429,7 @@ def build_reports(
     progress: bool = True,
     formats: Sequence[str] = ("html", "pdf", "xlsx"),
     parameters: Mapping[str, Any] | None = None,
+    site_names: Mapping[str, str] | None = None,
 ) -> BatchResult:
     """Run the planned jobs whose fingerprint changed; write index and run manifest."""
     started_at, started = _now(), time.perf_counter()
@@ -543,7 +544,7 @@ def build_reports(
         _write_json(out_dir / STATE_FILE, state)
         manifest = run_manifest(batch, config, started_at, parameters or {})
         _write_json(out_dir / RUN_MANIFEST, manifest)
-        _write_text(out_dir / INDEX, render_index(known, results, manifest))
+        _write_text(out_dir / INDEX, render_index(known, results, manifest, site_names))
     _print_summary(batch)
     return batch
 
@@ -630,10 +631,24 @@ code{font-size:.8rem;word-break:break-all}
 """
 
 
+def _site_names(dataset: Any) -> dict[str, str]:
+    """standort_id -> name from the processed `standorte` table."""
+    table = dataset.table("standorte")
+    if table is None:
+        return {}
+    return {str(k): str(v) for k, v in zip(table["standort_id"], table["name"], strict=True)}
+
+
 def render_index(
-    known: Mapping[str, Any], results: Sequence[ReportResult], manifest: Mapping[str, Any]
+    known: Mapping[str, Any],
+    results: Sequence[ReportResult],
+    manifest: Mapping[str, Any],
+    site_names: Mapping[str, str] | None = None,
 ) -> str:
-    """``index.html``: every report on disk by year and site, with this run's status."""
+    """``index.html``: every report on disk by year and site, with this run's status.
+
+    Sites are shown by name (a planner does not think in ids), the id beneath it.
+    """
     run = {r.key: r for r in results}
     entries: dict[str, dict[str, Any]] = {k: dict(v) for k, v in known.items()}
     for r in results:
@@ -686,12 +701,20 @@ def render_index(
         )
         rows = []
         for site in sorted(sites, key=lambda s: (s != ALL_SITES, s)):
-            name = "Alle Standorte" if site == ALL_SITES else site
+            if site == ALL_SITES:
+                name = "Alle Standorte"
+            elif (site_names or {}).get(site):
+                name = (
+                    f"{html.escape(site_names[site])}<br>"
+                    f"<span class='meta'>{html.escape(site)}</span>"
+                )
+            else:
+                name = html.escape(site)
             tds = "".join(
                 f"<td>{cell(*sites[site][a])}</td>" if a in sites[site] else "<td></td>"
                 for a in cols
             )
-            rows.append(f"<tr><th>{html.escape(name)}</th>{tds}</tr>")
+            rows.append(f"<tr><th>{name}</th>{tds}</tr>")
         sections.append(
             f"<section><h2 id='jahr-{year}'>{heading}</h2><table><thead><tr><th>Standort</th>"
             f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
@@ -758,4 +781,5 @@ def run_batch(
             "parallel": max(1, parallel or config.parallel),
             "neu": force,
         },
+        site_names=_site_names(dataset),
     )

@@ -330,3 +330,16 @@ def test_index_names_sites_and_keeps_their_id():
     assert "href='2014/rheindorf/reichweite.html'" in page
     # Without names the id stands alone.
     assert "<th>rheindorf</th>" in reports.render_index(known, [], manifest)
+
+
+def test_a_year_index_stays_visible_even_as_range_index():
+    from analysis.report_cells import table_payload
+
+    # pandas stores consecutive years as a RangeIndex; the years must still be shown.
+    years = pd.DataFrame({"Erstkontakte": [131, 259]}, index=pd.RangeIndex(2011, 2013, name="Jahr"))
+    payload = table_payload(years, "Verlauf")
+    assert payload["spalten"] == ["Jahr", "Erstkontakte"]
+    assert payload["zeilen"] == [[2011, 131], [2012, 259]]
+    # An unnamed default index is not a column.
+    plain = table_payload(pd.DataFrame({"a": [1]}), "ohne Index")
+    assert plain["spalten"] == ["a"]

@@ -151,7 +151,10 @@ def table_payload(
         values = frame.values.astype(object).mask(frame.hidden, formatting.SUPPRESSED)
         values.index.name = frame.values.index.name
         frame = values
-    shown = frame.reset_index() if index and not isinstance(frame.index, pd.RangeIndex) else frame
+    # Only an unnamed default index is meaningless; pandas also turns consecutive years
+    # (a named "Jahr" index) into a RangeIndex, and those must stay visible.
+    default_index = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    shown = frame.reset_index() if index and not default_index else frame
     columns = [str(c) for c in shown.columns]
     # A year is a label, not a quantity: 2014, never 2.014.
     fmts = [(formats or {}).get(c) or ("jahr" if c == "Jahr" else None) for c in columns]

@@ -307,7 +307,10 @@ TABLES: dict[str, Table] = {
             allows_name_column=True,
             row_rules=(
                 RowRule(
-                    "eroeffnet", "geschlossen", "le", "Schließungsdatum liegt vor dem Eröffnungsdatum"
+                    "eroeffnet",
+                    "geschlossen",
+                    "le",
+                    "Schließungsdatum liegt vor dem Eröffnungsdatum",
                 ),
             ),
             description="Eine Zeile je Standort; die Kennung verbindet alle anderen Tabellen.",
@@ -318,16 +321,35 @@ TABLES: dict[str, Table] = {
             (
                 Column("fall_id", "str", True, "Pseudonymisierte Fallnummer"),
                 Column("standort_id", "str", True, "Standort"),
-                Column("datum_erstkontakt", "date", True, "Datum des Erstkontakts", not_in_future=True),
-                Column("datum_meldung", "date", label="Datum der Meldung / Anfrage", not_in_future=True),
+                Column(
+                    "datum_erstkontakt", "date", True, "Datum des Erstkontakts", not_in_future=True
+                ),
+                Column(
+                    "datum_meldung", "date", label="Datum der Meldung / Anfrage", not_in_future=True
+                ),
                 Column("zugangsweg", "cat", True, "Zugangsweg", category="zugangsweg"),
                 Column("zugangsgrund", "cat", label="Hauptanliegen", category="zugangsgrund"),
-                Column("lebensphase_kind", "cat", label="Lebensphase des Kindes", category="lebensphase_kind"),
-                Column("altersgruppe_mutter", "cat", label="Altersgruppe der Mutter", category="altersgruppe_mutter"),
+                Column(
+                    "lebensphase_kind",
+                    "cat",
+                    label="Lebensphase des Kindes",
+                    category="lebensphase_kind",
+                ),
+                Column(
+                    "altersgruppe_mutter",
+                    "cat",
+                    label="Altersgruppe der Mutter",
+                    category="altersgruppe_mutter",
+                ),
                 Column("alleinerziehend", "jn", label="Alleinerziehend"),
                 Column("sgb2_bezug", "jn", label="Bezug von SGB-II-Leistungen"),
                 Column("migrationshintergrund", "jn", label="Migrationshintergrund"),
-                Column("weitervermittlung", "cat", label="Vereinbarte Weitervermittlung", category="weitervermittlung"),
+                Column(
+                    "weitervermittlung",
+                    "cat",
+                    label="Vereinbarte Weitervermittlung",
+                    category="weitervermittlung",
+                ),
             ),
             required_table=True,
             key=("standort_id", "fall_id"),
@@ -356,9 +378,7 @@ TABLES: dict[str, Table] = {
                 Column("teilnehmende", "int", label="Teilnehmende Familien"),
             ),
             site_column="standort_id",
-            row_rules=(
-                RowRule("teilnehmende", "besuche", "le", "Mehr Teilnehmende als Besuche"),
-            ),
+            row_rules=(RowRule("teilnehmende", "besuche", "le", "Mehr Teilnehmende als Besuche"),),
             description="Jahresstatistik der Angebote je Standort (optional je Monat).",
         ),
         Table(
@@ -370,7 +390,9 @@ TABLES: dict[str, Table] = {
                 Column("angeschrieben", "int", label="Angeschriebene Familien"),
                 Column("besuche", "int", True, "Durchgeführte Besuche"),
                 Column("vermittlungen", "int", label="Weitervermittlungen"),
-                Column("anmeldungen_schwangerschaft", "int", label="Anmeldungen in der Schwangerschaft"),
+                Column(
+                    "anmeldungen_schwangerschaft", "int", label="Anmeldungen in der Schwangerschaft"
+                ),
             ),
             key=("jahr", "gebiet"),
             area_column="gebiet",
@@ -389,7 +411,12 @@ TABLES: dict[str, Table] = {
             key=("jahr", "gebiet"),
             area_column="gebiet",
             row_rules=(
-                RowRule("kinder_u3_sgb2", "kinder_u3", "le", "Mehr Kinder im SGB-II-Bezug als Kinder unter 3"),
+                RowRule(
+                    "kinder_u3_sgb2",
+                    "kinder_u3",
+                    "le",
+                    "Mehr Kinder im SGB-II-Bezug als Kinder unter 3",
+                ),
             ),
             description="Bevölkerungsbezug: Geburten und Kinder unter 3 je Jahr und Gebiet.",
         ),
@@ -445,7 +472,12 @@ TABLES: dict[str, Table] = {
                 Column("sektor", "cat", True, "Sektor", category="sektor"),
                 Column("bereich", "str", label="Bereich"),
                 Column("gebiet", "str", label="Standort oder gesamt"),
-                Column("vereinbarung_seit", "date", label="Kooperationsvereinbarung seit", not_in_future=True),
+                Column(
+                    "vereinbarung_seit",
+                    "date",
+                    label="Kooperationsvereinbarung seit",
+                    not_in_future=True,
+                ),
                 Column("ausgeschieden", "date", label="Ausgeschieden am"),
             ),
             key=("partner_id",),

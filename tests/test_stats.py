@@ -148,3 +148,19 @@ def test_format_p():
     assert stats.format_p(0.0001) == "p < 0,001"
     assert stats.format_p(0.0342) == "p = 0,034"
     assert stats.format_p(None) == "p nicht berechenbar"
+
+
+def test_share_table_counts_shares_intervals_and_total():
+    counts = pd.Series({"Klinik": 3, "Hebamme": 1, "Jugendamt": 0})
+    table = stats.share_table(counts, "Zugangsweg", "Insgesamt")
+    # total 3 + 1 + 0 = 4; shares 3/4 = 0.75, 1/4 = 0.25, 0/4 = 0
+    assert list(table.index) == ["Klinik", "Hebamme", "Jugendamt", "Insgesamt"]
+    assert table["Anzahl"].tolist() == [3, 1, 0, 4]
+    assert table["Anteil"].tolist()[:3] == [0.75, 0.25, 0.0]
+    assert table.loc["Insgesamt", "Anteil"] == 1.0
+    klinik = stats.wilson_interval(3, 4)
+    assert table.loc["Klinik", "Untergrenze"] == pytest.approx(klinik.lower)
+    assert pd.isna(table.loc["Insgesamt", "Untergrenze"])
+    # No cases: no shares, not 0.
+    empty = stats.share_table(pd.Series({"Klinik": 0}), "Zugangsweg", "Insgesamt")
+    assert empty["Anteil"].isna().all()

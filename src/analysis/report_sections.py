@@ -324,39 +324,8 @@ def routes_table(report: Report) -> Section:
     contacts = data.contacts_for(report.dataset, report.site, report.year)
     counts = access_routes.route_counts(contacts)
     total = int(counts.sum())
-    category = CATEGORIES["zugangsweg"]
-    rows = []
-    for code, n in counts.items():
-        p = stats.wilson_interval(int(n), total)
-        rows.append(
-            {
-                "Zugangsweg": category.label(code),
-                "Anzahl": int(n),
-                "Anteil": p.share,
-                "Untergrenze": p.lower,
-                "Obergrenze": p.upper,
-            }
-        )
-    rows.append(
-        {
-            "Zugangsweg": TOTAL,
-            "Anzahl": total,
-            "Anteil": 1.0 if total else None,
-            "Untergrenze": None,
-            "Obergrenze": None,
-        }
-    )
-    frame = (
-        pd.DataFrame(rows)
-        .set_index("Zugangsweg")
-        .astype(
-            {
-                "Anzahl": pd.Int64Dtype(),
-                "Anteil": "float64",
-                "Untergrenze": "float64",
-                "Obergrenze": "float64",
-            }
-        )
+    frame = stats.share_table(
+        counts.rename(index=CATEGORIES["zugangsweg"].label), "Zugangsweg", TOTAL
     )
     share = Share("Anzahl", denominator_row=TOTAL)
     table = _protect(
@@ -393,40 +362,7 @@ def routes_table(report: Report) -> Section:
 def route_groups(report: Report) -> Section:
     contacts = data.contacts_for(report.dataset, report.site, report.year)
     counts = access_routes.group_counts(contacts)
-    total = int(counts.sum())
-    rows = []
-    for group, n in counts.items():
-        p = stats.wilson_interval(int(n), total)
-        rows.append(
-            {
-                "Gruppe": group,
-                "Anzahl": int(n),
-                "Anteil": p.share,
-                "Untergrenze": p.lower,
-                "Obergrenze": p.upper,
-            }
-        )
-    rows.append(
-        {
-            "Gruppe": TOTAL,
-            "Anzahl": total,
-            "Anteil": 1.0 if total else None,
-            "Untergrenze": None,
-            "Obergrenze": None,
-        }
-    )
-    frame = (
-        pd.DataFrame(rows)
-        .set_index("Gruppe")
-        .astype(
-            {
-                "Anzahl": pd.Int64Dtype(),
-                "Anteil": "float64",
-                "Untergrenze": "float64",
-                "Obergrenze": "float64",
-            }
-        )
-    )
+    frame = stats.share_table(counts, "Gruppe", TOTAL)
     share = Share("Anzahl", denominator_row=TOTAL)
     table = _protect(
         report,

@@ -490,3 +490,28 @@ def compound_growth(first: float | None, last: float | None, periods: int) -> fl
     if not (np.isfinite(first) and np.isfinite(last)) or first <= 0 or last < 0:
         return None
     return float((last / first) ** (1 / periods) - 1)
+
+
+def share_table(counts: pd.Series, index_name: str, total_label: str) -> pd.DataFrame:
+    """Counts per category as a table of count, share and Wilson 95 % interval, with a total row.
+
+    The denominator is the sum of all counts; the total row carries the sum and share 1
+    (``None`` when the sum is 0). Used for access routes and route groups alike.
+    """
+    total = int(counts.sum())
+    rows = []
+    for label, n in counts.items():
+        p = wilson_interval(int(n), total)
+        rows.append((label, int(n), p.share, p.lower, p.upper))
+    rows.append((total_label, total, 1.0 if total else None, None, None))
+    frame = pd.DataFrame(
+        rows, columns=[index_name, "Anzahl", "Anteil", "Untergrenze", "Obergrenze"]
+    )
+    return frame.set_index(index_name).astype(
+        {
+            "Anzahl": pd.Int64Dtype(),
+            "Anteil": "float64",
+            "Untergrenze": "float64",
+            "Obergrenze": "float64",
+        }
+    )

@@ -28,3 +28,11 @@ def test_money_and_dates():
     assert fmt.euro(268.554, 2).replace("\xa0", " ") == "268,55 €"
     assert fmt.day(date(2014, 3, 1)) == "01.03.2014"
     assert fmt.timestamp(datetime(2026, 11, 23, 10, 5)) == "23.11.2026, 10:05 Uhr"
+
+
+def test_named_display_formats_are_shared():
+    assert fmt.as_kind(2014, "jahr") == "2014"  # a year, not 2.014
+    assert fmt.as_kind(1234, "anzahl") == "1.234"
+    assert fmt.as_kind(0.5, "anteil").replace("\xa0", " ") == "50,0 %"
+    assert fmt.as_kind(None, "euro") == fmt.MISSING
+    assert fmt.as_kind(1.0, "text") is None  # not a named format: the caller decides

@@ -277,21 +277,8 @@ def _render(value: Any, fmt: Formatter) -> str:
         return fmt(value)
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return formatting.MISSING
-    if fmt == "anzahl":
-        return formatting.number(value)
-    if fmt == "anteil":
-        return formatting.percent(value)
-    if fmt == "zahl1":
-        return formatting.number(value, 1)
-    if fmt == "zahl2":
-        return formatting.number(value, 2)
-    if fmt == "euro":
-        return formatting.euro(value)
-    if fmt == "euro2":
-        return formatting.euro(value, 2)
-    if fmt == "prozent":
-        return formatting.percent_change(value)
-    return str(value)
+    text = formatting.as_kind(value, fmt)
+    return str(value) if text is None else text
 
 
 def _default_kinds(

@@ -73,3 +73,24 @@ def day(value: date | datetime | None) -> str:
 def timestamp(value: datetime) -> str:
     """``2026-11-23T10:00`` → ``23.11.2026, 10:00 Uhr``."""
     return format_datetime(value, format="dd.MM.yyyy, HH:mm", locale=LOCALE) + " Uhr"
+
+
+#: Named display formats shared by every table writer (report HTML, Excel, protected tables).
+_KINDS = {
+    "anzahl": number,
+    "anteil": percent,
+    "zahl1": lambda v: number(v, 1),
+    "zahl2": lambda v: number(v, 2),
+    "euro": euro,
+    "euro2": lambda v: euro(v, 2),
+    "prozent": percent_change,
+    "jahr": lambda v: str(int(v)),
+}
+
+
+def as_kind(value: Any, kind: str | None) -> str | None:
+    """Format ``value`` by a named display format; ``None`` when ``kind`` names none."""
+    render = _KINDS.get(kind) if kind else None
+    if render is None:
+        return None
+    return MISSING if _is_missing(value) else render(value)

@@ -110,20 +110,9 @@ def _cell_text(value: Any, fmt: Format | None) -> str:
         return formatting.MISSING
     if isinstance(value, str):
         return value
-    if fmt == "jahr":
-        return str(int(value))
-    if fmt == "anteil":
-        return formatting.percent(value)
-    if fmt == "euro":
-        return formatting.euro(value)
-    if fmt == "euro2":
-        return formatting.euro(value, 2)
-    if fmt == "prozent":
-        return formatting.percent_change(value)
-    if fmt == "zahl1":
-        return formatting.number(value, 1)
-    if fmt == "zahl2":
-        return formatting.number(value, 2)
+    text = formatting.as_kind(value, fmt)
+    if text is not None:
+        return text
     if isinstance(value, int | float):
         return formatting.number(value, 0 if float(value).is_integer() else 1)
     return str(value)

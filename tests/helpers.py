@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.contract.schema import TABLES
 from analysis.data import Dataset, conform
-from analysis.schema import TABLES
 
 Rows = Sequence[Mapping[str, Any]] | pd.DataFrame
 

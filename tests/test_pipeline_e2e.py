@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import demo
-from analysis.schema import TABLES
+from analysis.contract import demo
+from analysis.contract.schema import TABLES
 
 pytestmark = pytest.mark.e2e
 

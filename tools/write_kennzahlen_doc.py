@@ -1,10 +1,10 @@
-"""Schreibt docs/kennzahlen.md neu aus dem Kennzahlenkatalog (analysis.indicators)."""
+"""Schreibt docs/kennzahlen.md neu aus dem Kennzahlenkatalog (analysis.indicators.catalogue)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from analysis.kennzahlen import catalogue_markdown
+from analysis.indicators.summary import catalogue_markdown
 
 TARGET = Path(__file__).resolve().parents[1] / "docs" / "kennzahlen.md"
 

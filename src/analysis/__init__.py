@@ -10,3 +10,7 @@ try:
     __version__ = version("fh-analytik")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unbekannt"
+
+from analysis import _compat
+
+_compat.install()

@@ -138,7 +138,7 @@ def _run(args: argparse.Namespace) -> int:
     from analysis.config import load_config
 
     if args.befehl == "beispieldaten":
-        from analysis import demo
+        from analysis.contract import demo
 
         config = load_config(args.konfig)
         target = args.ziel or config.raw_dir
@@ -155,7 +155,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
 
     if args.befehl == "kennzahlen":
-        from analysis import data, kennzahlen
+        from analysis import data
+        from analysis.indicators import summary as kennzahlen
 
         config = load_config(args.konfig, processed_dir=args.daten)
         dataset = data.load_dataset(config.processed_dir)
@@ -171,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
 
     if args.befehl == "berichte":
-        from analysis import reports
+        from analysis.reporting import batch as reports
 
         config = load_config(args.konfig, processed_dir=args.daten, reports_dir=args.ziel)
         result = reports.run_batch(

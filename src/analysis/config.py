@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from analysis.contract.schema import CATEGORIES, fold_value
 from analysis.errors import FhError
-from analysis.schema import CATEGORIES, fold_value
 
 CONFIG_FILE_NAME = "fh-analytik.toml"
 ENV_CONFIG = "FH_ANALYTIK_KONFIG"

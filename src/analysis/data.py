@@ -15,11 +15,16 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.contract.schema import (  # ALL_SITES is also public as data.ALL_SITES
+    ALL_SITES,
+    GESAMT,
+    JN_CODES,
+    MANIFEST,
+    TABLES,
+    Table,
+    category_for,
+)
 from analysis.errors import FhError
-from analysis.schema import GESAMT, JN_CODES, TABLES, Table, category_for
-
-ALL_SITES = "alle"  # every site together (as opposed to `gesamt`, the municipality area row)
-MANIFEST = "manifest.json"
 
 
 # --- types of the processed format ------------------------------------------------------------

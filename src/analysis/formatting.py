@@ -94,3 +94,11 @@ def as_kind(value: Any, kind: str | None) -> str | None:
     if render is None:
         return None
     return MISSING if _is_missing(value) else render(value)
+
+
+def bound(value: float | None) -> str:
+    """A rule's bound in a German message: years, months and grades as plain digits."""
+    if value is None:
+        return "…"
+    # Bounds are years, months and grades: plain digits read better than 2.000 here.
+    return str(int(value)) if float(value).is_integer() else number(value, 2)

@@ -1,0 +1,140 @@
+"""Die Kennzahlen eines Jahres als JSON-fähiges dict (``fh-analytik kennzahlen``).
+
+Puts together the blocks of reach, access routes and costs in the order of the
+specification and applies the confidentiality rule; also renders ``docs/kennzahlen.md``
+from the indicator catalogue so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analysis import data
+from analysis.config import Config
+from analysis.data import Dataset
+from analysis.indicators import reach
+from analysis.indicators.catalogue import CATALOGUE, Indicator
+from analysis.protection import rules as confidentiality
+
+_PROTECTION_TEXT = {
+    "anzahl": "Fallzahl: unter der Mindestfallzahl (außer 0) als • ausgewiesen; "
+    "ggf. sekundär geheimgehalten, wenn sie sich aus einer Summe zurückrechnen ließe; "
+    "bei Rundung auf ein Vielfaches von 5 gerundet.",
+    "anteil": "Anteil/Quote: nicht ausgewiesen, wenn Zähler oder Nenner eine geheimzuhaltende "
+    "Fallzahl ist.",
+    "mittelwert": "Mittelwert/Median: nicht ausgewiesen, wenn er auf weniger Fällen als der "
+    "Mindestfallzahl beruht.",
+    "keine": "Keine Geheimhaltung (kein Personenbezug oder gesamtstädtischer Betrag).",
+}
+_UNIT_TEXT = {
+    "anzahl": "Anzahl",
+    "anteil": "Anteil (0 bis 1)",
+    "euro": "Euro",
+    "prozent": "Prozent",
+    "werktage": "Werktage",
+    "verhaeltnis": "Verhältnis",
+}
+
+
+def key_indicators(
+    dataset: Dataset,
+    *,
+    year: int | str,
+    site: str = data.ALL_SITES,
+    config: Config,
+    confidential: bool = True,
+) -> dict[str, Any]:
+    """The key indicators of one year and site (``alle`` = every site) as the spec's JSON.
+
+    Counts are ``int``, shares fractions, ``None`` where a value cannot be computed. With
+    ``confidential`` the confidentiality rule of ``config`` is applied and the hidden paths
+    are listed under ``geheimgehalten``; without it the exact values and an empty list.
+    """
+    site, year = data.check_selection(dataset, site, year)
+    # Imported here so that `kennzahlen` (and its docs renderer) loads even while the
+    # access/cost modules are being changed; they are needed only for the values.
+    from analysis.indicators import access_routes, costs
+
+    contacts = data.contacts_for(dataset, site, year)
+    reichweite = reach.reach_block(dataset, site=site, year=year)
+    values: dict[str, Any] = {
+        "jahr": year,
+        "standort": site,
+        "reichweite": reichweite,
+        "zugangswege": access_routes.key_indicators(contacts, config.land),
+        "kosten": costs.key_indicators(
+            dataset.table("kosten_hze"),
+            dataset.table("finanzierung"),
+            site=site,
+            year=year,
+            first_contacts=reichweite["erstkontakte"],
+        ),
+    }
+    hidden: list[str] = []
+    if confidential:
+        values, hidden = confidentiality.protect_indicators(
+            values, config.min_count, round_to_5=config.round_to_5
+        )
+    values["geheimgehalten"] = hidden
+    return values
+
+
+# --- documentation ----------------------------------------------------------------------------
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ") if text else "–"
+
+
+def _entry(ind: Indicator) -> list[str]:
+    lines = [
+        f"### {ind.label}",
+        "",
+        f"- **Pfad im JSON:** `{ind.key}`",
+        f"- **Definition:** {_cell(ind.definition)}",
+    ]
+    if ind.numerator:
+        lines.append(f"- **Zähler:** {_cell(ind.numerator)}")
+    if ind.denominator:
+        lines.append(f"- **Nenner:** {_cell(ind.denominator)}")
+    lines += [
+        f"- **Fehlende Werte:** {_cell(ind.missing)}",
+        f"- **Einheit:** {_UNIT_TEXT.get(ind.unit, ind.unit)}",
+        f"- **Berechnet in:** `analysis.{ind.function}`"
+        if ind.function
+        else "- **Berechnet in:** –",
+        f"- **Geheimhaltung:** {_PROTECTION_TEXT.get(ind.protection, ind.protection)}",
+        "",
+    ]
+    return lines
+
+
+_SECTIONS = {"reichweite": "Reichweite", "zugangswege": "Zugangswege", "kosten": "Kosten"}
+
+
+def catalogue_markdown() -> str:
+    """``docs/kennzahlen.md``: every indicator of the catalogue, generated, in German."""
+    lines = [
+        "# Kennzahlen",
+        "",
+        "<!-- Erzeugt aus src/analysis/indicators/catalogue.py – nicht von Hand ändern; neu erzeugen mit",
+        "     `.venv/bin/python tools/write_kennzahlen_doc.py`. -->",
+        "",
+        "Jede Kennzahl ist genau einmal im Katalog `analysis.indicators.catalogue.CATALOGUE` definiert: "
+        "Zähler, Nenner, Regel für fehlende Werte, Einheit, die berechnende Funktion und die "
+        "Behandlung durch die Geheimhaltung. `fh-analytik kennzahlen` gibt die Werte unter "
+        "dem jeweiligen Pfad aus; Anteile sind Bruchteile zwischen 0 und 1, ein nicht "
+        "berechenbarer Wert ist `null`.",
+        "",
+        "Geheimhaltung: Fallzahlen unter der Mindestfallzahl (Standard 3, außer 0) und darauf "
+        "beruhende Anteile und Mittelwerte werden nicht veröffentlicht (•); ließe sich eine "
+        "verborgene Zahl aus einer Summe zurückrechnen, wird eine zweite verborgen "
+        "(sekundäre Geheimhaltung). Die verborgenen Pfade stehen in `geheimgehalten`.",
+        "",
+    ]
+    current = None
+    for ind in CATALOGUE.values():
+        section = ind.key.split(".", 1)[0]
+        if section != current:
+            current = section
+            lines += [f"## {_SECTIONS.get(section, section.capitalize())}", ""]
+        lines += _entry(ind)
+    return "\n".join(lines).rstrip() + "\n"

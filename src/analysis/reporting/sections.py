@@ -1,0 +1,722 @@
+"""The sections of the report notebooks: call the analyses, protect, and say it in a sentence.
+
+Each function takes the checked ``Report`` and returns a ``Section`` (a protected table, an
+optional figure and a German sentence generated from the protected numbers), so a report
+notebook is one call and one ``show`` per section. No indicator is computed here: the
+numbers come from ``reach``, ``access_routes``, ``costs`` and ``stats``; this module only
+chooses, protects (``confidentiality``) and words them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from analysis import data, formatting
+from analysis.contract.schema import CATEGORIES
+from analysis.indicators import access_routes, costs, reach, stats
+from analysis.protection.rules import ProtectedTable, Share, protect_table
+from analysis.reporting import style
+from analysis.reporting.cells import Report, show_table, show_text
+
+TOTAL = reach.TOTAL_LABEL
+SOURCE = "Eigene Auswertung, fh-analytik"
+
+
+@dataclass
+class Section:
+    title: str
+    sentence: str
+    table: ProtectedTable | None = None
+    figure: Any = None
+    notes: list[str] = field(default_factory=list)
+    source: str = SOURCE
+    internal: bool = False
+
+
+def show(section: Section) -> None:
+    """Table, figure and sentence of a section, in that order."""
+    if section.table is not None:
+        show_table(
+            section.table,
+            section.title,
+            notes=section.notes,
+            source=section.source,
+            internal=section.internal,
+        )
+    if section.figure is not None:
+        from IPython.display import display
+
+        display(section.figure)
+        import matplotlib.pyplot as plt
+
+        plt.close(section.figure)
+    show_text(section.sentence, "satz")
+
+
+def _protect(report: Report, frame: pd.DataFrame, **kwargs: Any) -> ProtectedTable:
+    return protect_table(
+        frame, report.config.min_count, round_to_5=report.config.round_to_5, **kwargs
+    )
+
+
+def _value(table: ProtectedTable, row: Any, column: str) -> Any:
+    """A cell as published: ``None`` when hidden or missing."""
+    if row not in table.values.index or bool(table.hidden.loc[row, column]):
+        return None
+    value = table.values.loc[row, column]
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def _hidden(table: ProtectedTable, row: Any, column: str) -> bool:
+    return row in table.hidden.index and bool(table.hidden.loc[row, column])
+
+
+def _interval(lower: Any, upper: Any) -> str:
+    if lower is None or upper is None:
+        return ""
+    return f" (95-%-Intervall {formatting.percent(lower)} bis {formatting.percent(upper)})"
+
+
+def _change(pct: Any) -> str:
+    if pct is None or (isinstance(pct, float) and math.isnan(pct)):
+        return ""
+    return f" ({formatting.percent_change(pct)} zum Vorjahr)"
+
+
+def _years_axis(ax: Any, years: list[int]) -> None:
+    """Whole years on the x axis, also when there are only one or two."""
+    style.year_axis(ax)
+    if years:
+        ax.set_xticks(years if len(years) <= 12 else years[:: max(1, len(years) // 8)])
+        ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
+
+
+def _subject(report: Report) -> str:
+    """``Rheindorfer Laden hatte 2014`` / ``Alle Standorte zusammen hatten 2014``."""
+    if report.site == data.ALL_SITES:
+        return f"Alle Standorte zusammen hatten {report.year}"
+    return f"{report.site_name} hatte {report.year}"
+
+
+def _rate_row(label: str, p: stats.Proportion) -> dict[str, Any]:
+    return {
+        "Kennzahl": label,
+        "Anzahl": p.count,
+        "Bezugsgröße (n)": p.n if p.n else None,
+        "Anteil": p.share,
+        "Untergrenze": p.lower,
+        "Obergrenze": p.upper,
+    }
+
+
+def _rate_table(report: Report, rows: list[dict[str, Any]]) -> ProtectedTable:
+    frame = pd.DataFrame(rows).set_index("Kennzahl")
+    frame = frame.astype(
+        {
+            "Anzahl": pd.Int64Dtype(),
+            "Bezugsgröße (n)": pd.Int64Dtype(),
+            "Anteil": "float64",
+            "Untergrenze": "float64",
+            "Obergrenze": "float64",
+        }
+    )
+    share = Share("Anzahl", "Bezugsgröße (n)")
+    return _protect(
+        report,
+        frame,
+        count_columns=["Anzahl", "Bezugsgröße (n)"],
+        share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
+    )
+
+
+# --- Reichweite ----------------------------------------------------------------------------
+
+
+def reach_overview(report: Report) -> Section:
+    f = reach.figures(report.dataset, report.site, report.year)
+    rows = [
+        _rate_row("Erstkontakte je Geburt (Erreichungsquote)", f.reach_rate),
+        _rate_row("Willkommensbesuche je Geburt", f.welcome_visit_rate),
+        _rate_row("In der Schwangerschaft erreicht", f.pregnancy),
+    ]
+    table = _rate_table(report, rows)
+    first = "Erstkontakte je Geburt (Erreichungsquote)"
+    count, births, share = (
+        _value(table, first, c) for c in ("Anzahl", "Bezugsgröße (n)", "Anteil")
+    )
+    if f.first_contacts == 0:
+        sentence = f"Für {report.scope_text} sind keine Erstkontakte erfasst."
+    elif count is None:
+        sentence = (
+            f"Für {report.scope_text} ist die Zahl der Erstkontakte so klein, dass sie "
+            "nicht ausgewiesen wird."
+        )
+    elif births is None or share is None:
+        sentence = (
+            f"{_subject(report)} {formatting.number(count)} Erstkontakte; "
+            "eine Erreichungsquote lässt sich nicht berechnen, weil keine Geburtenzahl "
+            "für dieses Gebiet vorliegt."
+        )
+    else:
+        sentence = (
+            f"{_subject(report)} {formatting.number(count)} Erstkontakte bei "
+            f"{formatting.number(births)} Geburten; das entspricht einer Erreichungsquote von "
+            f"{formatting.percent(share)}"
+            f"{_interval(_value(table, first, 'Untergrenze'), _value(table, first, 'Obergrenze'))}."
+        )
+        if share > 1:
+            sentence += (
+                " Ein Wert über 100 % bedeutet, dass mehr Familien Kontakt aufnahmen, als im "
+                "Gebiet Kinder geboren wurden – etwa, weil Familien aus anderen Gebieten "
+                "kommen oder ältere Kinder haben."
+            )
+    notes = []
+    definition = reach.birth_definition(report.dataset, report.site, report.year)
+    if definition:
+        notes.append(definition)
+    if report.dataset.table("willkommensbesuche") is None:
+        notes.append("Die Tabelle willkommensbesuche wurde nicht geliefert.")
+    return Section("Reichweite im Überblick", sentence, table, notes=notes)
+
+
+def reach_life_phase(report: Report) -> Section:
+    contacts = data.contacts_for(report.dataset, report.site, report.year)
+    frame = reach.timing_table(contacts)
+    table = _protect(
+        report,
+        frame,
+        count_columns=["Erstkontakte"],
+        total_row=TOTAL,
+        share_columns={"Anteil": Share("Erstkontakte", denominator_row=TOTAL)},
+    )
+    visible = {i: _value(table, i, "Anteil") for i in table.values.index if i != TOTAL}
+    visible = {k: v for k, v in visible.items() if v is not None}
+    if not visible:
+        sentence = "Zur Lebensphase des Kindes lassen sich keine Anteile ausweisen."
+    else:
+        top = max(visible, key=lambda k: visible[k])
+        sentence = (
+            f"Die meisten Familien wurden in der Lebensphase „{top}“ erreicht "
+            f"({formatting.percent(visible[top])} der Erstkontakte)."
+        )
+    return Section("Zeitpunkt des Erstkontakts (Lebensphase des Kindes)", sentence, table)
+
+
+def reach_target_groups(report: Report) -> Section:
+    contacts = data.contacts_for(report.dataset, report.site, report.year)
+    baselines = reach.baselines_for(
+        report.config.baselines, report.dataset.table("bevoelkerung"), report.site, report.year
+    )
+    frame = reach.target_group_table(contacts, baselines)
+    sources = [str(q) for q in frame["Quelle des Vergleichswerts"].dropna().unique()]
+    # Long caveats break a table's layout (and the PDF's width): they go under the table.
+    caveats = [f"{group}: {note}" for group, note in frame["Hinweis"].dropna().items() if note]
+    frame = frame.drop(columns=["Quelle des Vergleichswerts", "Hinweis"])
+    share = Share("Davon Zielgruppe", "Angabe bekannt")
+    table = _protect(
+        report,
+        frame,
+        count_columns=["Angabe bekannt", "Davon Zielgruppe"],
+        share_columns={
+            "Anteil": share,
+            "Untergrenze": share,
+            "Obergrenze": share,
+            "Repräsentation": share,
+        },
+    )
+    table.kinds.update({"Vergleichswert": "anteil", "Repräsentation": "zahl2"})
+    parts = []
+    for group in table.values.index:
+        ratio = _value(table, group, "Repräsentation")
+        if ratio is not None:
+            parts.append(f"{group} {formatting.number(ratio, 2)}")
+    if parts:
+        sentence = (
+            "Repräsentationsverhältnis (Anteil unter den Erstkontakten geteilt durch den "
+            "Vergleichswert; über 1 = stärker erreicht): " + "; ".join(parts) + "."
+        )
+    else:
+        sentence = "Für die Zielgruppen lässt sich kein Repräsentationsverhältnis ausweisen."
+    return Section(
+        "Zielgruppen",
+        sentence,
+        table,
+        notes=[
+            "Anteile unter den Erstkontakten mit bekannter Angabe; Intervalle: Wilson, 95 %. "
+            "Repräsentation = Anteil geteilt durch Vergleichswert (über 1: stärker erreicht).",
+            *(f"Vergleichswert: {q}" for q in sources),
+            *caveats,
+        ],
+    )
+
+
+def reach_offers(report: Report) -> Section:
+    offers = data.offers_for(report.dataset, report.site, report.year)
+    frame = reach.offer_table(offers)
+    if frame is None:
+        return Section(
+            "Angebote",
+            "Die Tabelle angebote wurde nicht geliefert; zu den Angeboten lässt sich nichts sagen.",
+        )
+    cols = list(frame.columns)
+    table = _protect(report, frame, count_columns=cols, total_row=TOTAL)
+    visits, sessions = _value(table, TOTAL, "Besuche"), _value(table, TOTAL, "Termine")
+    if visits is None:
+        sentence = "Für diese Auswahl liegen keine ausweisbaren Besuchszahlen vor."
+    else:
+        sentence = (
+            f"In {formatting.number(sessions) if sessions is not None else '–'} Terminen "
+            f"wurden {formatting.number(visits)} Besuche gezählt."
+        )
+    return Section("Angebote", sentence, table)
+
+
+def reach_trend(report: Report) -> Section:
+    frame = reach.trend_table(report.dataset, report.site)
+    frame = frame[["Erstkontakte", "Geburten", "Erreichungsquote", "Untergrenze", "Obergrenze"]]
+    share = Share("Erstkontakte", "Geburten")
+    table = _protect(
+        report,
+        frame,
+        count_columns=["Erstkontakte", "Geburten"],
+        share_columns={"Erreichungsquote": share, "Untergrenze": share, "Obergrenze": share},
+    )
+    shown = table.values.mask(table.hidden)
+    fig, ax = style.new_figure()
+    years = [int(y) for y in shown.index]
+    rate = pd.to_numeric(shown["Erreichungsquote"], errors="coerce").astype(float)
+    ax.plot(years, rate, marker="o", color=style.palette(1)[0], label="Erreichungsquote")
+    lower = pd.to_numeric(shown["Untergrenze"], errors="coerce").astype(float)
+    upper = pd.to_numeric(shown["Obergrenze"], errors="coerce").astype(float)
+    ax.fill_between(
+        years, lower, upper, alpha=0.2, color=style.palette(1)[0], label="95-%-Intervall"
+    )
+    ax.set_xlabel("Jahr")
+    ax.set_ylabel("Erreichungsquote (Erstkontakte je Geburt)")
+    _years_axis(ax, years)
+    style.percent_axis(ax, "y")
+    ax.legend(loc="best")
+    style.source_note(fig, f"Quelle: {SOURCE}; {report.site_name}")
+    first, last = (years[0], years[-1]) if years else (None, None)
+    if (
+        first is not None
+        and _value(table, first, "Erstkontakte") is not None
+        and _value(table, last, "Erstkontakte") is not None
+    ):
+        sentence = (
+            f"Von {first} bis {last} änderte sich die Zahl der Erstkontakte von "
+            f"{formatting.number(_value(table, first, 'Erstkontakte'))} auf "
+            f"{formatting.number(_value(table, last, 'Erstkontakte'))}."
+        )
+    else:
+        sentence = "Für den Verlauf liegen nicht genug ausweisbare Jahre vor."
+    return Section("Verlauf über die Jahre", sentence, table, figure=fig)
+
+
+# --- Zugangswege ---------------------------------------------------------------------------
+
+
+def routes_table(report: Report) -> Section:
+    contacts = data.contacts_for(report.dataset, report.site, report.year)
+    counts = access_routes.route_counts(contacts)
+    total = int(counts.sum())
+    frame = stats.share_table(
+        counts.rename(index=CATEGORIES["zugangsweg"].label), "Zugangsweg", TOTAL
+    )
+    share = Share("Anzahl", denominator_row=TOTAL)
+    table = _protect(
+        report,
+        frame,
+        count_columns=["Anzahl"],
+        total_row=TOTAL,
+        share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
+    )
+    visible = {i: _value(table, i, "Anteil") for i in table.values.index if i != TOTAL}
+    visible = {k: v for k, v in visible.items() if v is not None}
+    if total == 0:
+        sentence = "Für diese Auswahl sind keine Erstkontakte erfasst."
+    elif visible:
+        top = max(visible, key=lambda k: visible[k])
+        sentence = (
+            f"Der häufigste Zugangsweg war „{top}“ mit {formatting.percent(visible[top])} "
+            f"der {formatting.number(_value(table, TOTAL, 'Anzahl') or total)} Erstkontakte"
+            f"{_interval(_value(table, top, 'Untergrenze'), _value(table, top, 'Obergrenze'))}."
+        )
+    else:
+        sentence = "Die Zugangswege lassen sich wegen kleiner Fallzahlen nicht einzeln ausweisen."
+    return Section(
+        "Zugangswege",
+        sentence,
+        table,
+        notes=[
+            "Anteil an allen Erstkontakten (auch ohne Angabe zum Zugangsweg); "
+            "Intervalle: Wilson, 95 %."
+        ],
+    )
+
+
+def route_groups(report: Report) -> Section:
+    contacts = data.contacts_for(report.dataset, report.site, report.year)
+    counts = access_routes.group_counts(contacts)
+    frame = stats.share_table(counts, "Gruppe", TOTAL)
+    share = Share("Anzahl", denominator_row=TOTAL)
+    table = _protect(
+        report,
+        frame,
+        count_columns=["Anzahl"],
+        total_row=TOTAL,
+        share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
+    )
+    shown = table.values.mask(table.hidden).drop(index=TOTAL)
+    fig, ax = style.new_figure()
+    values = pd.to_numeric(shown["Anteil"], errors="coerce").astype(float).fillna(0.0)
+    ax.barh(list(shown.index)[::-1], list(values)[::-1], color=style.palette(len(values)))
+    ax.set_xlabel("Anteil an den Erstkontakten")
+    style.percent_axis(ax, "x")
+    style.source_note(fig, f"Quelle: {SOURCE}; {report.scope_text}")
+    health = _value(table, "Gesundheitswesen", "Anteil")
+    if health is not None:
+        sentence = (
+            f"Über das Gesundheitswesen kamen {formatting.percent(health)} der Familien"
+            f"{_interval(_value(table, 'Gesundheitswesen', 'Untergrenze'), _value(table, 'Gesundheitswesen', 'Obergrenze'))}."
+        )
+    else:
+        sentence = "Der Anteil des Gesundheitswesens lässt sich nicht ausweisen."
+    return Section("Zugangswege nach Gruppen", sentence, table, figure=fig)
+
+
+def response_time(report: Report) -> Section:
+    contacts = data.contacts_for(report.dataset, report.site, report.year)
+    rt = access_routes.response_time(contacts, report.config.land)
+    within = (
+        round(rt.quote_binnen_3_werktagen * rt.n) if rt.quote_binnen_3_werktagen is not None else 0
+    )
+    p = stats.wilson_interval(within, rt.n)
+    frame = (
+        pd.DataFrame(
+            [
+                {
+                    "Kennzahl": "Erstkontakt binnen 3 Werktagen nach Meldung",
+                    "Anzahl": within,
+                    "Bezugsgröße (n)": rt.n,
+                    "Anteil": p.share,
+                    "Untergrenze": p.lower,
+                    "Obergrenze": p.upper,
+                    "Median Werktage": rt.median_werktage,
+                }
+            ]
+        )
+        .set_index("Kennzahl")
+        .astype(
+            {
+                "Anzahl": pd.Int64Dtype(),
+                "Bezugsgröße (n)": pd.Int64Dtype(),
+                "Anteil": "float64",
+                "Untergrenze": "float64",
+                "Obergrenze": "float64",
+                "Median Werktage": "float64",
+            }
+        )
+    )
+    share = Share("Anzahl", "Bezugsgröße (n)")
+    table = _protect(
+        report,
+        frame,
+        count_columns=["Anzahl", "Bezugsgröße (n)"],
+        share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
+        mean_columns={"Median Werktage": "Bezugsgröße (n)"},
+    )
+    row = frame.index[0]
+    quota, median = _value(table, row, "Anteil"), _value(table, row, "Median Werktage")
+    if rt.n == 0:
+        sentence = "Für diese Auswahl ist bei keinem Erstkontakt ein Meldedatum erfasst."
+    elif quota is None:
+        sentence = "Die Reaktionszeit lässt sich wegen kleiner Fallzahl nicht ausweisen."
+    else:
+        sentence = (
+            f"Nach einer Meldung kam der Erstkontakt im Median nach "
+            f"{formatting.number(median, 1)} Werktagen zustande; "
+            f"{formatting.percent(quota)} der gemeldeten Familien wurden binnen 3 Werktagen "
+            f"erreicht{_interval(_value(table, row, 'Untergrenze'), _value(table, row, 'Obergrenze'))} "
+            "(Bergkamener Standard: binnen 3 Werktagen)."
+        )
+    return Section(
+        "Reaktionszeit nach Meldung",
+        sentence,
+        table,
+        notes=[f"Werktage ohne Samstage, Sonntage und Feiertage ({report.config.land})."],
+    )
+
+
+def onward_referrals(report: Report) -> Section:
+    contacts = data.contacts_for(report.dataset, report.site, report.year)
+    frame = access_routes.onward_referral_rates(contacts)
+    frame = frame.rename(
+        columns={
+            "dokumentiert": "Dokumentiert",
+            "weitervermittelt": "Weitervermittelt",
+            "anteil": "Anteil",
+            "untergrenze": "Untergrenze",
+            "obergrenze": "Obergrenze",
+        }
+    )
+    frame.index.name = "Zugangsgruppe"
+    share = Share("Weitervermittelt", "Dokumentiert")
+    table = _protect(
+        report,
+        frame,
+        count_columns=["Dokumentiert", "Weitervermittelt"],
+        share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
+    )
+    total = _value(table, TOTAL, "Anteil") if TOTAL in table.values.index else None
+    sentence = (
+        f"Insgesamt wurde für {formatting.percent(total)} der Familien mit dokumentierter "
+        "Angabe eine Weitervermittlung vereinbart (Lotsenfunktion)."
+        if total is not None
+        else "Die Weitervermittlungen lassen sich nicht ausweisen."
+    )
+    return Section("Weitervermittlung nach Zugangsgruppe", sentence, table)
+
+
+# --- Kosten ------------------------------------------------------------------------------
+
+
+def hze_development(report: Report) -> Section:
+    frame = costs.hze_development(report.dataset.table("kosten_hze"))
+    if frame.empty:
+        return Section(
+            "Hilfen zur Erziehung",
+            "Die Tabelle kosten_hze wurde nicht geliefert "
+            "oder enthält keine Jahre; zur HzE-Entwicklung lässt sich nichts sagen.",
+        )
+    if report.year is not None:
+        frame = frame.loc[frame.index <= report.year]
+    frame = frame.rename(
+        columns={
+            "ausgaben_eur": "Ausgaben (€)",
+            "ausgaben_veraenderung_pct": "zum Vorjahr",
+            "fallzahl_mittel": "Fallzahl (Mittel)",
+            "fallzahl_veraenderung_pct": "Fallzahl zum Vorjahr",
+            "kosten_je_fall_eur": "Kosten je Fall (€)",
+            "kosten_je_fall_veraenderung_pct": "je Fall zum Vorjahr",
+        }
+    )
+    frame.index.name = "Jahr"
+    # Municipality-wide money and mean case numbers, not counts of persons: nothing to hide.
+    table = _protect(report, frame, count_columns=[])
+    table.kinds.update(
+        {
+            "Ausgaben (€)": "euro",
+            "Kosten je Fall (€)": "euro",
+            "Fallzahl (Mittel)": "zahl1",
+            "zum Vorjahr": "prozent",
+            "Fallzahl zum Vorjahr": "prozent",
+            "je Fall zum Vorjahr": "prozent",
+        }
+    )
+    fig, ax = style.new_figure()
+    ax.plot(list(frame.index), list(frame["Ausgaben (€)"]), marker="o", color=style.palette(1)[0])
+    ax.set_xlabel("Jahr")
+    ax.set_ylabel("HzE-Ausgaben")
+    _years_axis(ax, [int(y) for y in frame.index])
+    style.euro_axis(ax, millions=True)
+    style.source_note(fig, "Quelle: Tabelle kosten_hze (gesamtstädtisch); eigene Auswertung")
+    year = frame.index[-1]
+    row = frame.loc[year]
+    sentence = (
+        f"{year} gab die Kommune {formatting.euro(row['Ausgaben (€)'])} für Hilfen zur "
+        f"Erziehung aus{_change(row['zum Vorjahr'])} bei im Mittel {formatting.number(row['Fallzahl (Mittel)'], 1)} Fällen; "
+        f"ein Fall kostete {formatting.euro(row['Kosten je Fall (€)'])}."
+    )
+    growth = costs.compound_growth_rate(frame["Ausgaben (€)"])
+    if growth is not None and len(frame) > 1:
+        sentence += (
+            f" Von {frame.index[0]} bis {year} wuchsen die Ausgaben im Mittel um "
+            f"{formatting.percent(growth)} im Jahr."
+        )
+    return Section(
+        "Hilfen zur Erziehung: Ausgaben und Fallzahlen",
+        sentence,
+        table,
+        figure=fig,
+        notes=["Gesamtstädtische Werte, für jeden Standort gleich."],
+    )
+
+
+def fh_budget(report: Report) -> Section:
+    budget = costs.fh_budget(report.dataset.table("finanzierung"), report.site, report.year)
+    if budget.total is None:
+        return Section(
+            "Budget der Frühen Hilfen",
+            "Für diese Auswahl liegt keine Finanzierung vor "
+            "(Tabelle finanzierung fehlt oder hat keine Zeilen).",
+        )
+    category = CATEGORIES["quelle"]
+    frame = pd.DataFrame(
+        {
+            "Quelle": [category.label(c) for c in budget.by_source.index] + [TOTAL],
+            "Betrag (€)": [*list(budget.by_source.astype(float)), float(budget.total)],
+        }
+    ).set_index("Quelle")
+    frame["Anteil"] = frame["Betrag (€)"] / float(budget.total) if budget.total else None
+    table = _protect(report, frame, count_columns=[])
+    table.kinds.update({"Betrag (€)": "euro", "Anteil": "anteil"})
+    contacts = reach.first_contacts(data.contacts_for(report.dataset, report.site, report.year))
+    per_contact = costs.fh_budget_per_contact(budget.total, contacts)
+    sentence = f"Das Budget der Frühen Hilfen betrug {formatting.euro(budget.total)}"
+    if per_contact is not None and contacts >= report.config.min_count:
+        sentence += f", das sind {formatting.euro(per_contact)} je Erstkontakt."
+    else:
+        sentence += "."
+    return Section("Budget der Frühen Hilfen nach Quelle", sentence, table)
+
+
+# --- Gesamtbericht -----------------------------------------------------------------------
+
+
+def sites_overview(report: Report) -> Section:
+    frame = reach.sites_table(report.dataset, report.year)
+    frame = frame[["Erstkontakte", "Geburten", "Erreichungsquote", "Willkommensbesuche", "Besuche"]]
+    table = _protect(
+        report,
+        frame,
+        count_columns=["Erstkontakte", "Geburten", "Willkommensbesuche", "Besuche"],
+        share_columns={"Erreichungsquote": Share("Erstkontakte", "Geburten")},
+    )
+    all_row = frame.index[-1]
+    count = _value(table, all_row, "Erstkontakte")
+    sentence = (
+        f"An allen Standorten zusammen gab es {report.year} "
+        f"{formatting.number(count)} Erstkontakte an {len(frame) - 1} Standorten."
+        if count is not None
+        else "Die Erstkontakte lassen sich nicht ausweisen."
+    )
+    return Section(
+        "Standorte im Vergleich",
+        sentence,
+        table,
+        notes=[
+            "Erreichungsquote: Erstkontakte je Geburt im Gebiet (über 100 %: mehr Erstkontakte als Geburten)."
+        ],
+    )
+
+
+def site_route_comparison(report: Report) -> Section:
+    contacts = data.contacts_for(report.dataset, data.ALL_SITES, report.year)
+    comparison = access_routes.site_comparison(contacts)
+    counts = comparison.counts.copy()
+    counts.index = [report.dataset.site_name(str(s)) for s in counts.index]
+    counts.index.name = "Standort"
+    counts.columns = [str(c) for c in counts.columns]
+    counts[TOTAL] = counts.sum(axis=1)
+    table = _protect(
+        report,
+        counts.astype(pd.Int64Dtype()),
+        count_columns=list(counts.columns),
+        total_column=TOTAL,
+    )
+    return Section("Zugangsgruppen je Standort (Chi-Quadrat-Test)", comparison.note, table)
+
+
+# --- Datenqualität -----------------------------------------------------------------------
+
+
+def reconciliation(report: Report) -> Section:
+    rows = []
+    for name, entry in (report.dataset.manifest.get("tabellen") or {}).items():
+        rows.append(
+            {
+                "Tabelle": name,
+                "Geliefert": "ja" if entry.get("vorhanden", True) else "nein",
+                "Gelesen": entry.get("gelesen"),
+                "Angenommen": entry.get("angenommen"),
+                "Abgelehnt": entry.get("abgelehnt"),
+                "Dateien": ", ".join(str(f.get("datei")) for f in entry.get("dateien") or []),
+            }
+        )
+    frame = pd.DataFrame(rows).set_index("Tabelle")
+    table = ProtectedTable(
+        frame,
+        frame.isna() & False,
+        "",
+        report.config.min_count,
+        False,
+        {"Gelesen": "anzahl", "Angenommen": "anzahl", "Abgelehnt": "anzahl"},
+    )
+    rejected = int(pd.to_numeric(frame["Abgelehnt"], errors="coerce").fillna(0).sum())
+    read = int(pd.to_numeric(frame["Gelesen"], errors="coerce").fillna(0).sum())
+    sentence = (
+        f"Von {formatting.number(read)} gelesenen Zeilen wurden {formatting.number(rejected)} "
+        f"abgelehnt ({formatting.percent(rejected / read if read else None)}); gelesen = "
+        "angenommen + abgelehnt gilt für jede Tabelle."
+    )
+    return Section(
+        "Abgleich je Tabelle",
+        sentence,
+        table,
+        internal=True,
+        notes=[
+            "Zeilenzahlen der Datenverarbeitung, keine Fallzahlen über Personen: "
+            "nur für den internen Gebrauch."
+        ],
+    )
+
+
+def rejection_reasons(report: Report) -> Section:
+    folder = report.dataset.folder / "abgelehnt"
+    rows = []
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        frame = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+        if frame.empty or "gruende" not in frame.columns:
+            continue
+        for reason in frame["gruende"]:
+            for part in str(reason).split(" | "):
+                rows.append(
+                    {
+                        "Tabelle": path.stem,
+                        "Grund": part.split(":")[0].strip()
+                        if ":" in part and part.index(":") < 40
+                        else part.strip(),
+                    }
+                )
+    if not rows:
+        return Section("Gründe der Ablehnung", "Es wurde keine Zeile abgelehnt.")
+    counted = (
+        pd.DataFrame(rows)
+        .value_counts()
+        .rename("Zeilen")
+        .reset_index()
+        .sort_values(["Tabelle", "Zeilen"], ascending=[True, False])
+    )
+    frame = counted.set_index("Tabelle")
+    table = ProtectedTable(
+        frame, frame.isna() & False, "", report.config.min_count, False, {"Zeilen": "anzahl"}
+    )
+    sentence = (
+        f"{formatting.number(len(rows))} Ablehnungsgründe in {counted['Tabelle'].nunique()} "
+        "Tabellen; die Zeilen stehen mit Datei, Zeilennummer und Grund im Ordner "
+        "abgelehnt/ der aufbereiteten Daten."
+    )
+    return Section("Gründe der Ablehnung", sentence, table, internal=True)
+
+
+def missing_tables(report: Report) -> Section:
+    missing = [
+        n
+        for n, e in (report.dataset.manifest.get("tabellen") or {}).items()
+        if not e.get("vorhanden", True)
+    ]
+    if missing:
+        text = (
+            "Nicht geliefert wurden: " + ", ".join(missing) + ". Kennzahlen, die diese Tabellen "
+            "brauchen, bleiben leer; die Berichte sagen es an der Stelle."
+        )
+    else:
+        text = "Alle Tabellen des Datenvertrags wurden geliefert."
+    return Section("Fehlende Tabellen", text)

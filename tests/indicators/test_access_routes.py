@@ -1,0 +1,304 @@
+"""Access routes: counts and shares, working days with NRW holidays, response time,
+site comparison, trend, onward referrals and the federal-statistics crosswalk."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from helpers import contact, frame
+
+from analysis.contract.schema import CATEGORIES
+from analysis.errors import FhError
+from analysis.indicators import access_routes as ar
+
+ROUTE_CODES = list(CATEGORIES["zugangsweg"].codes)
+GROUPS = list(CATEGORIES["zugangsweg"].group_names)
+
+
+def contacts(*rows: dict) -> pd.DataFrame:
+    return frame("erstkontakte", list(rows))
+
+
+def five_contacts() -> pd.DataFrame:
+    return contacts(
+        contact("1", "a", "2014-06-20", zugangsweg="geburtsklinik", datum_meldung="2014-06-18"),
+        contact("2", "a", "2014-06-16", zugangsweg="hebamme", datum_meldung="2014-06-13"),
+        contact("3", "b", "2014-11-03", zugangsweg="unbekannt"),
+        contact("4", "b", "2014-01-10", zugangsweg="jugendamt", datum_meldung="2014-01-10"),
+        contact("5", "b", "2014-01-07", zugangsweg="eigeninitiative", datum_meldung="2013-12-24"),
+    )
+
+
+# --- counts and shares ----------------------------------------------------------------------
+
+
+def test_route_counts_every_code_in_schema_order_with_zeros():
+    counts = ar.route_counts(five_contacts())
+    assert list(counts.index) == ROUTE_CODES
+    assert counts["geburtsklinik"] == 1 and counts["unbekannt"] == 1
+    assert counts["kinderarzt"] == 0
+    assert counts.sum() == 5
+
+
+def test_route_shares_include_unknown_in_denominator():
+    shares = ar.route_shares(five_contacts())
+    # 1 of 5 contacts each; unbekannt counts in the denominator: 1/5 = 0.2
+    assert shares["hebamme"] == pytest.approx(0.2)
+    assert shares["unbekannt"] == pytest.approx(0.2)
+    assert shares["frauenarzt"] == 0.0
+    assert shares.sum() == pytest.approx(1.0)
+
+
+def test_group_shares_follow_the_contract_groups():
+    groups = ar.group_shares(five_contacts())
+    assert list(groups.index) == GROUPS
+    # Gesundheitswesen: geburtsklinik + hebamme = 2/5; Jugendhilfe: jugendamt 1/5;
+    # Aufsuchend 0; Eigener Zugang: eigeninitiative 1/5; Sonstige: unbekannt 1/5
+    assert groups.to_dict() == pytest.approx(
+        {
+            "Gesundheitswesen": 0.4,
+            "Jugendhilfe und Soziales": 0.2,
+            "Aufsuchend": 0.0,
+            "Eigener Zugang": 0.2,
+            "Sonstige": 0.2,
+        }
+    )
+
+
+def test_no_contacts_gives_zero_counts_and_missing_shares():
+    empty = contacts()
+    assert ar.route_counts(empty).sum() == 0
+    assert ar.route_shares(empty).isna().all()
+    assert ar.group_shares(empty).isna().all()
+
+
+# --- working days ---------------------------------------------------------------------------
+
+
+def _wd(referral: str | None, contact_day: str, land: str = "NW") -> object:
+    result = ar.working_days(
+        pd.Series(pd.to_datetime([referral])), pd.Series(pd.to_datetime([contact_day])), land
+    )
+    return result.iloc[0]
+
+
+def test_working_days_same_day_is_zero():
+    assert _wd("2014-03-05", "2014-03-05") == 0
+
+
+def test_working_days_over_a_weekend():
+    # Fri 13.06.2014 -> Mon 16.06.2014: Sat, Sun do not count, Mon does -> 1
+    assert _wd("2014-06-13", "2014-06-16") == 1
+    # Mon -> Fri of the same week: Tue, Wed, Thu, Fri -> 4
+    assert _wd("2014-03-03", "2014-03-07") == 4
+
+
+def test_working_days_skip_nrw_holidays():
+    # Wed 18.06.2014 -> Fri 20.06.2014: Thu 19.06. is Fronleichnam in NRW -> only Fri = 1
+    assert _wd("2014-06-18", "2014-06-20") == 1
+    # Berlin has no Fronleichnam: Thu and Fri -> 2
+    assert _wd("2014-06-18", "2014-06-20", land="BE") == 2
+    # Thu 31.10.2013 -> Mon 04.11.2013: Fri 01.11. Allerheiligen (NRW), Sat, Sun -> Mon = 1
+    assert _wd("2013-10-31", "2013-11-04") == 1
+
+
+def test_working_days_across_the_turn_of_the_year():
+    # Tue 24.12.2013 -> Thu 02.01.2014: 25./26.12. holidays, 27.12. Fri counts,
+    # 28./29. weekend, 30. and 31.12. count, 01.01. holiday, 02.01. counts -> 4
+    assert _wd("2013-12-24", "2014-01-02") == 4
+
+
+def test_working_days_missing_or_reversed_dates_are_na():
+    assert pd.isna(_wd(None, "2014-03-05"))
+    # a referral after the contact is rejected by the preparation; here it is simply left out
+    assert pd.isna(_wd("2014-03-06", "2014-03-05"))
+
+
+def test_working_days_keep_the_index_of_the_frame():
+    c = five_contacts().set_index("fall_id")
+    days = ar.working_days(c["datum_meldung"], c["datum_erstkontakt"])
+    assert list(days.index) == ["1", "2", "3", "4", "5"]
+    assert days.dtype == "Int64"
+
+
+def test_unknown_land_is_a_user_error():
+    with pytest.raises(FhError, match="Bundesland"):
+        _wd("2014-03-03", "2014-03-07", land="XX")
+
+
+# --- response time and the key-indicator block ----------------------------------------------
+
+
+def test_response_time_median_and_three_day_share():
+    # working days: #1 = 1 (Fronleichnam), #2 = 1 (weekend), #3 no referral, #4 = 0,
+    # #5 24.12.2013 -> 07.01.2014: 27.12., 30.12., 31.12., 02.01., 03.01., 06.01., 07.01. = 7
+    # n = 4; sorted 0, 1, 1, 7 -> median (1 + 1) / 2 = 1.0; within 3 days: 3 of 4 = 0.75
+    rt = ar.response_time(five_contacts(), "NW")
+    assert rt == ar.ResponseTime(n=4, median_werktage=1.0, quote_binnen_3_werktagen=0.75)
+
+
+def test_response_time_without_referrals():
+    c = contacts(contact("1", "a", "2014-03-03"), contact("2", "a", "2014-03-04"))
+    assert ar.response_time(c, "NW") == ar.ResponseTime(0, None, None)
+
+
+def test_response_time_by_group():
+    table = ar.response_time_by_group(five_contacts(), "NW")
+    # Gesundheitswesen: #1 = 1, #2 = 1 -> n 2, median 1, both within 3 days
+    assert table.loc["Gesundheitswesen"].to_dict() == {
+        "n": 2,
+        "median_werktage": 1.0,
+        "quote_binnen_3_werktagen": 1.0,
+    }
+    # Eigener Zugang: #5 = 7 working days -> not within 3
+    assert table.loc["Eigener Zugang", "quote_binnen_3_werktagen"] == 0.0
+    # Sonstige: #3 has no referral date -> n 0, nothing computable
+    assert table.loc["Sonstige", "n"] == 0
+    assert pd.isna(table.loc["Sonstige", "median_werktage"])
+    assert table.loc["Insgesamt", "n"] == 4
+
+
+def test_key_indicators_block_matches_the_spec():
+    block = ar.key_indicators(five_contacts(), "NW")
+    assert set(block) == {"anzahl", "anteile", "gruppen", "reaktionszeit"}
+    assert list(block["anzahl"]) == ROUTE_CODES
+    assert list(block["anteile"]) == ROUTE_CODES
+    assert list(block["gruppen"]) == GROUPS
+    assert block["anzahl"]["hebamme"] == 1 and isinstance(block["anzahl"]["hebamme"], int)
+    assert block["anteile"]["hebamme"] == pytest.approx(0.2)
+    assert block["gruppen"]["Gesundheitswesen"] == pytest.approx(0.4)
+    assert block["reaktionszeit"] == {
+        "n": 4,
+        "median_werktage": 1.0,
+        "quote_binnen_3_werktagen": 0.75,
+    }
+
+
+def test_key_indicators_empty_year_counts_zero_and_null_rates():
+    block = ar.key_indicators(contacts(), "NW")
+    assert all(v == 0 for v in block["anzahl"].values())
+    assert all(v is None for v in block["anteile"].values())
+    assert all(v is None for v in block["gruppen"].values())
+    assert block["reaktionszeit"] == {
+        "n": 0,
+        "median_werktage": None,
+        "quote_binnen_3_werktagen": None,
+    }
+
+
+# --- site comparison, trend, onward referrals -----------------------------------------------
+
+
+def _many(site: str, route: str, n: int, start: int, year: int = 2014) -> list[dict]:
+    return [
+        contact(f"{site}{start + i}", site, f"{year}-03-03", zugangsweg=route) for i in range(n)
+    ]
+
+
+def test_site_comparison_reliable_with_enough_cases():
+    rows = (
+        _many("a", "hebamme", 30, 0)
+        + _many("a", "eigeninitiative", 10, 100)
+        + _many("b", "hebamme", 10, 0)
+        + _many("b", "eigeninitiative", 30, 100)
+        + _many("b", "unbekannt", 2, 200)
+    )
+    res = ar.site_comparison(contacts(*rows))
+    assert res.test is not None and res.test.reliable
+    assert res.merged == ()
+    assert res.excluded_unknown == 2
+    # 40 contacts per site; expected 20 per cell; chi2 = 4 * (10^2 / 20) = 20
+    assert res.test.statistic == pytest.approx(20.0)
+    assert res.test.residuals.loc["a", "Gesundheitswesen"] > 2
+    assert res.counts.loc["a", "Gesundheitswesen"] == 30
+    assert res.shares.loc["a", "Gesundheitswesen"] == pytest.approx(0.75)
+    assert "2 Erstkontakte ohne Angabe" in res.note
+    # p < 0.05 and |residual| > 2: the note names the conspicuous cells
+    assert "a: mehr Zugänge über „Gesundheitswesen“ als erwartet" in res.note
+
+
+def test_site_comparison_collapses_groups_and_warns_when_small():
+    rows = (
+        _many("a", "hebamme", 20, 0)
+        + _many("a", "jugendamt", 1, 100)
+        + _many("a", "willkommensbesuch", 1, 200)
+        + _many("b", "hebamme", 5, 0)
+        + _many("b", "eigeninitiative", 20, 100)
+        + _many("b", "willkommensbesuch", 1, 200)
+    )
+    res = ar.site_comparison(contacts(*rows))
+    assert res.merged  # small groups were put together
+    assert "zusammengefasst" in res.note
+    assert res.test is not None
+
+
+def test_site_comparison_needs_two_sites():
+    res = ar.site_comparison(contacts(*_many("a", "hebamme", 5, 0)))
+    assert res.test is None
+    assert "nicht möglich" in res.note
+
+
+def test_group_trend_and_unknown_group():
+    rows = []
+    for year, k in ((2012, 10), (2013, 20), (2014, 35)):
+        rows += _many(f"y{year}", "hebamme", k, 0, year)
+        rows += _many(f"y{year}", "eigeninitiative", 50 - k, 100, year)
+    c = contacts(*rows)
+    res = ar.group_trend(c, "Gesundheitswesen")
+    assert res.method == "logistisch" and res.years == 3 and res.n == 150
+    assert res.odds_ratio_per_year is not None and res.odds_ratio_per_year > 1
+    shares = ar.group_shares_by_year(c)
+    assert shares.loc[2014, "Gesundheitswesen"] == pytest.approx(35 / 50)
+    with pytest.raises(FhError, match="Zugangsgruppe"):
+        ar.group_trend(c, "Nachbarschaft")
+
+
+def test_onward_referrals_crosstab_and_rates():
+    c = contacts(
+        contact("1", "a", "2014-03-03", zugangsweg="hebamme", weitervermittlung="keine"),
+        contact("2", "a", "2014-03-03", zugangsweg="hebamme", weitervermittlung="jugendamt"),
+        contact("3", "a", "2014-03-03", zugangsweg="kinderarzt", weitervermittlung="ehrenamt"),
+        contact("4", "a", "2014-03-03", zugangsweg="eigeninitiative"),
+        contact("5", "a", "2014-03-03", zugangsweg="eigeninitiative", weitervermittlung="keine"),
+    )
+    table = ar.onward_referrals(c)
+    assert list(table.columns) == GROUPS
+    assert table.loc["keine", "Gesundheitswesen"] == 1
+    assert table.loc["nicht_dokumentiert", "Eigener Zugang"] == 1
+    assert table.to_numpy().sum() == 5
+    rates = ar.onward_referral_rates(c)
+    # Gesundheitswesen: 3 documented, 2 referred on -> 2/3; Eigener Zugang: 1 documented, 0
+    assert rates.loc["Gesundheitswesen", "anteil"] == pytest.approx(2 / 3)
+    assert rates.loc["Eigener Zugang", "dokumentiert"] == 1
+    assert rates.loc["Eigener Zugang", "anteil"] == 0.0
+    assert pd.isna(rates.loc["Aufsuchend", "anteil"])
+    # overall: 4 documented, 2 referred on -> 0.5
+    assert rates.loc["Insgesamt", "anteil"] == pytest.approx(0.5)
+
+
+# --- crosswalk to the federal statistics ----------------------------------------------------
+
+
+def test_federal_crosswalk_covers_every_route():
+    cw = ar.federal_crosswalk()
+    assert list(cw["zugangsweg"]) == ROUTE_CODES
+    assert set(cw["zuordnung"]) <= {"genau", "näherungsweise", "keine Entsprechung"}
+    unknown = cw.set_index("zugangsweg").loc["unbekannt"]
+    assert pd.isna(unknown["anregung"]) and unknown["zuordnung"] == "keine Entsprechung"
+    categories = set(ar.federal_categories()["anregung"])
+    assert set(cw["anregung"].dropna()) <= categories
+    # every approximate mapping says why
+    approx = cw[cw["zuordnung"] == "näherungsweise"]
+    assert (approx["hinweis"].str.len() > 0).all()
+
+
+def test_federal_route_counts():
+    counts = ar.federal_route_counts(five_contacts())
+    # geburtsklinik (genau) + hebamme (näherungsweise) -> gesundheitswesen 2, davon 1 näherungsweise
+    assert counts.loc["gesundheitswesen", "anzahl"] == 2
+    assert counts.loc["gesundheitswesen", "naeherungsweise"] == 1
+    assert counts.loc["soziale_dienste", "anzahl"] == 1
+    assert counts.loc["eltern", "anzahl"] == 1
+    assert counts.loc["schule", "anzahl"] == 0
+    # unbekannt has no federal counterpart: 5 contacts, 4 counted
+    assert counts["anzahl"].sum() == 4

@@ -1,0 +1,409 @@
+"""Reach indicators and tables (analysis.indicators.reach), with hand-computed expected values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from helpers import contact, frame, make_dataset, site
+
+from analysis.config import Baseline
+from analysis.indicators import reach
+
+
+def _contacts(rows):
+    return frame("erstkontakte", rows)
+
+
+@pytest.fixture
+def dataset():
+    return make_dataset(
+        {
+            "standorte": [site("a", "2012-01-01"), site("b", "2014-01-01")],
+            "erstkontakte": [
+                contact(
+                    "1",
+                    "a",
+                    "2014-01-10",
+                    lebensphase_kind="schwangerschaft",
+                    alleinerziehend="ja",
+                    sgb2_bezug="ja",
+                    altersgruppe_mutter="unter_18",
+                ),
+                contact(
+                    "2",
+                    "a",
+                    "2014-02-10",
+                    lebensphase_kind="m0_6",
+                    alleinerziehend="nein",
+                    sgb2_bezug="unbekannt",
+                    altersgruppe_mutter="a25_29",
+                ),
+                contact(
+                    "3",
+                    "a",
+                    "2014-03-10",
+                    lebensphase_kind="m0_6",
+                    alleinerziehend="nein",
+                    altersgruppe_mutter="a18_19",
+                    migrationshintergrund="ja",
+                ),
+                contact(
+                    "4",
+                    "b",
+                    "2014-04-10",
+                    lebensphase_kind="schwangerschaft",
+                    alleinerziehend="ja",
+                    sgb2_bezug="nein",
+                    migrationshintergrund="nein",
+                ),
+                contact("5", "b", "2013-12-31", lebensphase_kind="j1_2"),  # other year
+            ],
+            "bevoelkerung": [
+                {
+                    "jahr": 2014,
+                    "gebiet": "gesamt",
+                    "geburten": 40,
+                    "kinder_u3": 120,
+                    "kinder_u3_sgb2": 18,
+                },
+                {"jahr": 2014, "gebiet": "a", "geburten": 10},
+                {"jahr": 2014, "gebiet": "b", "geburten": 0},
+            ],
+            "willkommensbesuche": [
+                {"jahr": 2014, "gebiet": "a", "besuche": 6},
+                {"jahr": 2014, "gebiet": "b", "besuche": 4},
+            ],
+            "angebote": [
+                {
+                    "standort_id": "a",
+                    "jahr": 2014,
+                    "angebot": "kurs",
+                    "termine": 10,
+                    "besuche": 80,
+                    "teilnehmende": 12,
+                },
+                {
+                    "standort_id": "a",
+                    "jahr": 2014,
+                    "angebot": "offener_treff",
+                    "termine": None,
+                    "besuche": 50,
+                },
+                {
+                    "standort_id": "b",
+                    "jahr": 2014,
+                    "angebot": "kurs",
+                    "termine": 5,
+                    "besuche": 30,
+                    "teilnehmende": 8,
+                },
+                {"standort_id": "a", "jahr": 2013, "angebot": "kurs", "termine": 9, "besuche": 70},
+            ],
+        }
+    )
+
+
+# --- single indicators --------------------------------------------------------------------------
+def test_first_contacts_counts_rows():
+    assert (
+        reach.first_contacts(
+            _contacts([contact("1", "a", "2014-01-01"), contact("2", "a", "2014-01-02")])
+        )
+        == 2
+    )
+    assert reach.first_contacts(_contacts([])) == 0
+
+
+def test_births_by_area(dataset):
+    bev = dataset.table("bevoelkerung")
+    assert reach.births(bev, "alle", 2014) == 40  # gesamt row, not 10 + 0
+    assert reach.births(bev, "a", 2014) == 10
+    assert reach.births(bev, "b", 2014) == 0
+    assert reach.births(bev, "a", 2015) is None
+    assert reach.births(None, "a", 2014) is None
+
+
+def test_reach_rate_with_wilson_interval():
+    p = reach.reach_rate(5, 20)
+    # 5 / 20 = 0.25; Wilson 95 %: 0.1119 .. 0.4687 (see stats.wilson_interval)
+    assert p.share == 0.25
+    assert round(p.lower, 4) == 0.1119 and round(p.upper, 4) == 0.4687
+
+
+@pytest.mark.parametrize("births", [None, 0])
+def test_reach_rate_null_without_births(births):
+    p = reach.reach_rate(7, births)
+    assert p.share is None and p.lower is None and p.upper is None
+
+
+def test_reach_rate_above_one_is_a_ratio_without_interval():
+    p = reach.reach_rate(12, 10)  # 12 / 10 = 1.2 — more contacts than births
+    assert p.share == pytest.approx(1.2)
+    assert p.lower is None and p.upper is None
+
+
+def test_offer_totals(dataset):
+    offers = dataset.table("angebote")
+    a_2014 = offers[(offers["standort_id"] == "a") & (offers["jahr"] == 2014)]
+    # besuche 80 + 50 = 130; termine 10 (the missing one does not count); teilnehmende 12
+    assert reach.offer_totals(a_2014) == {"besuche": 130, "termine": 10, "teilnehmende": 12}
+    assert reach.offer_totals(a_2014.iloc[0:0]) == {"besuche": 0, "termine": 0, "teilnehmende": 0}
+    assert reach.offer_totals(None) == {"besuche": None, "termine": None, "teilnehmende": None}
+    only_missing = a_2014[a_2014["angebot"] == "offener_treff"]
+    assert reach.offer_totals(only_missing) == {
+        "besuche": 50,
+        "termine": None,
+        "teilnehmende": None,
+    }
+
+
+def test_welcome_visits_and_rate(dataset):
+    wb = dataset.table("willkommensbesuche")
+    assert reach.welcome_visits(wb, "alle", 2014) == 10  # no gesamt row: 6 + 4
+    assert reach.welcome_visits(wb, "a", 2014) == 6
+    assert reach.welcome_visits(wb, "a", 2013) is None
+    assert reach.welcome_visits(None, "a", 2014) is None
+    assert reach.welcome_visit_rate(6, 10).share == pytest.approx(0.6)  # 6 / 10
+    assert reach.welcome_visit_rate(4, 0).share is None  # births 0
+    assert reach.welcome_visit_rate(None, 10).share is None  # no visits known
+
+
+def test_target_group_share_among_known(dataset):
+    c = reach.figures(dataset, "alle", 2014)
+    # 2014: contacts 1-4. alleinerziehend ja: 1, 4; nein: 2, 3 -> 2 / 4 = 0.5
+    assert (c.target_groups["alleinerziehend"].count, c.target_groups["alleinerziehend"].n) == (
+        2,
+        4,
+    )
+    # sgb2: ja 1, nein 4, unbekannt 2 and (missing ->) 3 -> 1 / 2
+    assert c.target_groups["sgb2_bezug"].share == 0.5 and c.target_groups["sgb2_bezug"].n == 2
+    # migration: ja 3, nein 4 -> 1 / 2
+    assert c.target_groups["migrationshintergrund"].share == 0.5
+    # mother under 20: unter_18 (1), a18_19 (3) of known ages 1, 2, 3 (4 unbekannt) -> 2 / 3
+    assert c.target_groups["mutter_unter_20"].share == pytest.approx(2 / 3)
+    assert c.target_groups["mutter_unter_20"].n == 3
+
+
+def test_target_group_share_null_without_known_values():
+    p = reach.target_group_share(_contacts([contact("1", "a", "2014-01-01")]), "sgb2_bezug")
+    assert p.n == 0 and p.share is None
+    with pytest.raises(KeyError):
+        reach.target_group_share(_contacts([]), "rentner")
+
+
+def test_life_phase_counts_every_code_with_zeros(dataset):
+    counts = reach.life_phase_counts(reach.data.contacts_for(dataset, "alle", 2014))
+    assert counts == {
+        "schwangerschaft": 2,
+        "m0_6": 2,
+        "m6_12": 0,
+        "j1_2": 0,
+        "j2_3": 0,
+        "ueber_3": 0,
+        "unbekannt": 0,
+    }
+    assert list(reach.life_phase_counts(_contacts([])).values()) == [0] * 7
+
+
+def test_pregnancy_share_among_known_phases():
+    contacts = _contacts(
+        [
+            contact("1", "a", "2014-01-01", lebensphase_kind="schwangerschaft"),
+            contact("2", "a", "2014-01-02", lebensphase_kind="j2_3"),
+            contact("3", "a", "2014-01-03"),  # unbekannt, not in the denominator
+        ]
+    )
+    p = reach.pregnancy_share(contacts)
+    assert (p.count, p.n, p.share) == (1, 2, 0.5)  # 1 of 2 known
+
+
+# --- baselines -----------------------------------------------------------------------------------
+def test_local_baseline_wins_over_configured(dataset):
+    configured = {
+        "sgb2_bezug": Baseline(0.103, "KiD 0–3", 0.093, 0.114),
+        "alleinerziehend": Baseline(0.053, "KiD 0–3"),
+    }
+    merged = reach.baselines_for(configured, dataset.table("bevoelkerung"), "alle", 2014)
+    assert merged["sgb2_bezug"].anteil == pytest.approx(0.15)  # 18 / 120
+    assert "bevoelkerung" in merged["sgb2_bezug"].quelle
+    assert merged["alleinerziehend"].anteil == 0.053
+    # site a has no kinder_u3 -> the national figure stays
+    assert (
+        reach.baselines_for(configured, dataset.table("bevoelkerung"), "a", 2014)[
+            "sgb2_bezug"
+        ].anteil
+        == 0.103
+    )
+
+
+def test_representation_ratio():
+    assert reach.representation_ratio(0.206, Baseline(0.103, "x")) == pytest.approx(2.0)
+    assert reach.representation_ratio(None, Baseline(0.103, "x")) is None
+    assert reach.representation_ratio(0.2, None) is None
+
+
+# --- the kennzahlen block --------------------------------------------------------------------------
+def test_reach_block_exact_shape_and_values(dataset):
+    block = reach.reach_block(dataset, site="alle", year=2014)
+    assert list(block) == [
+        "erstkontakte",
+        "geburten",
+        "erreichungsquote",
+        "besuche",
+        "termine",
+        "willkommensbesuche",
+        "willkommensbesuch_quote",
+        "zielgruppen",
+        "lebensphase",
+    ]
+    assert block["erstkontakte"] == 4
+    assert block["geburten"] == 40
+    assert block["erreichungsquote"] == pytest.approx(0.1)  # 4 / 40
+    assert block["besuche"] == 160  # 80 + 50 + 30
+    assert block["termine"] == 15  # 10 + 5
+    assert block["willkommensbesuche"] == 10
+    assert block["willkommensbesuch_quote"] == pytest.approx(0.25)  # 10 / 40
+    assert list(block["zielgruppen"]) == [
+        "alleinerziehend",
+        "sgb2_bezug",
+        "migrationshintergrund",
+        "mutter_unter_20",
+    ]
+    assert block["zielgruppen"]["alleinerziehend"] == {"anteil": 0.5, "n_bekannt": 4}
+    assert block["lebensphase"]["schwangerschaft"] == 2
+    assert all(type(v) is int for v in block["lebensphase"].values())
+
+
+def test_reach_block_site_with_zero_births(dataset):
+    block = reach.reach_block(dataset, site="b", year=2014)
+    assert block["erstkontakte"] == 1 and block["geburten"] == 0
+    assert block["erreichungsquote"] is None  # never 0 or a division error
+    assert block["willkommensbesuch_quote"] is None
+
+
+def test_reach_block_year_without_data(dataset):
+    block = reach.reach_block(dataset, site="alle", year=2030)
+    assert block["erstkontakte"] == 0
+    assert block["besuche"] == 0 and block["termine"] == 0
+    assert block["geburten"] is None and block["erreichungsquote"] is None
+    assert block["willkommensbesuche"] is None
+    assert block["zielgruppen"]["sgb2_bezug"] == {"anteil": None, "n_bekannt": 0}
+    assert sum(block["lebensphase"].values()) == 0
+
+
+def test_reach_block_without_optional_tables():
+    ds = make_dataset({"standorte": [site("a")], "erstkontakte": [contact("1", "a", "2014-01-01")]})
+    block = reach.reach_block(ds, site="a", year=2014)
+    assert block["erstkontakte"] == 1
+    assert block["geburten"] is None and block["besuche"] is None and block["termine"] is None
+    assert block["willkommensbesuche"] is None and block["willkommensbesuch_quote"] is None
+
+
+# --- tables ------------------------------------------------------------------------------------
+def test_offer_table(dataset):
+    table = reach.offer_table(reach.data.offers_for(dataset, "alle", 2014))
+    assert list(table.index) == [
+        "Offener Treff / Elterncafé",
+        "Kurs (z. B. Babymassage, Elternstartkurs)",
+        "Insgesamt",
+    ]
+    assert table.loc["Insgesamt", "Besuche"] == 160
+    assert table.loc["Kurs (z. B. Babymassage, Elternstartkurs)", "Termine"] == 15  # 10 + 5
+    assert (
+        table.loc["Kurs (z. B. Babymassage, Elternstartkurs)", "Teilnehmende Familien"] == 20
+    )  # 12 + 8
+    assert reach.offer_table(None) is None
+
+
+def test_timing_table(dataset):
+    table = reach.timing_table(reach.data.contacts_for(dataset, "a", 2014))
+    assert table.loc["Schwangerschaft", "Erstkontakte"] == 1
+    assert table.loc["0–6 Monate", "Anteil"] == pytest.approx(2 / 3)
+    assert table.loc["Insgesamt", "Erstkontakte"] == 3
+    assert math.isnan(reach.timing_table(_contacts([])).loc["Insgesamt", "Anteil"])
+
+
+def test_target_group_table_with_baseline(dataset):
+    contacts = reach.data.contacts_for(dataset, "alle", 2014)
+    table = reach.target_group_table(contacts, {"alleinerziehend": Baseline(0.25, "Test")})
+    row = table.loc["Alleinerziehende"]
+    assert row["Anteil"] == 0.5 and row["Angabe bekannt"] == 4 and row["Davon Zielgruppe"] == 2
+    assert row["Repräsentation"] == pytest.approx(2.0)  # 0.5 / 0.25
+    assert row["Untergrenze"] < 0.5 < row["Obergrenze"]
+    assert math.isnan(table.loc["Familien im SGB-II-Bezug", "Repräsentation"])  # no baseline
+
+
+def test_trend_and_sites_tables(dataset):
+    trend = reach.trend_table(dataset, "a")
+    # site a opened 2012, data years 2013..2014 -> 2013, 2014
+    assert list(trend.index) == [2013, 2014]
+    assert trend.loc[2014, "Erstkontakte"] == 3
+    assert trend.loc[2014, "Erreichungsquote"] == pytest.approx(0.3)  # 3 / 10
+    assert trend.loc[2013, "Erstkontakte"] == 0
+    sites = reach.sites_table(dataset, 2014)
+    assert list(sites.index) == ["Standort a", "Standort b", "Alle Standorte"]
+    assert sites.loc["Alle Standorte", "Erstkontakte"] == 4
+    assert math.isnan(sites.loc["Standort b", "Erreichungsquote"])  # births 0
+
+
+def test_birth_definition(dataset):
+    text = reach.birth_definition(dataset, "alle", 2014)
+    assert "gesamten Kommune" in text and "bevoelkerung.csv" in text
+    assert "Standort a" in reach.birth_definition(dataset, "a", 2014)
+    assert reach.birth_definition(dataset, "a", 2015) is None
+
+
+def test_target_group_trend(dataset):
+    trend = reach.target_group_trend(dataset, "alle")
+    # years with data: 2013, 2014; four groups each
+    assert len(trend) == 8
+    row = trend.loc[(2014, "Alleinerziehende")]
+    assert (row["Davon Zielgruppe"], row["Angabe bekannt"], row["Anteil"]) == (2, 4, 0.5)
+    assert math.isnan(trend.loc[(2013, "Alleinerziehende"), "Anteil"])  # contact 5: unbekannt
+
+
+def test_one_line_calls(dataset):
+    assert reach.offers(dataset, "a", 2014).loc["Insgesamt", "Besuche"] == 130
+    assert reach.timing(dataset, "b", 2014).loc["Schwangerschaft", "Erstkontakte"] == 1
+    table = reach.target_groups(dataset, "alle", 2014, {"sgb2_bezug": Baseline(0.103, "KiD")})
+    # local 18 / 120 = 0.15 wins; share 1 / 2 = 0.5 -> ratio 0.5 / 0.15
+    assert table.loc["Familien im SGB-II-Bezug", "Vergleichswert"] == pytest.approx(0.15)
+    assert table.loc["Familien im SGB-II-Bezug", "Repräsentation"] == pytest.approx(0.5 / 0.15)
+
+
+def test_protect_knows_the_tables(dataset):
+    timing = reach.protect(reach.timing(dataset, "a", 2014), 3)
+    # a: schwangerschaft 1 and m0_6 2 are both primary; two hidden cells cannot be told
+    # apart from the total 3, so the total stays visible
+    assert timing.hidden.loc["Schwangerschaft", "Erstkontakte"]
+    assert timing.hidden.loc["0–6 Monate", "Anteil"]
+    assert not timing.hidden.loc["Insgesamt", "Erstkontakte"]
+    groups = reach.protect(reach.target_groups(dataset, "alle", 2014), 3)
+    # alleinerziehend 2 of 4 -> numerator small: share, bounds and ratio hidden
+    assert groups.hidden.loc[
+        "Alleinerziehende",
+        ["Davon Zielgruppe", "Anteil", "Untergrenze", "Obergrenze", "Repräsentation"],
+    ].all()
+    assert not groups.hidden.loc["Alleinerziehende", "Angabe bekannt"]
+    sites = reach.protect(reach.sites_table(dataset, 2014), 3)
+    # site b: 1 contact -> count and reach rate hidden
+    assert (
+        sites.hidden.loc["Standort b", "Erstkontakte"]
+        and sites.hidden.loc["Standort b", "Untergrenze"]
+    )
+    offers = reach.protect(reach.offers(dataset, "alle", 2014), 3)
+    assert not offers.any_hidden  # 50, 110, 160 and families 20 are no small counts
+
+
+def test_baseline_notes_name_definition_differences(dataset):
+    kid = Baseline(0.015, "NZFH, KiD 0–3: Mütter 21 Jahre oder jünger")
+    assert "Altersgrenze" in reach.baseline_note("mutter_unter_20", kid)
+    assert (
+        reach.baseline_note("mutter_unter_20", Baseline(0.02, "Statistik: Mütter unter 20")) is None
+    )
+    local = reach.local_baselines(dataset.table("bevoelkerung"), "alle", 2014)["sgb2_bezug"]
+    assert "Kinder" in reach.baseline_note("sgb2_bezug", local)
+    table = reach.target_groups(dataset, "alle", 2014, {"mutter_unter_20": kid})
+    assert "Altersgrenze" in table.loc["Mütter unter 20 Jahren", "Hinweis"]
+    assert reach.baseline_note("alleinerziehend", None) is None

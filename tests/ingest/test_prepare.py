@@ -1,0 +1,453 @@
+"""Reading the dialects, typed output, manifest, atomic replacement and the CLI of `aufbereiten`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ingest_helpers import (
+    FIXTURES,
+    TODAY,
+    accepted,
+    assert_reconciles,
+    make_config,
+    raw_folder,
+    reasons_by_line,
+    run,
+)
+
+from analysis import cli, ingest
+from analysis.contract.schema import TABLES
+from analysis.data import column_dtype
+from analysis.errors import FhError
+from analysis.ingest import write as ingest_write
+
+# --- values -----------------------------------------------------------------------------------
+
+
+def test_parse_numbers_german_and_plain():
+    text = pd.Series(
+        [
+            "12.190.000,00",
+            "12190000.00",
+            "1.200",
+            "12,5 €",
+            "1,234,567",
+            "abc",
+            "12.19",
+            "-3",
+            "7",
+            "9" * 400,
+        ],
+        dtype="str",
+    )
+    got = ingest.parse_numbers(text).tolist()
+    expected = [12_190_000.0, 12_190_000.0, 1200.0, 12.5, np.nan, np.nan, 12.19, -3.0, 7.0, np.nan]
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_parse_dates_german_and_iso_only():
+    text = pd.Series(
+        ["01.03.2014", "1.3.2014", "2014-03-01", "31.02.2014", "2014/03/01", "01.03.14"],
+        dtype="str",
+    )
+    got = ingest.parse_dates(text)
+    assert got.dtype == "datetime64[ns]"
+    march = pd.Timestamp("2014-03-01")
+    assert got.iloc[:3].tolist() == [march, march, march]
+    assert got.iloc[3:].isna().all()
+
+
+# --- dialects -----------------------------------------------------------------------------------
+
+
+def test_valid_file_codes_labels_mapping_and_jn_aliases(tmp_path):
+    result = run(tmp_path, "erstkontakte_gueltig.csv")
+    assert result.tables["erstkontakte"].rejected == 0
+    ok = accepted(tmp_path, "erstkontakte").set_index(["standort_id", "fall_id"])
+    # code, German label, and the mapping "Klinikum Schlebusch" (odd spacing and case)
+    assert ok.loc[("rheindorf", "F1"), "zugangsweg"] == "geburtsklinik"
+    assert ok.loc[("rheindorf", "F2"), "zugangsweg"] == "geburtsklinik"
+    assert ok.loc[("steinbuechel", "F3"), "zugangsweg"] == "geburtsklinik"
+    assert ok.loc[("steinbuechel", "F1"), "zugangsweg"] == "unbekannt"  # label "Keine Angabe"
+    assert ok.loc[("rheindorf", "F2"), "weitervermittlung"] == "fruehfoerderung"
+    assert ok.loc[("rheindorf", "F2"), "lebensphase_kind"] == "m0_6"  # "0–6 Monate"
+    # jn: j/n, x/0/1, Nein, empty = unbekannt
+    assert ok.loc[("rheindorf", "F2"), ["alleinerziehend", "sgb2_bezug"]].tolist() == ["ja", "nein"]
+    row = ok.loc[("steinbuechel", "F3")]
+    assert [row["alleinerziehend"], row["sgb2_bezug"], row["migrationshintergrund"]] == [
+        "ja",
+        "nein",
+        "ja",
+    ]
+    assert ok.loc[("rheindorf", "F2"), "migrationshintergrund"] == "unbekannt"
+    # empty optional category: unbekannt where the list has it, else missing
+    assert row["zugangsgrund"] == "unbekannt"
+    assert pd.isna(row["weitervermittlung"])
+    # a site code stays a string
+    assert ("007", "F4") in ok.index
+    assert_reconciles(result)
+
+
+def test_without_mapping_the_form_label_is_rejected(tmp_path):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        4: "zugangsweg: „klinikum   SCHLEBUSCH“ ist kein bekannter Wert (Code oder Bezeichnung der Liste)"
+    }
+
+
+def test_cp1252_and_utf8_bom_read_the_same(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = run(tmp_path / "a", "erstkontakte_cp1252.csv")
+    b = run(tmp_path / "b", "erstkontakte_utf8bom.csv")
+    assert a.tables["erstkontakte"].files[0].encoding == "Windows-1252"
+    assert b.tables["erstkontakte"].files[0].encoding == "UTF-8 mit BOM"
+    fa = pd.read_parquet(tmp_path / "a" / "out" / "erstkontakte.parquet").drop(columns="fall_id")
+    fb = pd.read_parquet(tmp_path / "b" / "out" / "erstkontakte.parquet").drop(columns="fall_id")
+    pd.testing.assert_frame_equal(fa, fb)
+    assert fa.iloc[0]["zugangsweg"] == "kinderarzt"
+    assert fa.iloc[0]["zugangsgrund"] == "belastung_eltern"  # "Überforderung" decoded right
+    assert fa.iloc[0]["weitervermittlung"] == "fruehfoerderung"  # "Frühförderung"
+
+
+def test_comma_delimiter_with_quotes_and_line_break_in_a_field(tmp_path):
+    result = run(tmp_path, "erstkontakte_komma.csv")
+    assert result.tables["erstkontakte"].files[0].delimiter == ","
+    ok = accepted(tmp_path, "erstkontakte")
+    assert ok["zugangsweg"].astype(str).tolist() == [
+        "oeffentlichkeitsarbeit",
+        "sonstige",
+        "eigeninitiative",
+    ]
+    assert ok["zugangsgrund"].iloc[0] == "finanzen_wohnen"
+    assert ok["weitervermittlung"].iloc[1] == "ehrenamt"  # "Familienpaten /<Zeilenumbruch>Ehrenamt"
+
+
+def test_line_numbers_count_physical_lines_after_a_multiline_field(tmp_path):
+    raw = raw_folder(tmp_path)
+    (raw / "erstkontakte.csv").write_text(
+        "fall_id;standort_id;datum_erstkontakt;zugangsweg;weitervermittlung\n"
+        'A;rheindorf;01.03.2014;hebamme;"Familienpaten /\nEhrenamt"\n'  # lines 2-3
+        "\n"  # line 4 blank
+        "B;rheindorf;01.03.2014;besenstiel;\n",  # line 5
+        encoding="utf-8",
+    )
+    result = ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        5: "zugangsweg: „besenstiel“ ist kein bekannter Wert (Code oder Bezeichnung der Liste)"
+    }
+    assert result.tables["erstkontakte"].read == 2
+
+
+def test_tab_delimiter(tmp_path):
+    result = run(tmp_path, "erstkontakte_tab.csv")
+    assert result.tables["erstkontakte"].files[0].delimiter == "Tab"
+    assert accepted(tmp_path, "erstkontakte")["zugangsweg"].tolist() == ["bekannte"]
+
+
+def test_title_rows_blank_lines_and_trailing_delimiter(tmp_path):
+    result = run(tmp_path, "erstkontakte_titelzeilen.csv")
+    f = result.tables["erstkontakte"].files[0]
+    assert f.header_line == 4
+    assert f.skipped_rows == ["Export Erstkontakte Musterstadt", "Stand: 02.01.2015"]
+    assert f.unknown_columns == []
+    # two data rows; the blank line and the line of bare delimiters are not rows
+    assert (f.rows, result.tables["erstkontakte"].accepted) == (2, 2)
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F10", "F11"]
+    summary = ingest.format_summary(result)
+    assert "erstkontakte_titelzeilen.csv: 2 Zeilen über der Kopfzeile übersprungen" in summary
+
+
+def test_unknown_columns_are_dropped_and_reported(tmp_path):
+    result = run(tmp_path, "erstkontakte_unbekannte_spalte.csv")
+    assert result.tables["erstkontakte"].files[0].unknown_columns == ["Bemerkung"]
+    assert list(accepted(tmp_path, "erstkontakte").columns) == list(
+        TABLES["erstkontakte"].column_names
+    )
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tabellen"]["erstkontakte"]["unbekannte_spalten"] == ["Bemerkung"]
+    assert "unbekannte Spalten nicht übernommen: Bemerkung" in ingest.format_summary(result)
+
+
+def test_xlsx_sheet_named_like_the_table_with_sheet_row_numbers(tmp_path):
+    raw = raw_folder(tmp_path)
+    wb = openpyxl.Workbook()
+    wb.active.title = "Deckblatt"
+    wb.active["A1"] = "Nur ein Deckblatt"
+    ws = wb.create_sheet("Erstkontakte")
+    ws["A1"] = "Export aus dem Fachverfahren"  # title row 1, blank row 2
+    ws.append([])
+    ws.append(["Fall-ID", "Standort ID", "Datum Erstkontakt", "Zugangsweg", "Alleinerziehend"])  # 3
+    ws.append(["X1", "rheindorf", datetime(2014, 3, 1), "Hebamme / Familienhebamme", True])  # 4
+    ws.append(["X2", "steinbuechel", "02.03.2014", "kinderarzt", 0])  # 5
+    ws.append(["X3", "rheindorf", datetime(2014, 3, 3), "hebamme", None, "zu viel"])  # 6
+    ws.append([7, "rheindorf", "kein Datum", "hebamme"])  # 7: numeric id, bad date
+    wb.save(raw / "erstkontakte-2014.xlsx")
+    result = ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    f = result.tables["erstkontakte"].files[0]
+    assert (f.sheet, f.header_line, f.skipped_rows) == (
+        "Erstkontakte",
+        3,
+        ["Export aus dem Fachverfahren"],
+    )
+    ok = accepted(tmp_path, "erstkontakte")
+    assert ok["fall_id"].tolist() == ["X1", "X2"]
+    assert ok["datum_erstkontakt"].tolist() == [
+        pd.Timestamp("2014-03-01"),
+        pd.Timestamp("2014-03-02"),
+    ]
+    assert ok["alleinerziehend"].astype(str).tolist() == ["ja", "nein"]
+    reasons = reasons_by_line(tmp_path, "erstkontakte")
+    assert reasons[6].startswith("Zeile hat 6 Felder, die Kopfzeile 5")
+    assert reasons[7].startswith("datum_erstkontakt: „kein Datum“ ist kein gültiges Datum")
+    assert_reconciles(result)
+
+
+def test_files_of_one_table_are_concatenated_in_name_order(tmp_path):
+    raw = raw_folder(tmp_path, ("erstkontakte_tab.csv", "erstkontakte_2014.csv"))
+    (raw / "erstkontakte_2013.csv").write_text(
+        "fall_id;standort_id;datum_erstkontakt;zugangsweg\nF40;rheindorf;01.02.2013;hebamme\n",
+        encoding="utf-8",
+    )
+    (raw / "notizen.txt").write_text("nicht zuordenbar", encoding="utf-8")
+    result = ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    names = [f.name for f in result.tables["erstkontakte"].files]
+    assert names == ["erstkontakte_2013.csv", "erstkontakte_2014.csv"]
+    assert result.unassigned_files == ["notizen.txt"]
+    # (rheindorf, F40) twice: the 2013 file comes first in name order and wins
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        2: "Doppelter Schlüssel (standort_id, fall_id) – zuerst in erstkontakte_2013.csv, Zeile 2"
+    }
+
+
+# --- output format ----------------------------------------------------------------------------
+
+
+def test_parquet_has_exactly_the_processed_dtypes(tmp_path):
+    run(
+        tmp_path,
+        "erstkontakte_gueltig.csv",
+        "angebote_fehler.csv",
+        "kosten_hze.csv",
+        "willkommensbesuche.csv",
+        "nutzerbefragung.csv",
+    )
+    for table in (
+        "standorte",
+        "erstkontakte",
+        "angebote",
+        "kosten_hze",
+        "willkommensbesuche",
+        "nutzerbefragung",
+    ):
+        frame = accepted(tmp_path, table)
+        assert list(frame.columns) == list(TABLES[table].column_names), table
+        for column in frame.columns:
+            assert frame[column].dtype == column_dtype(table, column), (table, column)
+
+
+def test_manifest_reconciles_and_records_hashes(tmp_path):
+    result = run(tmp_path, "erstkontakte_fehler.csv", "kosten_hze.csv")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["konfiguration_sha256"] == make_config(tmp_path).sha256
+    assert manifest["konfiguration"]["zuordnungen"] == {
+        "zugangsweg": {"klinikum schlebusch": "geburtsklinik"}
+    }
+    tables = manifest["tabellen"]
+    assert set(tables) == set(TABLES)
+    assert tables["nutzerbefragung"]["vorhanden"] is False
+    for entry in tables.values():
+        assert entry["gelesen"] == entry["angenommen"] + entry["abgelehnt"]
+    e = tables["erstkontakte"]
+    assert (e["gelesen"], e["angenommen"], e["abgelehnt"]) == (11, 1, 10)
+    raw_bytes = (FIXTURES / "erstkontakte_fehler.csv").read_bytes()
+    assert e["dateien"] == [
+        e["dateien"][0]
+        | {
+            "datei": "erstkontakte_fehler.csv",
+            "sha256": hashlib.sha256(raw_bytes).hexdigest(),
+            "zeilen": 11,
+        }
+    ]
+    parquet = (tmp_path / "out" / "erstkontakte.parquet").read_bytes()
+    assert e["parquet_sha256"] == hashlib.sha256(parquet).hexdigest()
+    assert not (tmp_path / "out" / "nutzerbefragung.parquet").exists()
+    assert_reconciles(result)
+
+
+@pytest.mark.parametrize("exchange_supported", [True, False])
+def test_rerun_replaces_the_folder_and_keeps_readme(tmp_path, monkeypatch, exchange_supported):
+    if not exchange_supported:  # the two-rename fallback for systems without renameat2
+        monkeypatch.setattr(ingest_write, "_exchange", lambda a, b: False)
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv", "kosten_hze.csv")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "README.md").write_text("Aufbereitete Daten", encoding="utf-8")
+    ingest.prepare(raw, out, None, today=TODAY)
+    assert (out / "kosten_hze.parquet").exists()
+    (raw / "kosten_hze.csv").unlink()
+    ingest.prepare(raw, out, None, today=TODAY)
+    assert not (out / "kosten_hze.parquet").exists()  # no stale table from the previous run
+    assert (out / "README.md").read_text(encoding="utf-8") == "Aufbereitete Daten"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "raw"]
+
+
+def test_summary_is_german_with_german_numbers(tmp_path):
+    result = run(tmp_path, "erstkontakte_fehler.csv")
+    result.tables["erstkontakte"].read = 1234567  # only to see the number format
+    text = ingest.format_summary(result)
+    assert "1.234.567" in text
+    assert "Häufigste Ablehnungsgründe" in text
+    assert "abgelehnt" in text and str(tmp_path / "out" / "abgelehnt") in text
+    assert "Nicht vorhanden (optional" in text
+
+
+# --- robustness: the CSV reader raises nothing but FhError --------------------------------------
+
+_HEADER = b"fall_id;standort_id;datum_erstkontakt;zugangsweg\n"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=400), st.booleans())
+def test_csv_reader_raises_only_fherror_on_arbitrary_bytes(data, with_header):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "erstkontakte.csv"
+        path.write_bytes((_HEADER if with_header else b"") + data)
+        try:
+            sheet = ingest.read_csv_file(path, TABLES["erstkontakte"])
+        except FhError as exc:
+            assert exc.exit_code == 2 and "erstkontakte.csv" in exc.message
+        else:
+            assert sheet.report.rows == len(sheet.frame) + len(sheet.bad_width)
+
+
+_CELL = st.text(alphabet=st.sampled_from([*list('ab1;,"\n\r\t .-äÜ€'), "\x81"]), max_size=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_CELL, max_size=6), max_size=8), st.sampled_from(["utf-8", "cp1252"]))
+def test_csv_reader_on_csv_like_text(rows, encoding):
+    text = "fall_id;standort_id;datum_erstkontakt;zugangsweg\n" + "\n".join(
+        ";".join(r) for r in rows
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "erstkontakte.csv"
+        path.write_bytes(text.encode(encoding, errors="replace"))
+        try:
+            sheet = ingest.read_csv_file(path, TABLES["erstkontakte"])
+        except FhError:
+            return
+        assert sheet.report.rows == len(sheet.frame) + len(sheet.bad_width)
+        assert sheet.frame["_zeile"].is_monotonic_increasing
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def _toml(tmp_path: Path) -> Path:
+    make_config(tmp_path)
+    return tmp_path / "fh-analytik.toml"
+
+
+def test_cli_aufbereiten_exit_0_with_rejects(tmp_path, capsys):
+    raw = raw_folder(tmp_path, "erstkontakte_fehler.csv")
+    code = cli.main(
+        [
+            "--konfig",
+            str(_toml(tmp_path)),
+            "aufbereiten",
+            "--rohdaten",
+            str(raw),
+            "--ziel",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "erstkontakte" in out and "Häufigste Ablehnungsgründe" in out
+    assert (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_cli_aufbereiten_exit_2_for_an_unusable_file(tmp_path, capsys):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv", "erstkontakte_pflichtspalte_fehlt.csv")
+    code = cli.main(
+        [
+            "--konfig",
+            str(_toml(tmp_path)),
+            "aufbereiten",
+            "--rohdaten",
+            str(raw),
+            "--ziel",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "Fehler: erstkontakte_pflichtspalte_fehlt.csv: Pflichtspalte(n) fehlen: zugangsweg"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_missing_raw_folder_exit_2(tmp_path, capsys):
+    code = cli.main(
+        [
+            "--konfig",
+            str(_toml(tmp_path)),
+            "aufbereiten",
+            "--rohdaten",
+            str(tmp_path / "nix"),
+            "--ziel",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 2
+    assert "Rohdatenordner" in capsys.readouterr().err
+
+
+def test_crlf_and_lone_cr_line_endings_keep_editor_line_numbers(tmp_path):
+    raw = raw_folder(tmp_path)
+    (raw / "erstkontakte.csv").write_bytes(
+        b"fall_id;standort_id;datum_erstkontakt;zugangsweg\r\n"
+        b"A;rheindorf;01.03.2014;hebamme\r\n"  # line 2
+        b"\r\n"  # line 3 blank
+        b"B;rheindorf;01.03.2014;besenstiel\r"  # line 4, old Mac line end
+        b"C;rheindorf;01.03.2014;kinderarzt\r\n"  # line 5
+    )
+    result = ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    assert list(reasons_by_line(tmp_path, "erstkontakte")) == [4]
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["A", "C"]
+    assert result.tables["erstkontakte"].read == 3
+
+
+def test_quoted_and_unquoted_files_give_the_same_outcome(tmp_path):
+    # A quote anywhere sends a file through the csv-module path instead of pyarrow's fast
+    # path; both must report the same lines and reasons.
+    text = (FIXTURES / "erstkontakte_fehler.csv").read_text(encoding="utf-8")
+    quoted = text.replace(
+        "E1;rheindorf;03.03.2014;;geburtsklinik", 'E1;rheindorf;03.03.2014;;"geburtsklinik"', 1
+    )
+    assert quoted != text
+    outcomes = []
+    for name, content in (("plain", text), ("quoted", quoted)):
+        folder = tmp_path / name
+        folder.mkdir()
+        raw = raw_folder(folder)
+        (raw / "erstkontakte.csv").write_text(content, encoding="utf-8")
+        result = ingest.prepare(raw, folder / "out", None, today=TODAY)
+        outcomes.append(
+            (reasons_by_line(folder, "erstkontakte"), result.tables["erstkontakte"].accepted)
+        )
+    assert outcomes[0] == outcomes[1]
+    assert len(outcomes[0][0]) == 10

@@ -1,0 +1,293 @@
+"""Confidentiality rule (analysis.protection.rules): primary and secondary suppression, rounding."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.contract.schema import CATEGORIES
+from analysis.protection import rules as conf
+from analysis.protection.rules import Share, protect_indicators, protect_table
+
+
+@pytest.mark.parametrize(
+    ("value", "small"), [(0, False), (1, True), (2, True), (3, False), (None, False)]
+)
+def test_is_small(value, small):
+    assert conf.is_small(value, 3) is small
+
+
+@pytest.mark.parametrize(
+    ("value", "rounded"), [(0, 0), (2, 0), (3, 5), (12, 10), (13, 15), (1602, 1600)]
+)
+def test_round_to_five(value, rounded):
+    assert conf.round_to_five(value) == rounded
+
+
+# --- indicator values ------------------------------------------------------------------------
+def _reach(**over):
+    phases = dict.fromkeys(CATEGORIES["lebensphase_kind"].codes, 0)
+    phases.update({"schwangerschaft": 20, "m0_6": 15, "j1_2": 5})
+    block = {
+        "erstkontakte": 40,
+        "geburten": 400,
+        "erreichungsquote": 0.1,
+        "besuche": 900,
+        "termine": 2,
+        "willkommensbesuche": 100,
+        "willkommensbesuch_quote": 0.25,
+        "zielgruppen": {
+            "alleinerziehend": {"anteil": 0.25, "n_bekannt": 40},
+            "sgb2_bezug": {"anteil": 0.05, "n_bekannt": 40},  # 0.05 * 40 = 2 -> numerator small
+            "migrationshintergrund": {"anteil": 0.5, "n_bekannt": 2},  # denominator small
+            "mutter_unter_20": {"anteil": None, "n_bekannt": 0},
+        },
+        "lebensphase": phases,
+    }
+    block.update(over)
+    return {"jahr": 2014, "standort": "alle", "reichweite": block}
+
+
+def test_protect_indicators_without_small_values_changes_nothing():
+    values = _reach(
+        zielgruppen={g: {"anteil": 0.5, "n_bekannt": 40} for g in ("alleinerziehend", "sgb2_bezug")}
+    )
+    out, hidden = protect_indicators(values, 3)
+    assert hidden == []
+    assert out == values
+
+
+def test_protect_indicators_primary_shares_and_secondary():
+    values = _reach()
+    values["reichweite"]["lebensphase"].update({"m0_6": 13, "m6_12": 2})  # 20 + 13 + 2 + 5 = 40
+    out, hidden = protect_indicators(values, 3)
+    r = out["reichweite"]
+    # termine has protection "keine": a 2 stays
+    assert r["termine"] == 2
+    # sgb2 share: 0.05 * 40 = 2 contacts -> hidden; migration: n_bekannt 2 -> count and share hidden
+    assert r["zielgruppen"]["sgb2_bezug"] == {"anteil": None, "n_bekannt": 40}
+    assert r["zielgruppen"]["migrationshintergrund"] == {"anteil": None, "n_bekannt": None}
+    # lebensphase: m6_12 = 2 hidden; the total 40 would reveal it -> the next-smallest
+    # non-zero phase j1_2 = 5 is hidden too
+    assert r["lebensphase"]["m6_12"] is None
+    assert r["lebensphase"]["j1_2"] is None
+    assert r["lebensphase"]["m0_6"] == 13 and r["lebensphase"]["m6_12"] is None
+    assert r["lebensphase"]["j2_3"] == 0  # zeros are published
+    assert hidden == [
+        "reichweite.zielgruppen.sgb2_bezug.anteil",
+        "reichweite.zielgruppen.migrationshintergrund.n_bekannt",
+        "reichweite.zielgruppen.migrationshintergrund.anteil",
+        "reichweite.lebensphase.m6_12",
+        "reichweite.lebensphase.j1_2",
+    ]
+    # mutter_unter_20 anteil was already null: not "hidden"
+    assert "reichweite.zielgruppen.mutter_unter_20.anteil" not in hidden
+    # the input is not changed
+    assert values["reichweite"]["lebensphase"]["m6_12"] == 2
+
+
+def test_protect_indicators_small_denominator_hides_rates():
+    values = _reach(
+        erstkontakte=2,
+        geburten=2,
+        erreichungsquote=1.0,
+        willkommensbesuche=1,
+        willkommensbesuch_quote=0.5,
+    )
+    values["reichweite"]["lebensphase"] = dict.fromkeys(CATEGORIES["lebensphase_kind"].codes, 0)
+    values["reichweite"]["lebensphase"]["m0_6"] = 2
+    out, hidden = protect_indicators(values, 3)
+    r = out["reichweite"]
+    assert r["erstkontakte"] is None and r["geburten"] is None and r["erreichungsquote"] is None
+    assert r["willkommensbesuche"] is None and r["willkommensbesuch_quote"] is None
+    assert r["lebensphase"]["m0_6"] is None
+    assert "reichweite.erreichungsquote" in hidden
+
+
+def test_protect_indicators_means_and_zugangswege_groups():
+    counts = dict.fromkeys(CATEGORIES["zugangsweg"].codes, 0)
+    counts.update({"geburtsklinik": 30, "hebamme": 1, "jugendamt": 9})  # total 40
+    values = {
+        "reichweite": {"erstkontakte": 40},
+        "zugangswege": {
+            "anzahl": counts,
+            "anteile": {c: n / 40 for c, n in counts.items()},
+            "gruppen": {"Gesundheitswesen": 31 / 40, "Jugendhilfe und Soziales": 9 / 40},
+            "reaktionszeit": {"n": 2, "median_werktage": 1.0, "quote_binnen_3_werktagen": 1.0},
+        },
+    }
+    out, hidden = protect_indicators(values, 3)
+    z = out["zugangswege"]
+    # hebamme 1 hidden; secondary: next-smallest non-zero jugendamt 9 hidden
+    assert z["anzahl"]["hebamme"] is None and z["anzahl"]["jugendamt"] is None
+    assert z["anzahl"]["geburtsklinik"] == 30
+    assert z["anteile"]["hebamme"] is None and z["anteile"]["jugendamt"] is None
+    # a group containing a hidden count would reveal it -> hidden
+    assert z["gruppen"]["Gesundheitswesen"] is None
+    assert z["gruppen"]["Jugendhilfe und Soziales"] is None
+    # median from 2 cases < 3 -> hidden, as the count n = 2 itself
+    assert z["reaktionszeit"] == {
+        "n": None,
+        "median_werktage": None,
+        "quote_binnen_3_werktagen": None,
+    }
+    assert "zugangswege.reaktionszeit.median_werktage" in hidden
+
+
+def test_protect_indicators_rounding_to_five():
+    values = _reach(zielgruppen={}, geburten=1602, erstkontakte=412, besuche=9003)
+    values["reichweite"]["lebensphase"] = {"schwangerschaft": 412}
+    out, hidden = protect_indicators(values, 3, round_to_5=True)
+    r = out["reichweite"]
+    assert (r["erstkontakte"], r["geburten"], r["besuche"]) == (410, 1600, 9005)
+    assert r["termine"] == 2  # not a count of persons: protection "keine", not rounded
+    assert r["erreichungsquote"] == 0.1  # shares stay exact
+    assert hidden == []
+
+
+# --- tables ----------------------------------------------------------------------------------
+def _cross():
+    # rows: sites, columns: access routes, with totals
+    return pd.DataFrame(
+        {
+            "Klinik": [10, 2, 12],
+            "Hebamme": [5, 7, 12],
+            "Jugendamt": [4, 6, 10],
+            "Summe": [19, 15, 34],
+        },
+        index=pd.Index(["a", "b", "Insgesamt"], name="Standort"),
+    ).astype("Int64")
+
+
+def test_protect_table_primary_and_secondary_rows_and_columns():
+    pt = protect_table(
+        _cross(),
+        3,
+        count_columns=["Klinik", "Hebamme", "Jugendamt", "Summe"],
+        total_row="Insgesamt",
+        total_column="Summe",
+    )
+    hidden = {(r, c) for r in pt.hidden.index for c in pt.hidden.columns if pt.hidden.at[r, c]}
+    # b/Klinik = 2 is primary. Row b: next-smallest non-zero is Jugendamt 6.
+    # Column Klinik: next-smallest among a/Klinik 10 -> hidden. Column Jugendamt: a/Jugendamt 4.
+    # Row a then has Klinik and Jugendamt hidden (2) -> stable.
+    assert hidden == {("b", "Klinik"), ("b", "Jugendamt"), ("a", "Klinik"), ("a", "Jugendamt")}
+    assert pd.isna(pt.values.at["b", "Klinik"])
+    assert pt.values.at["Insgesamt", "Summe"] == 34
+    assert pt.any_hidden
+    assert "Geheimhaltung" in pt.footnote and "unter 3" in pt.footnote
+
+
+def test_protect_table_hides_total_when_no_other_cell():
+    df = pd.DataFrame({"n": [2, 0, 2]}, index=["x", "y", "Insgesamt"]).astype("Int64")
+    pt = protect_table(df, 3, count_columns=["n"], total_row="Insgesamt")
+    assert pt.hidden["n"].tolist() == [True, False, True]
+
+
+def test_protect_table_without_totals_only_primary():
+    df = pd.DataFrame({"n": [2, 7, 9]}, index=["x", "y", "z"]).astype("Int64")
+    pt = protect_table(df, 3, count_columns=["n"])
+    assert pt.hidden["n"].tolist() == [True, False, False]
+
+
+def test_protect_table_shares_and_means_follow_their_counts():
+    df = pd.DataFrame(
+        {
+            "Erstkontakte": [2, 8, 10],
+            "Anteil": [0.2, 0.8, 1.0],
+            "Median Werktage": [1.0, 2.5, 2.0],
+            "Fälle mit Meldung": [2, 8, 10],
+        },
+        index=["a", "b", "Insgesamt"],
+    ).astype({"Erstkontakte": "Int64", "Fälle mit Meldung": "Int64"})
+    pt = protect_table(
+        df,
+        3,
+        count_columns=["Erstkontakte"],
+        total_row="Insgesamt",
+        share_columns={"Anteil": Share("Erstkontakte", denominator_row="Insgesamt")},
+        mean_columns={"Median Werktage": "Fälle mit Meldung"},
+    )
+    # a = 2 primary, b = 8 secondary (column total 10); their shares go with them
+    assert pt.hidden["Erstkontakte"].tolist() == [True, True, False]
+    assert pt.hidden["Anteil"].tolist() == [True, True, False]
+    # median of a rests on 2 cases -> hidden; b on 8 -> shown
+    assert pt.hidden["Median Werktage"].tolist() == [True, False, False]
+
+
+def test_protect_table_rounding_and_formatting():
+    df = pd.DataFrame(
+        {"Erstkontakte": [1234, 0, 1234], "Anteil": [1.0, 0.0, 1.0]}, index=["a", "b", "Insgesamt"]
+    ).astype({"Erstkontakte": "Int64"})
+    pt = protect_table(
+        df,
+        3,
+        count_columns=["Erstkontakte"],
+        total_row="Insgesamt",
+        share_columns={"Anteil": Share("Erstkontakte", denominator_row="Insgesamt")},
+        round_to_5=True,
+    )
+    assert pt.values["Erstkontakte"].tolist() == [1235, 0, 1235]
+    shown = pt.formatted()
+    assert shown.at["a", "Erstkontakte"] == "1.235"
+    assert shown.at["a", "Anteil"] == "100,0 %"
+    assert "Vielfaches von 5" in pt.footnote
+
+
+def test_formatted_marks_hidden_and_missing_cells():
+    df = pd.DataFrame(
+        {"Erstkontakte": [2, 5], "Quote": [0.123, None], "Name": ["x", None]}, index=["a", "b"]
+    ).astype({"Erstkontakte": "Int64"})
+    pt = protect_table(
+        df, 3, count_columns=["Erstkontakte"], share_columns={"Quote": Share("Erstkontakte")}
+    )
+    shown = pt.formatted()
+    assert shown.loc["a"].tolist() == ["•", "•", "x"]
+    assert shown.loc["b"].tolist() == ["5", "–", "–"]
+    text = pt.to_string()
+    assert "•" in text and text.endswith(pt.footnote)
+    html = pt.to_html(caption="Erstkontakte <2014>")
+    assert "<caption>Erstkontakte &lt;2014&gt;</caption>" in html and "fussnote" in html
+    assert pt.formatted({"Quote": "zahl2"}).at["b", "Quote"] == "–"
+
+
+def test_protect_table_unknown_column_is_an_error():
+    with pytest.raises(KeyError):
+        protect_table(_cross(), 3, count_columns=["Fehlt"])
+
+
+def test_with_marks_keeps_raw_values_and_marks_hidden():
+    df = pd.DataFrame({"n": [2, 5], "x": [1.5, None]}, index=["a", "b"]).astype({"n": "Int64"})
+    marked = protect_table(df, 3, count_columns=["n"]).with_marks()
+    assert marked["n"].tolist() == ["•", 5]
+    assert marked["x"].tolist() == [1.5, None]
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 12), min_size=3, max_size=3), min_size=2, max_size=5),
+    st.integers(2, 5),
+)
+@settings(max_examples=60, deadline=None)
+def test_no_line_with_a_total_keeps_exactly_one_hidden_cell(cells, min_count):
+    # Property: after secondary suppression no row or column (with its total) has exactly
+    # one hidden cell, so no hidden cell can be recomputed by subtraction.
+    df = pd.DataFrame(cells, columns=["x", "y", "z"], index=[f"r{i}" for i in range(len(cells))])
+    df["Summe"] = df.sum(axis=1)
+    df.loc["Insgesamt"] = df.sum()
+    pt = protect_table(
+        df.astype("Int64"),
+        min_count,
+        count_columns=["x", "y", "z", "Summe"],
+        total_row="Insgesamt",
+        total_column="Summe",
+    )
+    mask = pt.hidden
+    for r in mask.index:
+        assert mask.loc[r].sum() != 1
+    for c in mask.columns:
+        assert mask[c].sum() != 1
+    # every primary cell is hidden
+    small = (df > 0) & (df < min_count)
+    assert not (small & ~mask).to_numpy().any()

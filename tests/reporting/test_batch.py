@@ -1,0 +1,350 @@
+"""Tests of the report machinery with tiny fixture notebooks (independent of the analyses)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from analysis.config import load_config
+from analysis.errors import FhError
+from analysis.reporting import batch as reports
+from analysis.reporting.catalogue import Report
+from analysis.reporting.cells import TABLE_MIME, table_payload
+from analysis.reporting.export import execute_with_retries, render_html, report_tables, write_excel
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "notebooks"
+CATALOGUE = {
+    "reichweite": Report(
+        "reichweite", "Reichweite", "standort", notebook="trivial.ipynb", tables=("erstkontakte",)
+    ),
+    "gesamtbericht": Report(
+        "gesamtbericht", "Gesamtbericht", "jahr", notebook="trivial.ipynb", tables=("erstkontakte",)
+    ),
+    "datenqualitaet": Report(
+        "datenqualitaet",
+        "Datenqualität",
+        "einmalig",
+        notebook="trivial.ipynb",
+        tables=("erstkontakte",),
+        manifest=True,
+    ),
+}
+# rheindorf open 2013-2014, 007 only 2014.
+SITE_YEARS = [("rheindorf", 2013), ("rheindorf", 2014), ("007", 2014)]
+OUTSIDE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+# --- planning ---------------------------------------------------------------------------
+
+
+def test_plan_expands_only_open_years_plus_alle_and_cross_site_reports() -> None:
+    jobs = reports.plan_jobs(SITE_YEARS, CATALOGUE)
+    keys = [j.key for j in jobs]
+    # 2013: reichweite for alle + rheindorf, gesamtbericht alle = 3
+    # 2014: reichweite for alle + 007 + rheindorf, gesamtbericht alle = 4
+    # once: datenqualitaet = 1 → 8
+    assert len(keys) == 8
+    assert "2013/007/reichweite" not in keys  # 007 opened in 2014
+    assert "2014/007/reichweite" in keys
+    assert "2013/alle/gesamtbericht" in keys
+    assert "alle-jahre/alle/datenqualitaet" in keys
+    assert not any(k.endswith("rheindorf/gesamtbericht") for k in keys)
+
+
+def test_plan_selection_by_year_site_and_analysis() -> None:
+    jobs = reports.plan_jobs(
+        SITE_YEARS, CATALOGUE, years=[2014], sites=["007"], analyses=["reichweite"]
+    )
+    assert [j.key for j in jobs] == ["2014/007/reichweite"]
+    assert jobs[0].parameters == {"standort": "007", "jahr": "2014"}  # strings: 007 stays 007
+
+
+def test_plan_year_selection_keeps_the_once_report() -> None:
+    keys = [j.key for j in reports.plan_jobs(SITE_YEARS, CATALOGUE, years=[2013])]
+    assert keys == [
+        "alle-jahre/alle/datenqualitaet",
+        "2013/alle/gesamtbericht",
+        "2013/alle/reichweite",
+        "2013/rheindorf/reichweite",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"sites": ["nirgendwo"]}, ["Unbekannter Standort", "nirgendwo", "rheindorf", "007"]),
+        ({"years": [1999]}, ["1999", "2013–2014"]),
+        ({"analyses": ["horoskop"]}, ["Unbekannte Analyse", "horoskop", "reichweite"]),
+        ({"sites": ["007"], "years": [2013]}, ["keinen Bericht"]),
+    ],
+)
+def test_plan_rejects_unknown_selection_in_german(kwargs: dict, words: list[str]) -> None:
+    with pytest.raises(FhError) as info:
+        reports.plan_jobs(SITE_YEARS, CATALOGUE, **kwargs)
+    for word in words:
+        assert word in info.value.message
+
+
+# --- fingerprints -----------------------------------------------------------------------
+
+
+def _write_contacts(folder: Path, sites: list[str], codes: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame({"standort_id": pd.array(sites, dtype="string"), "zugangsweg": codes})
+    frame.to_parquet(folder / "erstkontakte.parquet", index=False)
+
+
+def test_data_hash_changes_only_for_the_touched_site_and_alle(tmp_path: Path) -> None:
+    _write_contacts(tmp_path, ["a", "a", "b"], ["hebamme", "jugendamt", "kinderarzt"])
+    before = reports.DataHasher(tmp_path)
+    old = {s: before.table_hash("erstkontakte", s) for s in ("a", "b", "alle")}
+    _write_contacts(tmp_path, ["a", "a", "b"], ["hebamme", "bekannte", "kinderarzt"])  # touch a
+    after = reports.DataHasher(tmp_path)
+    assert after.table_hash("erstkontakte", "a") != old["a"]
+    assert after.table_hash("erstkontakte", "alle") != old["alle"]
+    assert after.table_hash("erstkontakte", "b") == old["b"]
+    assert after.table_hash("kosten_hze", "a") == "fehlt"
+
+
+def test_manifest_hash_ignores_creation_time(tmp_path: Path) -> None:
+    manifest = {"erstellt": "2026-01-01T00:00:00", "tabellen": {"erstkontakte": {"gelesen": 3}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    first = reports.DataHasher(tmp_path).manifest_hash()
+    manifest["erstellt"] = "2026-02-02T00:00:00"
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert reports.DataHasher(tmp_path).manifest_hash() == first
+    manifest["tabellen"]["erstkontakte"]["gelesen"] = 4
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert reports.DataHasher(tmp_path).manifest_hash() != first
+
+
+def test_fingerprint_follows_notebook_and_parameters(tmp_path: Path) -> None:
+    _write_contacts(tmp_path / "daten", ["a"], ["hebamme"])
+    config = load_config(processed_dir=tmp_path / "daten", reports_dir=tmp_path / "berichte")
+    template = tmp_path / "t.ipynb"
+    shutil.copy(FIXTURES / "trivial.ipynb", template)
+    hasher = reports.DataHasher(tmp_path / "daten")
+    job_a = reports.Job(CATALOGUE["reichweite"], "a", 2014)
+    first = reports.fingerprint(job_a, template, config, hasher)
+    assert first == reports.fingerprint(job_a, template, config, hasher)
+    assert first != reports.fingerprint(
+        reports.Job(CATALOGUE["reichweite"], "a", 2013), template, config, hasher
+    )
+    template.write_text(template.read_text() + "\n")
+    assert first != reports.fingerprint(job_a, template, config, hasher)
+
+
+# --- execution helpers ------------------------------------------------------------------
+
+
+def test_kernel_start_failures_are_retried() -> None:
+    calls = []
+
+    def flaky() -> None:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+    assert execute_with_retries(flaky, retries=2, wait_seconds=0) == 3
+    calls.clear()
+    with pytest.raises(RuntimeError):
+        execute_with_retries(flaky, retries=1, wait_seconds=0)
+    assert len(calls) == 2
+
+
+def test_cell_errors_are_not_retried() -> None:
+    from papermill.exceptions import PapermillExecutionError
+
+    calls = []
+
+    def broken() -> None:
+        calls.append(1)
+        raise PapermillExecutionError(2, 3, "raise x", "FhError", "kaputt", [])
+
+    with pytest.raises(PapermillExecutionError):
+        execute_with_retries(broken, retries=5, wait_seconds=0)
+    assert len(calls) == 1
+
+
+def test_html_has_no_code_and_no_outside_request_even_with_formulas() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Überschrift\n\nEine Formel $q = k / n$ und $$x^2$$."),
+        nbformat.v4.new_code_cell("geheimer_code = 1", outputs=[]),
+        nbformat.v4.new_code_cell(
+            "print('x')",
+            outputs=[nbformat.v4.new_output("stream", name="stdout", text="Ausgabe\n")],
+        ),
+    ]
+    html = render_html(nb, "Test")
+    assert '<html lang="de">' in html
+    assert "geheimer_code" not in html and "print(" not in html
+    assert "Ausgabe" in html and "Überschrift" in html
+    assert not OUTSIDE.findall(html)
+    assert "<script" not in html
+
+
+def test_excel_appendix_keeps_numbers_and_suppression_marks(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    frame = pd.DataFrame(
+        {"Zugangsweg": ["Hebamme", "Klinik"], "Anzahl": [12, "•"], "Anteil": [0.25, "•"]}
+    )
+    payload = table_payload(
+        frame, "Zugangswege 2014", formats={"Anzahl": "anzahl", "Anteil": "anteil"}, index=False
+    )
+    target = tmp_path / "anhang.xlsx"
+    write_excel([payload], {"titel": "Test", "Standort": "007"}, target)
+    wb = load_workbook(target)
+    assert wb.sheetnames == ["Datengrundlage", "Zugangswege 2014"]
+    ws = wb["Zugangswege 2014"]
+    assert [c.value for c in ws[2]] == ["Zugangsweg", "Anzahl", "Anteil"]
+    assert [c.value for c in ws[3]] == ["Hebamme", 12, 0.25]
+    assert ws["C3"].number_format == "0.0%"
+    assert [c.value for c in ws[4]] == ["Klinik", "•", "•"]
+    assert wb["Datengrundlage"]["B2"].value == "007"
+
+
+# --- the batch on fixture notebooks -----------------------------------------------------
+
+
+def _config(tmp_path: Path):
+    _write_contacts(tmp_path / "daten", ["rheindorf", "007"], ["hebamme", "jugendamt"])
+    (tmp_path / "daten" / "manifest.json").write_text(json.dumps({"erstellt": "x", "tabellen": {}}))
+    return load_config(processed_dir=tmp_path / "daten", reports_dir=tmp_path / "berichte")
+
+
+def test_batch_runs_skips_and_keeps_last_good_report(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    templates = tmp_path / "vorlagen"
+    templates.mkdir()
+    shutil.copy(FIXTURES / "trivial.ipynb", templates / "trivial.ipynb")
+    shutil.copy(FIXTURES / "kaputt.ipynb", templates / "kaputt.ipynb")
+    catalogue = {
+        "reichweite": CATALOGUE["reichweite"],
+        "kaputt": Report(
+            "kaputt", "Kaputt", "jahr", notebook="kaputt.ipynb", tables=("erstkontakte",)
+        ),
+    }
+    jobs = reports.plan_jobs([("007", 2014)], catalogue)
+    keys = {j.key for j in jobs}
+    assert keys == {"2014/alle/reichweite", "2014/007/reichweite", "2014/alle/kaputt"}
+
+    first = reports.build_reports(config, jobs, templates=templates, parallel=2, progress=False)
+    status = {r.key: r.status for r in first.reports}
+    assert status == {
+        "2014/alle/reichweite": "erzeugt",
+        "2014/007/reichweite": "erzeugt",
+        "2014/alle/kaputt": "fehlgeschlagen",
+    }
+    assert first.exit_code == 1
+    broken = next(r for r in first.reports if r.status == "fehlgeschlagen")
+    assert "Absichtlich kaputt für alle" in broken.fehler
+
+    out = tmp_path / "berichte"
+    site_html = out / "2014" / "007" / "reichweite.html"
+    for ext in ("html", "pdf", "xlsx", "ipynb"):
+        assert (out / "2014" / "007" / f"reichweite.{ext}").is_file()
+    page = site_html.read_text(encoding="utf-8")
+    assert "Standort '007' im Jahr '2014'." in page  # strings reached the notebook
+    assert "show_table(" not in page and not OUTSIDE.findall(page)
+    assert (out / "2014" / "alle" / "kaputt.fehler.ipynb").is_file()
+    assert not (out / "2014" / "alle" / "kaputt.html").exists()
+
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "href='2014/007/reichweite.html'" in index
+    assert "fehlgeschlagen" in index and "Absichtlich kaputt" in index
+    run = json.loads((out / "lauf.json").read_text(encoding="utf-8"))
+    assert run["anzahl"] == {"geplant": 3, "erzeugt": 2, "unveraendert": 0, "fehlgeschlagen": 1}
+    assert run["exit_code"] == 1 and run["version"]
+
+    # Dry run: lists, writes nothing.
+    dry = reports.build_reports(config, jobs, templates=templates, dry_run=True, progress=False)
+    assert {r.key: r.status for r in dry.reports}["2014/007/reichweite"] == "unveraendert"
+    assert {r.key: r.status for r in dry.reports}["2014/alle/kaputt"] == "geplant"
+    assert json.loads((out / "lauf.json").read_text(encoding="utf-8")) == run
+
+    # A broken new version of the site template: the report fails, the last good one stays.
+    shutil.copy(FIXTURES / "kaputt.ipynb", templates / "trivial.ipynb")
+    site_jobs = [j for j in jobs if j.analysis.name == "reichweite"]
+    again = reports.build_reports(config, site_jobs, templates=templates, progress=False)
+    assert {r.status for r in again.reports} == {"fehlgeschlagen"}
+    assert site_html.read_text(encoding="utf-8") == page
+
+    # Repaired: unchanged data and template → skipped on the next run after one rebuild.
+    shutil.copy(FIXTURES / "trivial.ipynb", templates / "trivial.ipynb")
+    third = reports.build_reports(config, site_jobs, templates=templates, progress=False)
+    assert {r.status for r in third.reports} == {"unveraendert"}
+    alle_html = out / "2014" / "alle" / "reichweite.html"
+    before = alle_html.read_text(encoding="utf-8")
+    forced = reports.build_reports(
+        config, site_jobs[:1], templates=templates, force=True, progress=False
+    )
+    assert [r.key for r in forced.reports] == ["2014/alle/reichweite"]
+    assert [r.status for r in forced.reports] == ["erzeugt"]
+    # Reproducible: a second run on the same data gives the same page (figure included).
+    assert alle_html.read_text(encoding="utf-8") == before
+
+
+def test_executed_notebook_publishes_tables_for_the_appendix(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    jobs = reports.plan_jobs(
+        [("007", 2014)], {"reichweite": CATALOGUE["reichweite"]}, sites=["007"]
+    )
+    reports.build_reports(config, jobs, templates=FIXTURES, progress=False, formats=("html",))
+    nb = nbformat.read(tmp_path / "berichte" / "2014" / "007" / "reichweite.ipynb", as_version=4)
+    tables = report_tables(nb)
+    assert [t["titel"] for t in tables] == ["Beispieltabelle"]
+    assert tables[0]["zeilen"] == [["Hebamme", 12], ["Klinik", "•"]]
+    assert any(TABLE_MIME in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    assert not (tmp_path / "berichte" / "2014" / "007" / "reichweite.pdf").exists()
+
+
+def test_a_notebook_over_its_time_limit_fails_with_a_german_message(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    config = replace(_config(tmp_path), timeout_seconds=3, kernel_retries=0)
+    catalogue = {
+        "langsam": Report("langsam", "Langsam", "jahr", notebook="langsam.ipynb", tables=())
+    }
+    jobs = reports.plan_jobs([("007", 2014)], catalogue)
+    result = reports.build_reports(config, jobs, templates=FIXTURES, progress=False)
+    assert result.exit_code == 1
+    assert "Zeitlimit" in result.reports[0].fehler
+
+
+def test_index_names_sites_and_keeps_their_id():
+    known = {
+        "2014/rheindorf/reichweite": {
+            "analyse": "reichweite",
+            "standort": "rheindorf",
+            "jahr": 2014,
+            "titel": "Reichweite",
+            "dateien": ["2014/rheindorf/reichweite.html"],
+        }
+    }
+    manifest = {"beendet": "2026-11-23T10:00:00+01:00"}
+    page = reports.render_index(known, [], manifest, {"rheindorf": "Rheindorfer Laden & Co"})
+    assert "Rheindorfer Laden &amp; Co<br><span class='meta'>rheindorf</span>" in page
+    assert "href='2014/rheindorf/reichweite.html'" in page
+    # Without names the id stands alone.
+    assert "<th>rheindorf</th>" in reports.render_index(known, [], manifest)
+
+
+def test_a_year_index_stays_visible_even_as_range_index():
+    from analysis.reporting.cells import table_payload
+
+    # pandas stores consecutive years as a RangeIndex; the years must still be shown.
+    years = pd.DataFrame({"Erstkontakte": [131, 259]}, index=pd.RangeIndex(2011, 2013, name="Jahr"))
+    payload = table_payload(years, "Verlauf")
+    assert payload["spalten"] == ["Jahr", "Erstkontakte"]
+    assert payload["zeilen"] == [[2011, 131], [2012, 259]]
+    # An unnamed default index is not a column.
+    plain = table_payload(pd.DataFrame({"a": [1]}), "ohne Index")
+    assert plain["spalten"] == ["a"]

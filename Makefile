@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installiert
 RAW    ?= data/raw
 DATA   ?= data/processed
 
-.PHONY: hilfe venv demo daten reports planlauf test test-schnell lint format bench lock clean jupyter
+.PHONY: hilfe venv beispieldaten aufbereiten berichte demo daten reports planlauf test test-schnell lint format bench lock clean jupyter
 
 hilfe: ## Diese Übersicht
 	@echo "fh-analytik – verfügbare Ziele:"
@@ -25,16 +25,21 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP) ## Lokale Umgebung .venv aus requirements.lock einrichten
 
-demo: $(STAMP) ## Beispieldaten schreiben, falls data/raw leer ist
+beispieldaten: $(STAMP) ## Beispieldaten schreiben, falls data/raw leer ist (fh-analytik beispieldaten)
 	@if [ -z "$$(find $(RAW) -maxdepth 1 -type f \( -name '*.csv' -o -name '*.xlsx' \) -print -quit)" ]; then \
 		$(BIN)/fh-analytik beispieldaten --ziel $(RAW); \
 	else echo "data/raw enthält bereits Rohdaten – Beispieldaten werden nicht geschrieben."; fi
 
-daten: demo ## Rohdaten prüfen und nach data/processed aufbereiten
+aufbereiten: beispieldaten ## Rohdaten prüfen und nach data/processed aufbereiten (fh-analytik aufbereiten)
 	$(BIN)/fh-analytik aufbereiten --rohdaten $(RAW) --ziel $(DATA)
 
-reports: daten ## Alle Berichte auf den (Beispiel-)Daten erzeugen
+berichte: aufbereiten ## Alle Berichte auf den (Beispiel-)Daten erzeugen (fh-analytik berichte)
 	$(BIN)/fh-analytik berichte
+
+# Frühere Namen, entfallen mit Version 0.3 (Skripte und Gewohnheiten nutzen sie noch).
+demo: beispieldaten
+daten: aufbereiten
+reports: berichte
 
 planlauf: $(STAMP) ## Planmäßiger Lauf: aufbereiten + berichte, mit Sperre und Protokoll (docs/betrieb.md)
 	deploy/fh-analytik-planlauf

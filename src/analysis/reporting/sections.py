@@ -591,9 +591,11 @@ def sites_overview(report: Report) -> Section:
     )
     all_row = frame.index[-1]
     count = _value(table, all_row, "Erstkontakte")
+    n_sites = len(frame) - 1
+    where = "an einem Standort" if n_sites == 1 else f"an {n_sites} Standorten"
     sentence = (
         f"An allen Standorten zusammen gab es {report.year} "
-        f"{formatting.number(count)} Erstkontakte an {len(frame) - 1} Standorten."
+        f"{formatting.number(count)} Erstkontakte {where}."
         if count is not None
         else "Die Erstkontakte lassen sich nicht ausweisen."
     )

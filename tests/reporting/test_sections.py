@@ -1,0 +1,263 @@
+"""The sentences a reader sees, built from tiny hand-made data (numbers worked out in comments).
+
+Each test builds the processed tables by hand, runs one section function as a report notebook
+would, and checks the published table and the German sentence: a rate above 100 %, a hidden
+count, a year without a previous year, a municipality with one site only.
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers import contact, make_dataset, site
+
+from analysis.config import load_config
+from analysis.formatting import SUPPRESSED
+from analysis.reporting import sections
+from analysis.reporting.cells import Report
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config()  # the committed configuration: minimum count 3, no rounding
+
+
+def _report(tables, config, site_id="a", year=2014) -> Report:
+    dataset = make_dataset(tables)
+    return Report(dataset, config, site_id, year, dataset.site_name(site_id))
+
+
+def _contacts(n: int, site_id: str = "a", year: int = 2014, **values):
+    return [
+        contact(f"{site_id}{i}", site_id, f"{year}-03-{i % 28 + 1:02d}", **values) for i in range(n)
+    ]
+
+
+def _cell(section, row, column):
+    t = section.table
+    return SUPPRESSED if bool(t.hidden.loc[row, column]) else t.values.loc[row, column]
+
+
+RATE = "Erstkontakte je Geburt (Erreichungsquote)"
+
+
+def test_reach_rate_above_100_percent_is_explained(config):
+    # 5 first contacts, 4 births: 5 / 4 = 125 %.
+    report = _report(
+        {
+            "standorte": [site("a", "2011-01-01")],
+            "erstkontakte": _contacts(5),
+            "bevoelkerung": [{"jahr": 2014, "gebiet": "a", "geburten": 4}],
+        },
+        config,
+    )
+    section = sections.reach_overview(report)
+    assert _cell(section, RATE, "Anzahl") == 5
+    assert _cell(section, RATE, "Anteil") == pytest.approx(1.25)
+    assert section.sentence.startswith("Standort a hatte 2014 5 Erstkontakte bei 4 Geburten")
+    assert "Erreichungsquote von 125,0 %" in section.sentence
+    assert "Ein Wert über 100 % bedeutet" in section.sentence
+
+
+def test_reach_rate_below_100_percent_has_no_explanation(config):
+    # 4 first contacts, 5 births: 80 %; the "above 100 %" caveat must not appear.
+    report = _report(
+        {
+            "standorte": [site("a", "2011-01-01")],
+            "erstkontakte": _contacts(4),
+            "bevoelkerung": [{"jahr": 2014, "gebiet": "a", "geburten": 5}],
+        },
+        config,
+    )
+    section = sections.reach_overview(report)
+    assert "Erreichungsquote von 80,0 %" in section.sentence
+    assert "über 100 %" not in section.sentence
+
+
+def test_a_hidden_count_is_not_named_in_the_sentence(config):
+    # 2 first contacts < minimum 3: the count, the rate and its bounds are hidden.
+    report = _report(
+        {
+            "standorte": [site("a", "2011-01-01")],
+            "erstkontakte": _contacts(2),
+            "bevoelkerung": [{"jahr": 2014, "gebiet": "a", "geburten": 40}],
+        },
+        config,
+    )
+    section = sections.reach_overview(report)
+    for column in ("Anzahl", "Anteil", "Untergrenze", "Obergrenze"):
+        assert _cell(section, RATE, column) == SUPPRESSED
+    assert section.sentence == (
+        "Für Standort a, 2014 ist die Zahl der Erstkontakte so klein, dass sie nicht "
+        "ausgewiesen wird."
+    )
+    assert "2" not in section.sentence.replace("2014", "")
+
+
+def test_no_births_gives_no_rate_and_says_why(config):
+    report = _report({"standorte": [site("a", "2011-01-01")], "erstkontakte": _contacts(7)}, config)
+    section = sections.reach_overview(report)
+    assert "7 Erstkontakte; eine Erreichungsquote lässt sich nicht berechnen" in section.sentence
+
+
+def test_no_first_contacts_at_all(config):
+    report = _report({"standorte": [site("a", "2011-01-01")], "erstkontakte": []}, config)
+    assert sections.reach_overview(report).sentence == (
+        "Für Standort a, 2014 sind keine Erstkontakte erfasst."
+    )
+
+
+def test_hze_in_the_first_year_has_no_previous_year(config):
+    # One year only: no change to the previous year, no mean growth.
+    report = _report(
+        {
+            "standorte": [site("a", "2011-01-01")],
+            "kosten_hze": [
+                {
+                    "jahr": 2014,
+                    "hilfeart": "gesamt",
+                    "ausgaben_eur": 1_000_000.0,
+                    "fallzahl_mittel": 80.0,
+                }
+            ],
+        },
+        config,
+    )
+    section = sections.hze_development(report)
+    # 1,000,000 € / 80 cases = 12,500 € per case.
+    assert section.sentence == (
+        "2014 gab die Kommune 1.000.000 € für Hilfen zur Erziehung aus bei im Mittel 80,0 "
+        "Fällen; ein Fall kostete 12.500 €."
+    )
+
+
+def test_hze_with_a_previous_year_states_change_and_growth(config):
+    # 1,000,000 -> 1,100,000: +10 %; mean growth over one step is the same 10 %.
+    report = _report(
+        {
+            "standorte": [site("a", "2011-01-01")],
+            "kosten_hze": [
+                {
+                    "jahr": 2013,
+                    "hilfeart": "gesamt",
+                    "ausgaben_eur": 1_000_000.0,
+                    "fallzahl_mittel": 80.0,
+                },
+                {
+                    "jahr": 2014,
+                    "hilfeart": "gesamt",
+                    "ausgaben_eur": 1_100_000.0,
+                    "fallzahl_mittel": 88.0,
+                },
+            ],
+        },
+        config,
+    )
+    sentence = sections.hze_development(report).sentence
+    assert "1.100.000 € für Hilfen zur Erziehung aus (+10,00 % zum Vorjahr)" in sentence
+    assert "Von 2013 bis 2014 wuchsen die Ausgaben im Mittel um 10,0 % im Jahr." in sentence
+
+
+def test_hze_report_year_shows_nothing_after_it(config):
+    report = _report(
+        {
+            "standorte": [site("a", "2011-01-01")],
+            "kosten_hze": [
+                {
+                    "jahr": y,
+                    "hilfeart": "gesamt",
+                    "ausgaben_eur": 1_000_000.0 + y,
+                    "fallzahl_mittel": 80.0,
+                }
+                for y in (2013, 2014, 2015)
+            ],
+        },
+        config,
+    )
+    section = sections.hze_development(report)
+    assert list(section.table.values.index) == [2013, 2014]
+
+
+def test_one_site_only(config):
+    # One site with 6 first contacts: the all-sites row equals it, and the sentence says
+    # "an einem Standort", not "an 1 Standorten".
+    report = _report(
+        {
+            "standorte": [site("a", "2011-01-01")],
+            "erstkontakte": _contacts(6),
+            "bevoelkerung": [{"jahr": 2014, "gebiet": "a", "geburten": 12}],
+        },
+        config,
+        site_id="alle",
+    )
+    section = sections.sites_overview(report)
+    assert (
+        section.sentence
+        == "An allen Standorten zusammen gab es 2014 6 Erstkontakte an einem Standort."
+    )
+    assert list(section.table.values["Erstkontakte"]) == [6, 6]
+
+
+def test_several_sites_are_counted_in_the_sentence(config):
+    report = _report(
+        {
+            "standorte": [site("a", "2011-01-01"), site("b", "2011-01-01")],
+            "erstkontakte": _contacts(6, "a") + _contacts(4, "b"),
+        },
+        config,
+        site_id="alle",
+    )
+    assert sections.sites_overview(report).sentence == (
+        "An allen Standorten zusammen gab es 2014 10 Erstkontakte an 2 Standorten."
+    )
+
+
+def test_most_frequent_route_and_a_hidden_route(config):
+    # 6 via Hebamme, 4 via Geburtsklinik, 1 via Jobcenter (hidden): 11 in all.
+    # Hebamme: 6 / 11 = 54.5 %.
+    rows = (
+        _contacts(6, zugangsweg="hebamme")
+        + [contact(f"g{i}", "a", "2014-05-02", zugangsweg="geburtsklinik") for i in range(4)]
+        + [contact("j0", "a", "2014-06-02", zugangsweg="jobcenter")]
+    )
+    report = _report({"standorte": [site("a", "2011-01-01")], "erstkontakte": rows}, config)
+    section = sections.routes_table(report)
+    assert _cell(section, "Jobcenter / Sozialamt", "Anzahl") == SUPPRESSED
+    assert _cell(section, "Jobcenter / Sozialamt", "Anteil") == SUPPRESSED
+    assert section.sentence.startswith(
+        "Der häufigste Zugangsweg war „Hebamme / Familienhebamme“ mit 54,5 % der 11 Erstkontakte"
+    )
+
+
+def test_response_time_without_any_referral_date(config):
+    report = _report({"standorte": [site("a", "2011-01-01")], "erstkontakte": _contacts(5)}, config)
+    assert sections.response_time(report).sentence == (
+        "Für diese Auswahl ist bei keinem Erstkontakt ein Meldedatum erfasst."
+    )
+
+
+def test_response_time_sentence_with_hand_counted_working_days(config):
+    # Referral Mon 2014-03-03; contacts Mon (0 WT), Wed (2), Thu (3), Fri (4): 3 of 4
+    # within 3 working days = 75 %; median of 0, 2, 3, 4 = 2.5.
+    days = ["2014-03-03", "2014-03-05", "2014-03-06", "2014-03-07"]
+    rows = [contact(f"r{i}", "a", d, datum_meldung="2014-03-03") for i, d in enumerate(days)]
+    report = _report({"standorte": [site("a", "2011-01-01")], "erstkontakte": rows}, config)
+    sentence = sections.response_time(report).sentence
+    assert sentence.startswith(
+        "Nach einer Meldung kam der Erstkontakt im Median nach 2,5 Werktagen zustande; "
+        "75,0 % der gemeldeten Familien wurden binnen 3 Werktagen erreicht"
+    )
+
+
+def test_budget_per_contact_is_not_given_for_a_small_count(config):
+    # 2 first contacts: 1,000 € / 2 would reveal the count; the sentence stops at the budget.
+    report = _report(
+        {
+            "standorte": [site("a", "2011-01-01")],
+            "erstkontakte": _contacts(2),
+            "finanzierung": [
+                {"jahr": 2014, "gebiet": "a", "quelle": "kommune", "betrag_eur": 1000.0}
+            ],
+        },
+        config,
+    )
+    assert sections.fh_budget(report).sentence == "Das Budget der Frühen Hilfen betrug 1.000 €."

@@ -54,6 +54,9 @@ class Config:
     processed_dir: Path
     reports_dir: Path
     min_count: int
+    #: How far the values consistent with a publication must reach around a hidden small
+    #: count (``[geheimhaltung] schutzbereich``, default: the minimum count).
+    protection_level: float
     round_to_5: bool
     land: str
     parallel: int
@@ -81,7 +84,11 @@ class Config:
                 "daten": str(self.processed_dir),
                 "berichte": str(self.reports_dir),
             },
-            "geheimhaltung": {"mindestfallzahl": self.min_count, "runden_auf_5": self.round_to_5},
+            "geheimhaltung": {
+                "mindestfallzahl": self.min_count,
+                "schutzbereich": self.protection_level,
+                "runden_auf_5": self.round_to_5,
+            },
             "kalender": {"bundesland": self.land},
             "berichte": {
                 "parallel": self.parallel,
@@ -160,6 +167,8 @@ def load_config(
 
     try:
         min_count = int(data["geheimhaltung"]["mindestfallzahl"])
+        level = data["geheimhaltung"].get("schutzbereich")
+        protection_level = float(min_count if level is None else level)
         parallel = int(data["berichte"]["parallel"])
         timeout = int(data["berichte"]["zeitlimit_sekunden"])
         retries = int(data["berichte"]["kernel_wiederholungen"])
@@ -167,6 +176,11 @@ def load_config(
         raise FhError(f"Konfigurationsdatei {source}: ungültiger Zahlenwert ({exc}).") from exc
     if min_count < 1:
         raise FhError(f"Konfigurationsdatei {source}: mindestfallzahl muss mindestens 1 sein.")
+    if not protection_level >= 0 or protection_level == float("inf"):
+        raise FhError(
+            f"Konfigurationsdatei {source}: schutzbereich muss eine Zahl ab 0 sein "
+            f"(gefunden: {level})."
+        )
 
     mappings: dict[str, dict[str, str]] = {}
     for column, table in (data.get("zuordnungen") or {}).items():
@@ -200,6 +214,7 @@ def load_config(
         processed_dir=folder("daten", processed_dir),
         reports_dir=folder("berichte", reports_dir),
         min_count=min_count,
+        protection_level=protection_level,
         round_to_5=bool(data["geheimhaltung"]["runden_auf_5"]),
         land=str(data["kalender"]["bundesland"]),
         parallel=parallel,

@@ -143,8 +143,24 @@ def test_protect_indicators_rounding_to_five():
     r = out["reichweite"]
     assert (r["erstkontakte"], r["geburten"], r["besuche"]) == (410, 1600, 9005)
     assert r["termine"] == 2  # not a count of persons: protection "keine", not rounded
-    assert r["erreichungsquote"] == 0.1  # shares stay exact
+    # Shares beside rounded counts come from the rounded counts (the exact share times the
+    # published n would give the exact count back): 410 / 1600 = 0.25625, not the 0.1 given.
+    assert r["erreichungsquote"] == pytest.approx(410 / 1600)
     assert hidden == []
+
+
+def test_rounded_shares_do_not_give_back_exact_counts():
+    # 13 of 47 known: rounded 15 of 45; the share published is 15 / 45, and 15/45 * 45 = 15,
+    # never the exact 13.
+    values = _reach(zielgruppen={}, erstkontakte=47, geburten=100)
+    values["reichweite"]["zielgruppen"] = {
+        "alleinerziehend": {"anteil": 13 / 47, "n_bekannt": 47}
+    }
+    out, _ = protect_indicators(values, 3, round_to_5=True)
+    group = out["reichweite"]["zielgruppen"]["alleinerziehend"]
+    assert group["n_bekannt"] == 45
+    assert group["anteil"] == pytest.approx(15 / 45)
+    assert round(group["anteil"] * group["n_bekannt"]) != 13
 
 
 # --- tables ----------------------------------------------------------------------------------

@@ -236,16 +236,32 @@ def test_response_time_without_any_referral_date(config):
 
 
 def test_response_time_sentence_with_hand_counted_working_days(config):
-    # Referral Mon 2014-03-03; contacts Mon (0 WT), Wed (2), Thu (3), Fri (4): 3 of 4
-    # within 3 working days = 75 %; median of 0, 2, 3, 4 = 2.5.
+    # Referral Mon 2014-03-03; contacts Mon (0 WT), Wed (2), Thu (exactly 3), Fri (4),
+    # Mon 10th (5), Tue 11th (6): 3 of 6 within 3 working days = 50 %; median 3.5.
+    days = ["2014-03-03", "2014-03-05", "2014-03-06", "2014-03-07", "2014-03-10", "2014-03-11"]
+    rows = [contact(f"r{i}", "a", d, datum_meldung="2014-03-03") for i, d in enumerate(days)]
+    report = _report({"standorte": [site("a", "2011-01-01")], "erstkontakte": rows}, config)
+    section = sections.response_time(report)
+    assert section.sentence.startswith(
+        "Nach einer Meldung kam der Erstkontakt im Median nach 3,5 Werktagen zustande; "
+        "50,0 % der gemeldeten Familien wurden binnen 3 Werktagen erreicht"
+    )
+    row = "Erstkontakt binnen 3 Werktagen nach Meldung"
+    assert (_cell(section, row, "Anzahl"), _cell(section, row, "Bezugsgröße (n)")) == (3, 6)
+
+
+def test_response_time_hides_a_small_complement(config):
+    # 3 of 4 within 3 working days: "not within" = 4 - 3 = 1 family, a count below 3 that
+    # n minus the published count would give away; the publication hides one of them.
     days = ["2014-03-03", "2014-03-05", "2014-03-06", "2014-03-07"]
     rows = [contact(f"r{i}", "a", d, datum_meldung="2014-03-03") for i, d in enumerate(days)]
     report = _report({"standorte": [site("a", "2011-01-01")], "erstkontakte": rows}, config)
-    sentence = sections.response_time(report).sentence
-    assert sentence.startswith(
-        "Nach einer Meldung kam der Erstkontakt im Median nach 2,5 Werktagen zustande; "
-        "75,0 % der gemeldeten Familien wurden binnen 3 Werktagen erreicht"
-    )
+    section = sections.response_time(report)
+    row = "Erstkontakt binnen 3 Werktagen nach Meldung"
+    shown = (_cell(section, row, "Anzahl"), _cell(section, row, "Bezugsgröße (n)"))
+    assert SUPPRESSED in shown
+    assert _cell(section, row, "Anteil") == SUPPRESSED
+    assert section.sentence == "Die Reaktionszeit lässt sich wegen kleiner Fallzahl nicht ausweisen."
 
 
 def test_budget_per_contact_is_not_given_for_a_small_count(config):

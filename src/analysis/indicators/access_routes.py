@@ -149,6 +149,13 @@ class ResponseTime:
     median_werktage: float | None
     quote_binnen_3_werktagen: float | None
 
+    @property
+    def within_standard(self) -> int:
+        """Number of contacts within 3 working days (the quote's numerator)."""
+        if self.quote_binnen_3_werktagen is None:
+            return 0
+        return round(self.quote_binnen_3_werktagen * self.n)
+
 
 def response_time(contacts: pd.DataFrame, land: str = "NW") -> ResponseTime:
     """Median der Werktage und Anteil der Kontakte binnen 3 Werktagen (Bergkamener Standard)."""

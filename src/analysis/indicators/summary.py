@@ -72,8 +72,16 @@ def key_indicators(
     }
     hidden: list[str] = []
     if confidential:
+        from analysis.protection.publication import indicator_cells, protected_year
+
+        protected = protected_year(dataset, year, config)
+        decided = {
+            path: protected.is_hidden(cell)
+            for path, cell in indicator_cells(site).items()
+            if protected.knows(cell)
+        }
         values, hidden = confidentiality.protect_indicators(
-            values, config.min_count, round_to_5=config.round_to_5
+            values, config.min_count, round_to_5=config.round_to_5, decided=decided
         )
     values["geheimgehalten"] = hidden
     return values

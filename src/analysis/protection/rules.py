@@ -61,8 +61,9 @@ def footnote_text(min_count: int, *, hidden: bool, rounded: bool) -> str:
         )
     if rounded:
         parts.append(
-            "Fallzahlen auf ein Vielfaches von 5 gerundet; Anteile aus den ungerundeten Werten "
-            "berechnet. Summen können daher von der Summe der Einzelwerte abweichen."
+            "Fallzahlen auf ein Vielfaches von 5 gerundet; Anteile und Intervalle aus den "
+            "gerundeten Fallzahlen berechnet. Summen können daher von der Summe der "
+            "Einzelwerte abweichen."
         )
     return " ".join(parts)
 
@@ -159,8 +160,25 @@ def _share_hidden(
     return any(m in hidden for m in _group_members().get(ind.key, []))
 
 
+def _rounded_share(ind: Indicator, flat: Mapping[str, Any]) -> float | None:
+    """A share (or amount per count) recomputed from the rounded counts it rests on."""
+    den = flat.get(ind.denominator_key) if ind.denominator_key else None
+    if den in (None, _MISSING) or den <= 0:
+        return None  # nothing published to recompute it from: not shown beside rounded counts
+    den5 = round_to_five(den)
+    if den5 <= 0:
+        return None
+    if ind.unit == "euro":  # an amount per first contact: the amount over the rounded count
+        return flat[ind.key] * den / den5
+    num = flat.get(ind.numerator_key) if ind.numerator_key else round(flat[ind.key] * den)
+    return round_to_five(num) / den5
+
+
 def protect_indicators(
-    values: Mapping[str, Any], min_count: int = DEFAULT_MIN_COUNT, round_to_5: bool = False
+    values: Mapping[str, Any],
+    min_count: int = DEFAULT_MIN_COUNT,
+    round_to_5: bool = False,
+    decided: Mapping[str, bool] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Apply the confidentiality rule to nested indicator values (the ``kennzahlen`` JSON).
 
@@ -169,13 +187,23 @@ def protect_indicators(
     based on fewer than ``min_count`` cases; lebensphase and zugangsweg counts get secondary
     suppression against ``reichweite.erstkontakte``. Returns a copy with hidden values set
     to ``None`` and the hidden paths in catalogue order. Values already ``None`` are not listed.
+
+    ``decided``: path -> hidden? as the year's publication decided it (counts, and for a
+    share the count it reveals); those paths follow the publication, which was audited
+    as a whole, instead of the per-value rule and the secondary suppression here.
     """
+    decided = dict(decided or {})
     flat = {k: v for k in CATALOGUE if (v := _get(values, k)) is not _MISSING}
     hidden: set[str] = set()
     for key, value in flat.items():
-        if CATALOGUE[key].protection == "anzahl" and is_small(value, min_count):
+        if decided.get(key) or (
+            key not in decided
+            and CATALOGUE[key].protection == "anzahl"
+            and is_small(value, min_count)
+        ):
             hidden.add(key)
     lines = [([p for p in parts if p in flat], t) for parts, t in _additive_lines() if t in flat]
+    lines = [(ps, tot) for ps, tot in lines if any(k not in decided for k in (*ps, tot))]
     _secondary(lines, lambda k: flat.get(k), hidden)
     for key, value in flat.items():
         ind = CATALOGUE[key]
@@ -189,10 +217,13 @@ def protect_indicators(
                 hidden.add(key)
     out = copy.deepcopy(dict(values))
     for key in flat:
+        ind = CATALOGUE[key]
         if key in hidden:
             _set(out, key, None)
-        elif round_to_5 and CATALOGUE[key].protection == "anzahl" and flat[key] is not None:
+        elif round_to_5 and ind.protection == "anzahl" and flat[key] is not None:
             _set(out, key, round_to_five(flat[key]))
+        elif round_to_5 and ind.protection == "anteil" and flat[key] is not None:
+            _set(out, key, _rounded_share(ind, flat))
     listed = [k for k in CATALOGUE if k in hidden and flat[k] is not None]
     return out, listed
 
@@ -304,6 +335,44 @@ def _default_kinds(
     return kinds
 
 
+def _shares_from_rounded(
+    df: pd.DataFrame, values: pd.DataFrame, mask: pd.DataFrame, shares: Mapping[str, Share]
+) -> None:
+    """With rounding to 5, a share next to rounded counts is computed from them: the exact
+    share times the published n would give the exact count back. Interval bounds are the
+    Wilson interval of the rounded counts; other derived columns scale with the share."""
+    from analysis.indicators.stats import wilson_interval
+
+    for col, src in shares.items():
+        if src.numerator is None:
+            continue
+        for r in df.index:
+            if bool(mask.at[r, col]) or pd.isna(values.at[r, col]):
+                continue
+            num = df.at[r, src.numerator]
+            den = (
+                df.at[src.denominator_row, src.numerator]
+                if src.denominator_row is not None
+                else df.at[r, src.denominator]
+                if src.denominator
+                else None
+            )
+            if den is None or pd.isna(num) or pd.isna(den) or den <= 0:
+                continue
+            num5, den5 = round_to_five(num), round_to_five(den)
+            if den5 <= 0:
+                values.at[r, col] = None
+                mask.at[r, col] = True
+                continue
+            if col in ("Untergrenze", "Obergrenze"):
+                if num5 > den5:
+                    continue
+                p = wilson_interval(int(num5), int(den5))
+                values.at[r, col] = p.lower if col == "Untergrenze" else p.upper
+            elif num > 0:
+                values.at[r, col] = float(values.at[r, col]) * (num5 / den5) / (num / den)
+
+
 def protect_table(
     df: pd.DataFrame,
     min_count: int = DEFAULT_MIN_COUNT,
@@ -314,6 +383,7 @@ def protect_table(
     share_columns: Mapping[str, Share] | None = None,
     mean_columns: Mapping[str, str] | None = None,
     round_to_5: bool = False,
+    decided: Callable[[Hashable, str], bool | None] | None = None,
 ) -> ProtectedTable:
     """Apply the confidentiality rule to a report table.
 
@@ -325,6 +395,10 @@ def protect_table(
     - ``mean_columns``: mean/median column → column with its number of cases; hidden when the
       cases are fewer than ``min_count``.
     - ``round_to_5``: visible counts rounded to multiples of 5 (shares stay exact).
+    - ``decided``: ``(row, column) -> hidden?`` for count cells whose fate the publication
+      decided (``protection.publication``: the same value is hidden everywhere it appears,
+      and the year's audit covers every line between them); ``None`` for a cell the
+      publication does not know, which gets the table rule above.
     """
     shares = dict(share_columns or {})
     means = dict(mean_columns or {})
@@ -338,7 +412,12 @@ def protect_table(
 
     rows = list(df.index)
     cells = {(r, c): df.at[r, c] for r in rows for c in count_columns}
-    hidden: set[Hashable] = {cell for cell, v in cells.items() if is_small(v, min_count)}
+    fate = {cell: decided(*cell) for cell in cells} if decided else {}
+    hidden: set[Hashable] = {
+        cell
+        for cell, v in cells.items()
+        if fate.get(cell) or (fate.get(cell) is None and is_small(v, min_count))
+    }
     lines: list[tuple[list[Hashable], Hashable]] = []
     if total_column is not None:
         parts_cols = [c for c in count_columns if c != total_column]
@@ -346,6 +425,8 @@ def protect_table(
     if total_row is not None:
         part_rows = [r for r in rows if r != total_row]
         lines += [([(r, c) for r in part_rows], (total_row, c)) for c in count_columns]
+    # Lines whose every cell the publication decided were audited with the whole year.
+    lines = [(ps, tot) for ps, tot in lines if any(fate.get(c) is None for c in (*ps, tot))]
     _secondary(lines, lambda cell: cells.get(cell), hidden)
 
     mask = pd.DataFrame(False, index=df.index, columns=df.columns)
@@ -359,7 +440,11 @@ def protect_table(
             else:
                 den = (r, src.denominator) if src.denominator else None
             if any(
-                cell is not None and (cell in hidden or is_small(cells.get(cell), min_count))
+                cell is not None
+                and (
+                    cell in hidden
+                    or (fate.get(cell) is None and is_small(cells.get(cell), min_count))
+                )
                 for cell in (num, den)
             ):
                 mask.at[r, col] = True
@@ -378,6 +463,7 @@ def protect_table(
                 .map(lambda v: v if pd.isna(v) else round_to_five(v))
                 .astype(df[col].dtype)
             )
+        _shares_from_rounded(df, values, mask, shares)
     any_hidden = bool(mask.to_numpy().any())
     return ProtectedTable(
         values=values,

@@ -34,7 +34,7 @@ from analysis.config import Config, project_root
 from analysis.contract.schema import ALL_SITES, ALL_YEARS_FOLDER, TABLES
 from analysis.errors import FhError
 from analysis.reporting.catalogue import REPORTS, Report
-from analysis.reporting.index import RUN_MANIFEST, render_index, site_names_of
+from analysis.reporting.index import INTERNAL_FOLDER, RUN_MANIFEST, render_index, site_names_of
 
 TIMEZONE = ZoneInfo("Europe/Berlin")
 STATE_FILE = ".berichtsstand.json"
@@ -54,7 +54,9 @@ class Job:
 
     @property
     def folder(self) -> str:
-        return f"{self.year if self.year is not None else ALL_YEARS_FOLDER}/{self.site}"
+        folder = f"{self.year if self.year is not None else ALL_YEARS_FOLDER}/{self.site}"
+        # Internal reports live apart, so the public folder can be served without them.
+        return folder if self.analysis.public else f"{INTERNAL_FOLDER}/{folder}"
 
     @property
     def key(self) -> str:
@@ -212,7 +214,13 @@ class DataHasher:
         return digest.hexdigest()
 
 
-def fingerprint(job: Job, template: Path, config: Config, hasher: DataHasher) -> str:
+def fingerprint(
+    job: Job,
+    template: Path,
+    config: Config,
+    hasher: DataHasher,
+    protection: Mapping[int, str] | None = None,
+) -> str:
     """Changes exactly when the report's content could: notebook, version, config, its data."""
     parts: dict[str, Any] = {
         "notebook": sha256_file_or_none(template),
@@ -223,6 +231,10 @@ def fingerprint(job: Job, template: Path, config: Config, hasher: DataHasher) ->
     }
     if job.analysis.manifest:
         parts["manifest"] = hasher.manifest_hash()
+    if protection and job.year is not None:
+        # Which cells are hidden depends on every site of the year (and a trend shows the
+        # years before): a change at another site can change what this report may show.
+        parts["geheimhaltung"] = {y: d for y, d in protection.items() if y <= job.year}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -355,6 +367,8 @@ def build_reports(
     formats: Sequence[str] = ("html", "pdf", "xlsx"),
     parameters: Mapping[str, Any] | None = None,
     site_names: Mapping[str, str] | None = None,
+    protection: Mapping[int, str] | None = None,
+    refused: Mapping[int, str] | None = None,
 ) -> BatchResult:
     """Run the planned jobs whose fingerprint changed; write index and run manifest."""
     started_at, started = _now(), time.perf_counter()
@@ -370,7 +384,7 @@ def build_reports(
         template = templates / job.analysis.notebook
         if not template.is_file():
             raise FhError(f"Berichtsvorlage {template} fehlt.")
-        fp = fingerprint(job, template, config, hasher)
+        fp = fingerprint(job, template, config, hasher, protection)
         previous = known.get(job.key) or {}
         result = ReportResult(
             job.key,
@@ -384,7 +398,11 @@ def build_reports(
             erzeugt=previous.get("erzeugt"),
         )
         html_file = out_dir / job.folder / f"{job.analysis.name}.html"
-        if not force and previous.get("fingerabdruck") == fp and html_file.is_file():
+        if job.year is not None and job.year in (refused or {}):
+            # The year's publication failed its confidentiality audit: publish nothing new.
+            result.status = "fehlgeschlagen"
+            result.fehler = (refused or {})[job.year]
+        elif not force and previous.get("fingerabdruck") == fp and html_file.is_file():
             result.status = "unveraendert"
         else:
             todo.append((job, result))
@@ -412,7 +430,9 @@ def build_reports(
             "template": str(templates / job.analysis.notebook),
             "out_dir": str(out_dir / job.folder),
             "name": job.analysis.name,
-            "parameters": {**job.parameters, "daten": str(processed)},
+            # The data folder reaches the kernel through FH_ANALYTIK_DATEN (env above), not
+            # as a parameter: the executed notebook kept beside the report names no server path.
+            "parameters": dict(job.parameters),
             "title": job.title,
             "timeout_seconds": config.timeout_seconds,
             "kernel_retries": config.kernel_retries,
@@ -470,6 +490,12 @@ def build_reports(
         manifest = run_manifest(batch, config, started_at, parameters or {})
         _write_json(out_dir / RUN_MANIFEST, manifest)
         _write_text(out_dir / INDEX, render_index(known, results, manifest, site_names))
+        if any(not r.public for r in REPORTS.values() if r.name in {x.analyse for x in results}):
+            (out_dir / INTERNAL_FOLDER).mkdir(exist_ok=True)
+            _write_text(
+                out_dir / INTERNAL_FOLDER / INDEX,
+                render_index(known, results, manifest, site_names, internal=True),
+            )
     _print_summary(batch)
     return batch
 
@@ -535,6 +561,33 @@ def _print_summary(batch: BatchResult) -> None:
 # --- entry point -------------------------------------------------------------------------
 
 
+def protect_years(
+    dataset: Any, config: Config, years: Iterable[int | None]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Decide and audit each year's publication once, before any report runs.
+
+    Covers every year with data up to the last planned one (a report's trend shows the
+    years before it). Returns a digest of each year's hidden cells (for the fingerprints)
+    and, for a year whose audit fails, the German message that refuses its reports.
+    """
+    from analysis.protection.publication import protected_year
+
+    planned = [y for y in years if y is not None]
+    if not planned:
+        return {}, {}
+    digests: dict[int, str] = {}
+    refused: dict[int, str] = {}
+    for year in [y for y in dataset.years if y <= max(planned)]:
+        try:
+            protected = protected_year(dataset, year, config)
+        except FhError as exc:
+            refused[year] = str(exc)
+            continue
+        hidden = sorted(json.dumps(list(c), ensure_ascii=False) for c in protected.hidden)
+        digests[year] = hashlib.sha256("\n".join(hidden).encode()).hexdigest()
+    return digests, refused
+
+
 def run_batch(
     config: Config,
     *,
@@ -559,6 +612,7 @@ def run_batch(
         sites=[str(s) for s in sites] if sites else None,
         analyses=analyses,
     )
+    protection, refused = protect_years(dataset, config, [j.year for j in jobs])
     return build_reports(
         config,
         jobs,
@@ -575,4 +629,6 @@ def run_batch(
             "neu": force,
         },
         site_names=site_names_of(dataset),
+        protection=protection,
+        refused=refused,
     )

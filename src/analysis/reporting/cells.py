@@ -24,6 +24,7 @@ from analysis.checksums import sha256_file_or_none
 from analysis.config import Config, load_config
 from analysis.data import Dataset, check_selection, load_dataset
 from analysis.errors import FhError
+from analysis.protection.publication import ProtectedPublication, protected_year
 from analysis.protection.rules import ProtectedTable
 from analysis.reporting.catalogue import REPORTS
 
@@ -47,6 +48,17 @@ class Report:
     #: The report's name in the catalogue (``None`` for exploration outside the batch).
     analysis: str | None = None
     started: datetime = field(default_factory=lambda: datetime.now(TIMEZONE))
+
+    @property
+    def publication(self) -> ProtectedPublication | None:
+        """The protected publication of the report's year (``None`` for all-years reports)."""
+        if self.year is None:
+            return None
+        return protected_year(self.dataset, self.year, self.config)
+
+    def publication_of(self, year: int) -> ProtectedPublication:
+        """Another year's protected publication (for trends: hidden there, hidden here)."""
+        return protected_year(self.dataset, year, self.config)
 
     @property
     def scope_text(self) -> str:
@@ -87,6 +99,12 @@ def open_report(
         synthetic = "synthetisch" in config.municipality.casefold()
         parts = [f"<p class='fh-kopf'><b>{html.escape(config.municipality)}</b> · "]
         parts.append(f"{html.escape(report.scope_text)}</p>")
+        if analyse is not None and not REPORTS[analyse].public:
+            parts.append(
+                "<p class='fh-hinweis'>Interner Bericht – nicht zur Veröffentlichung. Er zeigt "
+                "Zeilenzahlen der Datenverarbeitung ohne Geheimhaltung und gehört nicht in den "
+                "öffentlichen Berichtsordner.</p>"
+            )
         if synthetic:
             parts.append(
                 "<p class='fh-hinweis'>Beispieldaten: Alle Zahlen dieses Berichts stammen aus "
@@ -234,8 +252,11 @@ def show_text(text: str, kind: str = "satz") -> None:
 def data_basis(report: Report, tables: Sequence[str] | None = None) -> dict[str, Any]:
     """What the report was computed from: manifest hash, raw files, version, time.
 
-    ``tables`` defaults to the tables the report's catalogue entry reads.
+    ``tables`` defaults to the tables the report's catalogue entry reads. A published
+    report names files, checksums and dates, not per-file row counts: a file of two rows
+    would be a count of two. Internal reports (and exploration) keep the row counts.
     """
+    internal = report.analysis is None or not REPORTS[report.analysis].public
     if tables is None:
         if report.analysis is None:
             raise FhError(
@@ -253,13 +274,11 @@ def data_basis(report: Report, tables: Sequence[str] | None = None) -> dict[str,
                     "tabelle": name,
                     "datei": f.get("datei"),
                     "sha256": f.get("sha256"),
-                    "zeilen": f.get("zeilen"),
+                    **({"zeilen": f.get("zeilen")} if internal else {}),
                 }
             )
         if not entry.get("dateien") and not report.dataset.has(name):
-            files.append(
-                {"tabelle": name, "datei": "(nicht geliefert)", "sha256": None, "zeilen": None}
-            )
+            files.append({"tabelle": name, "datei": "(nicht geliefert)", "sha256": None})
     return {
         "version": __version__,
         "erzeugt": datetime.now(TIMEZONE).isoformat(timespec="seconds"),
@@ -275,15 +294,25 @@ def show_data_basis(report: Report, tables: Sequence[str] | None = None) -> dict
     """The report's closing section: a reader can reproduce the report from these facts."""
     basis = data_basis(report, tables)
     created = formatting.timestamp(datetime.fromisoformat(basis["erzeugt"]))
+    with_rows = any("zeilen" in f for f in basis["dateien"])
     rows = "".join(
-        "<tr><td>{}</td><td>{}</td><td class='zahl'>{}</td><td><code>{}</code></td></tr>".format(
+        "<tr><td>{}</td><td>{}</td>{}<td><code>{}</code></td></tr>".format(
             html.escape(str(f["tabelle"])),
             html.escape(str(f["datei"])),
-            formatting.number(f["zeilen"]) if f["zeilen"] is not None else formatting.MISSING,
+            (
+                "<td class='zahl'>{}</td>".format(
+                    formatting.number(f["zeilen"])
+                    if f.get("zeilen") is not None
+                    else formatting.MISSING
+                )
+                if with_rows
+                else ""
+            ),
             html.escape((f["sha256"] or "")[:16]),
         )
         for f in basis["dateien"]
     )
+    rows_head = "<th class='zahl'>Zeilen</th>" if with_rows else ""
     text = (
         "<div class='fh-grundlage'><h3>Datengrundlage</h3>"
         f"<p>Erzeugt am {html.escape(created)} mit fh-analytik {html.escape(basis['version'])}. "
@@ -291,7 +320,7 @@ def show_data_basis(report: Report, tables: Sequence[str] | None = None) -> dict
         f"Manifest-SHA-256 <code>{html.escape(basis['manifest_sha256'] or '–')}</code>; "
         f"Konfiguration-SHA-256 <code>{html.escape(basis['konfiguration_sha256'][:16])}</code>; "
         f"Mindestfallzahl {basis['mindestfallzahl']}.</p>"
-        "<table><thead><tr><th>Tabelle</th><th>Rohdatei</th><th class='zahl'>Zeilen</th>"
+        f"<table><thead><tr><th>Tabelle</th><th>Rohdatei</th>{rows_head}"
         f"<th>SHA-256 (Anfang)</th></tr></thead><tbody>{rows}</tbody></table>"
         "<p>Nachrechnen: <code>fh-analytik berichte</code> mit denselben Rohdateien, derselben "
         "Konfiguration und derselben Programmversion ergibt denselben Bericht.</p></div>"

@@ -132,6 +132,26 @@ def _report_view(nb: NotebookNode) -> NotebookNode:
     return view
 
 
+def public_record(nb: NotebookNode) -> NotebookNode:
+    """The executed notebook as it is kept beside the report: what the report shows and the
+    code that made it, nothing more – no warnings (they carry server paths), and papermill's
+    record of input and output names its files without their folders."""
+    record = copy.deepcopy(nb)
+    for cell in record.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    meta = record.metadata.get("papermill") or {}
+    for key in ("input_path", "output_path"):
+        if meta.get(key):
+            meta[key] = Path(str(meta[key])).name
+    meta.pop("environment_variables", None)
+    return record
+
+
 def render_html(nb: NotebookNode, title: str) -> str:
     """Self-contained HTML: no code cells, images inline, no script or font from outside."""
     from nbconvert import HTMLExporter
@@ -312,7 +332,8 @@ def produce(order: Order, execute: Callable[..., Any] | None = None) -> Outcome:
 
     pending: list[tuple[Path, Path]] = [(tmp_nb, final_nb)]
     try:
-        nb = nbformat.read(tmp_nb, as_version=4)
+        nb = public_record(nbformat.read(tmp_nb, as_version=4))
+        nbformat.write(nb, tmp_nb)
         t = time.perf_counter()
         html = render_html(nb, order.title)
         target = out_dir / f"{order.name}.html"

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from analysis.reporting.batch import ReportResult
 
 RUN_MANIFEST = "lauf.json"
+#: Folder of the internal reports below the report folder: serve ``reports/`` without it.
+INTERNAL_FOLDER = "intern"
 
 STATUS_DE = {
     "erzeugt": "neu erzeugt",
@@ -56,15 +58,26 @@ def render_index(
     results: Sequence[ReportResult],
     manifest: Mapping[str, Any],
     site_names: Mapping[str, str] | None = None,
+    *,
+    internal: bool = False,
 ) -> str:
     """``index.html``: every report on disk by year and site, with this run's status.
 
-    Sites are shown by name (a planner does not think in ids), the id beneath it.
+    Sites are shown by name (a planner does not think in ids), the id beneath it. The
+    public index lists public reports only; ``internal`` renders ``intern/index.html`` for
+    the internal ones (data quality), which live under ``intern/`` and link from there.
     """
     run = {r.key: r for r in results}
-    entries: dict[str, dict[str, Any]] = {k: dict(v) for k, v in known.items()}
+
+    def wanted(analysis: str) -> bool:
+        report = REPORTS.get(analysis)
+        return (report is not None and not report.public) == internal
+
+    entries: dict[str, dict[str, Any]] = {
+        k: dict(v) for k, v in known.items() if wanted(v.get("analyse", ""))
+    }
     for r in results:
-        if r.status == "fehlgeschlagen" and r.key not in entries:
+        if r.status == "fehlgeschlagen" and r.key not in entries and wanted(r.analyse):
             entries[r.key] = {
                 "analyse": r.analyse,
                 "standort": r.standort,
@@ -83,7 +96,8 @@ def render_index(
             label = {"html": "Bericht", "pdf": "PDF", "xlsx": "Excel", "ipynb": "Notebook"}.get(
                 ext, ext
             )
-            links.append(f"<a href='{html.escape(f)}'>{label}</a>")
+            href = f.removeprefix(f"{INTERNAL_FOLDER}/") if internal else f
+            links.append(f"<a href='{html.escape(href)}'>{label}</a>")
         parts = [" · ".join(links) or "<i>noch kein erfolgreicher Bericht</i>"]
         parts.append(f"<span class='status {status}'>{STATUS_DE.get(status, status)}</span>")
         if entry.get("erzeugt"):
@@ -140,14 +154,22 @@ def render_index(
         f"Letzter Lauf: {stamp} – {counts.get('erzeugt', 0)} erzeugt, "
         f"{counts.get('unveraendert', 0)} unverändert, {counts.get('fehlgeschlagen', 0)} fehlgeschlagen."
     )
+    title = "Interne Berichte Frühe Hilfen" if internal else "Berichte Frühe Hilfen – Übersicht"
+    manifest_link = f"../{RUN_MANIFEST}" if internal else RUN_MANIFEST
+    notice = (
+        "<p class='fehler'>Nur für den internen Gebrauch: nicht veröffentlichen. Diese Berichte "
+        "zeigen Zeilenzahlen der Datenverarbeitung ohne Geheimhaltung.</p>"
+        if internal
+        else ""
+    )
     return (
         "<!DOCTYPE html><html lang='de'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>Berichte Frühe Hilfen – Übersicht</title><style>{_INDEX_CSS}</style></head>"
-        "<body><main><h1>Berichte Frühe Hilfen – Übersicht</h1>"
+        f"<title>{title}</title><style>{_INDEX_CSS}</style></head>"
+        f"<body><main><h1>{title}</h1>{notice}"
         f"<p>{html.escape(str(manifest.get('konfiguration', {}).get('kommune', '')))}</p>"
         f"<p class='meta'>{html.escape(status_line)} Programmversion {html.escape(str(manifest.get('version')))}; "
         f"Daten-Manifest <code>{html.escape(str(data.get('manifest_sha256') or '–'))}</code>. "
-        f"Maschinenlesbar: <a href='{RUN_MANIFEST}'>{RUN_MANIFEST}</a>.</p>"
+        f"Maschinenlesbar: <a href='{manifest_link}'>{RUN_MANIFEST}</a>.</p>"
         f"{''.join(sections)}</main></body></html>"
     )

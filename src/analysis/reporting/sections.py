@@ -10,6 +10,7 @@ chooses, protects (``confidentiality``) and words them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,10 @@ import pandas as pd
 from analysis import data, formatting
 from analysis.contract.schema import CATEGORIES
 from analysis.indicators import access_routes, costs, reach, stats
+from analysis.indicators.catalogue import TARGET_GROUPS
+from analysis.indicators.catalogue import label as indicator_label
+from analysis.protection import publication as pub
+from analysis.protection.publication import ProtectedPublication
 from analysis.protection.rules import ProtectedTable, Share, protect_table
 from analysis.reporting import style
 from analysis.reporting.cells import Report, show_table, show_text
@@ -57,9 +62,55 @@ def show(section: Section) -> None:
     show_text(section.sentence, "satz")
 
 
-def _protect(report: Report, frame: pd.DataFrame, **kwargs: Any) -> ProtectedTable:
+CellOf = Callable[[Any, str], pub.Cell | None]
+
+
+def _protect(
+    report: Report,
+    frame: pd.DataFrame,
+    cells: CellOf | None = None,
+    *,
+    publication: Callable[[Any], ProtectedPublication | None] | None = None,
+    **kwargs: Any,
+) -> ProtectedTable:
+    """Protect a table with the year's publication-wide pattern.
+
+    ``cells`` maps a (row, column) of the table to its cell of the publication, so the same
+    value is hidden here as everywhere else it appears; ``publication`` picks the year's
+    publication per row (trends), by default the report's own year.
+    """
+    decided = None
+    if cells is not None:
+        which = publication or (lambda row: report.publication)
+
+        def decided(row: Any, column: str) -> bool | None:
+            cell = cells(row, column)
+            protected = which(row) if cell is not None else None
+            if protected is None or not protected.knows(cell):
+                return None
+            return protected.is_hidden(cell)
+
     return protect_table(
-        frame, report.config.min_count, round_to_5=report.config.round_to_5, **kwargs
+        frame,
+        report.config.min_count,
+        round_to_5=report.config.round_to_5,
+        decided=decided,
+        **kwargs,
+    )
+
+
+def _by_label(category: str) -> dict[str, str]:
+    """German label -> code of a category (tables show labels, the publication knows codes)."""
+    return {label: code for code, label in CATEGORIES[category].labels.items()}
+
+
+def _rename_rows(table: ProtectedTable, names: dict[Any, str]) -> ProtectedTable:
+    """Show rows by name after protecting them by id (two sites may share a name)."""
+    values = table.values.rename(index=names)
+    hidden = table.hidden.rename(index=names)
+    values.index.name = hidden.index.name = table.values.index.name
+    return ProtectedTable(
+        values, hidden, table.footnote, table.min_count, table.rounded, dict(table.kinds)
     )
 
 
@@ -115,7 +166,9 @@ def _rate_row(label: str, p: stats.Proportion) -> dict[str, Any]:
     }
 
 
-def _rate_table(report: Report, rows: list[dict[str, Any]]) -> ProtectedTable:
+def _rate_table(
+    report: Report, rows: list[dict[str, Any]], cells: CellOf | None = None
+) -> ProtectedTable:
     frame = pd.DataFrame(rows).set_index("Kennzahl")
     frame = frame.astype(
         {
@@ -130,6 +183,7 @@ def _rate_table(report: Report, rows: list[dict[str, Any]]) -> ProtectedTable:
     return _protect(
         report,
         frame,
+        cells,
         count_columns=["Anzahl", "Bezugsgröße (n)"],
         share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
     )
@@ -145,8 +199,17 @@ def reach_overview(report: Report) -> Section:
         _rate_row("Willkommensbesuche je Geburt", f.welcome_visit_rate),
         _rate_row("In der Schwangerschaft erreicht", f.pregnancy),
     ]
-    table = _rate_table(report, rows)
     first = "Erstkontakte je Geburt (Erreichungsquote)"
+    s = report.site
+    overview_cells = {
+        (first, "Anzahl"): (s, pub.EK),
+        (first, "Bezugsgröße (n)"): (s, pub.BIRTHS),
+        ("Willkommensbesuche je Geburt", "Anzahl"): (s, pub.WELCOME),
+        ("Willkommensbesuche je Geburt", "Bezugsgröße (n)"): (s, pub.BIRTHS),
+        ("In der Schwangerschaft erreicht", "Anzahl"): (s, pub.PHASE, "schwangerschaft"),
+        ("In der Schwangerschaft erreicht", "Bezugsgröße (n)"): (s, pub.PHASE_KNOWN),
+    }
+    table = _rate_table(report, rows, lambda r, c: overview_cells.get((r, c)))
     count, births, share = (
         _value(table, first, c) for c in ("Anzahl", "Bezugsgröße (n)", "Anteil")
     )
@@ -188,9 +251,11 @@ def reach_overview(report: Report) -> Section:
 def reach_life_phase(report: Report) -> Section:
     contacts = data.contacts_for(report.dataset, report.site, report.year)
     frame = reach.timing_table(contacts)
+    codes = _by_label("lebensphase_kind")
     table = _protect(
         report,
         frame,
+        lambda r, c: (report.site, pub.EK) if r == TOTAL else (report.site, pub.PHASE, codes[r]),
         count_columns=["Erstkontakte"],
         total_row=TOTAL,
         share_columns={"Anteil": Share("Erstkontakte", denominator_row=TOTAL)},
@@ -219,9 +284,12 @@ def reach_target_groups(report: Report) -> Section:
     caveats = [f"{group}: {note}" for group, note in frame["Hinweis"].dropna().items() if note]
     frame = frame.drop(columns=["Quelle des Vergleichswerts", "Hinweis"])
     share = Share("Davon Zielgruppe", "Angabe bekannt")
+    groups = {indicator_label(f"reichweite.zielgruppen.{g}.anteil"): g for g in TARGET_GROUPS}
+    part = {"Angabe bekannt": "bekannt", "Davon Zielgruppe": "ja"}
     table = _protect(
         report,
         frame,
+        lambda r, c: (report.site, pub.TARGET, groups[r], part[c]),
         count_columns=["Angabe bekannt", "Davon Zielgruppe"],
         share_columns={
             "Anteil": share,
@@ -265,7 +333,15 @@ def reach_offers(report: Report) -> Section:
             "Die Tabelle angebote wurde nicht geliefert; zu den Angeboten lässt sich nichts sagen.",
         )
     cols = list(frame.columns)
-    table = _protect(report, frame, count_columns=cols, total_row=TOTAL)
+    offer_codes = _by_label("angebot")
+    measures = dict(zip(cols, pub.OFFER_MEASURES, strict=True))
+
+    def offer_cell(row: Any, column: str) -> pub.Cell:
+        if row == TOTAL:
+            return (report.site, pub.OFFER_TOTAL, measures[column])
+        return (report.site, pub.OFFER, offer_codes.get(row, row), measures[column])
+
+    table = _protect(report, frame, offer_cell, count_columns=cols, total_row=TOTAL)
     visits, sessions = _value(table, TOTAL, "Besuche"), _value(table, TOTAL, "Termine")
     if visits is None:
         sentence = "Für diese Auswahl liegen keine ausweisbaren Besuchszahlen vor."
@@ -279,11 +355,17 @@ def reach_offers(report: Report) -> Section:
 
 def reach_trend(report: Report) -> Section:
     frame = reach.trend_table(report.dataset, report.site)
+    # A report for year J shows nothing after J: it is what was published for J.
+    frame = frame.loc[frame.index <= report.year] if report.year is not None else frame
     frame = frame[["Erstkontakte", "Geburten", "Erreichungsquote", "Untergrenze", "Obergrenze"]]
     share = Share("Erstkontakte", "Geburten")
+    trend_cells = {"Erstkontakte": pub.EK, "Geburten": pub.BIRTHS}
     table = _protect(
         report,
         frame,
+        lambda r, c: (report.site, trend_cells[c]),
+        # Each year as its own publication hid it: hidden in 2013, hidden in 2014's trend.
+        publication=lambda row: report.publication_of(int(row)),
         count_columns=["Erstkontakte", "Geburten"],
         share_columns={"Erreichungsquote": share, "Untergrenze": share, "Obergrenze": share},
     )
@@ -330,9 +412,11 @@ def routes_table(report: Report) -> Section:
         counts.rename(index=CATEGORIES["zugangsweg"].label), "Zugangsweg", TOTAL
     )
     share = Share("Anzahl", denominator_row=TOTAL)
+    codes = _by_label("zugangsweg")
     table = _protect(
         report,
         frame,
+        lambda r, c: (report.site, pub.EK) if r == TOTAL else (report.site, pub.ROUTE, codes[r]),
         count_columns=["Anzahl"],
         total_row=TOTAL,
         share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
@@ -369,6 +453,7 @@ def route_groups(report: Report) -> Section:
     table = _protect(
         report,
         frame,
+        lambda r, c: (report.site, pub.EK) if r == TOTAL else (report.site, pub.GROUP, str(r)),
         count_columns=["Anzahl"],
         total_row=TOTAL,
         share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
@@ -394,9 +479,7 @@ def route_groups(report: Report) -> Section:
 def response_time(report: Report) -> Section:
     contacts = data.contacts_for(report.dataset, report.site, report.year)
     rt = access_routes.response_time(contacts, report.config.land)
-    within = (
-        round(rt.quote_binnen_3_werktagen * rt.n) if rt.quote_binnen_3_werktagen is not None else 0
-    )
+    within = rt.within_standard
     p = stats.wilson_interval(within, rt.n)
     frame = (
         pd.DataFrame(
@@ -425,9 +508,11 @@ def response_time(report: Report) -> Section:
         )
     )
     share = Share("Anzahl", "Bezugsgröße (n)")
+    part = {"Anzahl": "binnen_3", "Bezugsgröße (n)": "n"}
     table = _protect(
         report,
         frame,
+        lambda r, c: (report.site, pub.RESPONSE, part[c]),
         count_columns=["Anzahl", "Bezugsgröße (n)"],
         share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
         mean_columns={"Median Werktage": "Bezugsgröße (n)"},
@@ -468,9 +553,16 @@ def onward_referrals(report: Report) -> Section:
     )
     frame.index.name = "Zugangsgruppe"
     share = Share("Weitervermittelt", "Dokumentiert")
+    part = {"Dokumentiert": "dokumentiert", "Weitervermittelt": "ja"}
     table = _protect(
         report,
         frame,
+        lambda r, c: (
+            report.site,
+            pub.REFERRAL,
+            pub.REFERRAL_TOTAL if r == TOTAL else str(r),
+            part[c],
+        ),
         count_columns=["Dokumentiert", "Weitervermittelt"],
         share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
     )
@@ -570,7 +662,14 @@ def fh_budget(report: Report) -> Section:
     contacts = reach.first_contacts(data.contacts_for(report.dataset, report.site, report.year))
     per_contact = costs.fh_budget_per_contact(budget.total, contacts)
     sentence = f"Das Budget der Frühen Hilfen betrug {formatting.euro(budget.total)}"
-    if per_contact is not None and contacts >= report.config.min_count:
+    protected = report.publication
+    contacts_hidden = (
+        protected.is_hidden((report.site, pub.EK))
+        if protected is not None
+        else contacts < report.config.min_count
+    )
+    # Budget / first contacts with the budget shown would give away a hidden count.
+    if per_contact is not None and not contacts_hidden:
         sentence += f", das sind {formatting.euro(per_contact)} je Erstkontakt."
     else:
         sentence += "."
@@ -583,12 +682,25 @@ def fh_budget(report: Report) -> Section:
 def sites_overview(report: Report) -> Section:
     frame = reach.sites_table(report.dataset, report.year)
     frame = frame[["Erstkontakte", "Geburten", "Erreichungsquote", "Willkommensbesuche", "Besuche"]]
+    # The rows of sites_table: the open sites in order, then all sites. Protect by id.
+    ids = [s for s, y in data.site_years(report.dataset) if y == report.year] + [data.ALL_SITES]
+    names = dict(zip(ids, frame.index, strict=True))
+    frame.index = pd.Index(ids, name=frame.index.name)
+    quantity = {
+        "Erstkontakte": (pub.EK,),
+        "Geburten": (pub.BIRTHS,),
+        "Willkommensbesuche": (pub.WELCOME,),
+        "Besuche": (pub.OFFER_TOTAL, "besuche"),
+    }
     table = _protect(
         report,
         frame,
+        lambda r, c: (r, *quantity[c]),
         count_columns=["Erstkontakte", "Geburten", "Willkommensbesuche", "Besuche"],
         share_columns={"Erreichungsquote": Share("Erstkontakte", "Geburten")},
     )
+    table = _rename_rows(table, names)
+    frame.index = pd.Index(list(names.values()), name=frame.index.name)
     all_row = frame.index[-1]
     count = _value(table, all_row, "Erstkontakte")
     n_sites = len(frame) - 1
@@ -609,20 +721,32 @@ def sites_overview(report: Report) -> Section:
     )
 
 
+def _known_route_cell(site: str, column: str) -> pub.Cell:
+    """Cells of the site x route-group table, which leaves out contacts without a route:
+    its total is the contacts with a known route, its "Sonstige" the route ``sonstige``."""
+    if column == TOTAL:
+        return (site, pub.ROUTE_KNOWN)
+    if column == CATEGORIES["zugangsweg"].groups["unbekannt"]:
+        return (site, pub.ROUTE, "sonstige")
+    return (site, pub.GROUP, column)
+
+
 def site_route_comparison(report: Report) -> Section:
     contacts = data.contacts_for(report.dataset, data.ALL_SITES, report.year)
     comparison = access_routes.site_comparison(contacts)
     counts = comparison.counts.copy()
-    counts.index = [report.dataset.site_name(str(s)) for s in counts.index]
+    counts.index = [str(s) for s in counts.index]
     counts.index.name = "Standort"
     counts.columns = [str(c) for c in counts.columns]
     counts[TOTAL] = counts.sum(axis=1)
     table = _protect(
         report,
         counts.astype(pd.Int64Dtype()),
+        lambda r, c: _known_route_cell(r, c),
         count_columns=list(counts.columns),
         total_column=TOTAL,
     )
+    table = _rename_rows(table, {s: report.dataset.site_name(s) for s in counts.index})
     return Section("Zugangsgruppen je Standort (Chi-Quadrat-Test)", comparison.note, table)
 
 

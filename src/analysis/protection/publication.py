@@ -1,0 +1,485 @@
+"""Die Veröffentlichung eines Jahres: alle Fallzahlen, ihre Beziehungen und ein Geheimhaltungsmuster.
+
+A publication is everything published for one year: every report of every site and of all
+sites, the Excel appendices and ``kennzahlen``. This module lays out its counts as one
+linked system of cells (per site and for all sites: first contacts, life phases, routes,
+route groups, target groups, onward referrals, response time, offers, births, welcome
+visits) with the additive equations a reader can use (parts add up to totals, sites add up
+to all sites), decides which cells are hidden once for the whole year (primary: a count
+below the minimum, zeros excepted, published or not; secondary: chosen by
+``protection.audit.protect`` until every small count's feasible interval is wide enough)
+and audits the result. Every report table and ``kennzahlen`` read their hidden cells from it.
+
+Cell ids are tuples ``(site, quantity, *keys)`` with ``site`` a ``standort_id`` or ``alle``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.contract.schema import ALL_SITES, CATEGORIES, MANIFEST
+from analysis.data import Dataset
+from analysis.errors import FhError
+from analysis.protection import audit as lp
+from analysis.protection.rules import DEFAULT_MIN_COUNT, is_small, round_to_five
+
+Cell = tuple[Hashable, ...]
+
+EK = "erstkontakte"
+BIRTHS = "geburten"
+WELCOME = "willkommensbesuche"
+PHASE = "lebensphase"
+PHASE_KNOWN = "lebensphase_bekannt"
+ROUTE = "zugangsweg"
+ROUTE_KNOWN = "zugangsweg_bekannt"
+GROUP = "zugangsgruppe"
+TARGET = "zielgruppe"
+REFERRAL = "weitervermittlung"
+RESPONSE = "reaktionszeit"
+OFFER = "angebot"
+OFFER_TOTAL = "angebote"
+REFERRAL_TOTAL = "insgesamt"
+OFFER_MEASURES = ("termine", "besuche", "teilnehmende")
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The counts of one year's publication as a linear system (true values, unprotected)."""
+
+    year: int
+    values: dict[Cell, float]
+    equations: list[dict[Cell, float]]
+    published: frozenset[Cell]
+    sites: tuple[str, ...]
+
+    def linear(self, round_to_5: bool = False) -> lp.LinearPublication:
+        """The system as a reader sees it; with rounding to 5, a published count is only
+        known to lie within ±2 of its rounded value."""
+        bounds: dict[Cell, tuple[float, float]] = {}
+        if round_to_5:
+            for cell in self.published:
+                shown = round_to_five(self.values[cell])
+                bounds[cell] = (max(0.0, shown - 2.0), shown + 2.0)
+        return lp.LinearPublication(
+            values=self.values, equations=self.equations, published_bounds=bounds
+        )
+
+
+@dataclass(frozen=True)
+class ProtectedPublication:
+    """The protected result of one year: every cell's value, which are hidden, and why.
+
+    Built by :func:`protect_publication`; stored beside the processed data so a report's
+    trend reads earlier years' patterns without recomputing them (:func:`protected_year`).
+    """
+
+    year: int
+    values: dict[Cell, float]
+    published: frozenset[Cell]
+    hidden: frozenset[Cell]
+    primary: frozenset[Cell]
+    min_count: int
+    protection_level: float
+    #: Summary of the audit: hidden cells checked, the narrowest interval found, seconds.
+    audit: dict[str, Any] = field(default_factory=dict)
+
+    def knows(self, cell: Cell) -> bool:
+        return cell in self.values
+
+    def is_hidden(self, cell: Cell) -> bool:
+        return cell in self.hidden
+
+    def value(self, cell: Cell) -> float | None:
+        """The published value of a cell; ``None`` when hidden or not part of the system."""
+        if cell in self.hidden:
+            return None
+        return self.values.get(cell)
+
+    @property
+    def published_hidden(self) -> frozenset[Cell]:
+        """Hidden cells that a report or ``kennzahlen`` would otherwise show."""
+        return frozenset(self.hidden & self.published)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "jahr": self.year,
+            "mindestfallzahl": self.min_count,
+            "schutzbereich": self.protection_level,
+            "werte": [[list(c), v] for c, v in self.values.items()],
+            "veroeffentlicht": sorted(list(c) for c in self.published),
+            "verborgen": sorted(list(c) for c in self.hidden),
+            "primaer": sorted(list(c) for c in self.primary),
+            "pruefung": self.audit,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ProtectedPublication:
+        def cells(key: str) -> frozenset[Cell]:
+            return frozenset(tuple(c) for c in data[key])
+
+        return cls(
+            year=int(data["jahr"]),
+            values={tuple(c): v for c, v in data["werte"]},
+            published=cells("veroeffentlicht"),
+            hidden=cells("verborgen"),
+            primary=cells("primaer"),
+            min_count=int(data["mindestfallzahl"]),
+            protection_level=float(data["schutzbereich"]),
+            audit=dict(data.get("pruefung") or {}),
+        )
+
+
+# --- building the system ---------------------------------------------------------------
+
+
+def _site_cells(dataset: Dataset, site: str, year: int, land: str) -> dict[Cell, float]:
+    """Every count of one site (or ``alle``) and year, computed by the indicator functions."""
+    from analysis import data
+    from analysis.indicators import access_routes, reach
+    from analysis.indicators.catalogue import TARGET_GROUPS
+
+    contacts = data.contacts_for(dataset, site, year)
+    cells: dict[Cell, float] = {}
+    n = reach.first_contacts(contacts)
+    cells[(site, EK)] = n
+    phases = reach.life_phase_counts(contacts)
+    for code, count in phases.items():
+        cells[(site, PHASE, code)] = count
+    cells[(site, PHASE_KNOWN)] = n - phases["unbekannt"]
+    routes = access_routes.route_counts(contacts)
+    for code, count in routes.items():
+        cells[(site, ROUTE, str(code))] = int(count)
+    cells[(site, ROUTE_KNOWN)] = n - int(routes.get("unbekannt", 0))
+    for group, count in access_routes.group_counts(contacts).items():
+        cells[(site, GROUP, str(group))] = int(count)
+    for group in TARGET_GROUPS:
+        p = reach.target_group_share(contacts, group)
+        cells[(site, TARGET, group, "ja")] = p.count
+        cells[(site, TARGET, group, "bekannt")] = p.n
+        cells[(site, TARGET, group, "nein")] = p.n - p.count
+        cells[(site, TARGET, group, "unbekannt")] = n - p.n
+    referrals = access_routes.onward_referral_rates(contacts)
+    for group, row in referrals.iterrows():
+        key = REFERRAL_TOTAL if group == "Insgesamt" else str(group)
+        documented, referred = int(row["dokumentiert"]), int(row["weitervermittelt"])
+        cells[(site, REFERRAL, key, "dokumentiert")] = documented
+        cells[(site, REFERRAL, key, "ja")] = referred
+        cells[(site, REFERRAL, key, "keine")] = documented - referred
+        if key != REFERRAL_TOTAL:
+            cells[(site, REFERRAL, key, "ohne_angabe")] = cells[(site, GROUP, key)] - documented
+    rt = access_routes.response_time(contacts, land)
+    within = rt.within_standard
+    cells[(site, RESPONSE, "n")] = rt.n
+    cells[(site, RESPONSE, "binnen_3")] = within
+    cells[(site, RESPONSE, "spaeter")] = rt.n - within
+    cells[(site, RESPONSE, "ohne_meldung")] = n - rt.n
+    births = reach.births(dataset.table("bevoelkerung"), site, year)
+    if births is not None:
+        cells[(site, BIRTHS)] = births
+    visits = reach.welcome_visits(dataset.table("willkommensbesuche"), site, year)
+    if visits is not None:
+        cells[(site, WELCOME)] = visits
+    offers = reach.offer_table(data.offers_for(dataset, site, year))
+    if offers is not None:
+        for label, row in offers.iterrows():
+            code = OFFER_TOTAL if label == reach.TOTAL_LABEL else _offer_code(str(label))
+            for column, measure in zip(offers.columns, OFFER_MEASURES, strict=True):
+                value = row[column]
+                if pd.isna(value):
+                    continue
+                cell = (
+                    (site, OFFER_TOTAL, measure)
+                    if code == OFFER_TOTAL
+                    else (site, OFFER, code, measure)
+                )
+                cells[cell] = int(value)
+    return cells
+
+
+def _offer_code(label: str) -> str:
+    category = CATEGORIES["angebot"]
+    for code, text in category.labels.items():
+        if text == label:
+            return code
+    return label
+
+
+def _additive(
+    total: Cell, parts: Iterable[Cell], values: Mapping[Cell, float]
+) -> dict[Cell, float] | None:
+    parts = [p for p in parts if p in values]
+    if total not in values or not parts:
+        return None
+    return lp.additive(total, parts)
+
+
+def _site_equations(site: str, values: Mapping[Cell, float]) -> list[dict[Cell, float]]:
+    """Parts add up to totals within one site: what a reader of one report can use."""
+    from analysis.indicators.catalogue import TARGET_GROUPS
+
+    ek = (site, EK)
+    route = CATEGORIES["zugangsweg"]
+    eqs: list[dict[Cell, float] | None] = [
+        _additive(ek, [(site, PHASE, c) for c in CATEGORIES["lebensphase_kind"].codes], values),
+        _additive(
+            (site, PHASE_KNOWN),
+            [(site, PHASE, c) for c in CATEGORIES["lebensphase_kind"].codes if c != "unbekannt"],
+            values,
+        ),
+        _additive(ek, [(site, ROUTE, c) for c in route.codes], values),
+        _additive(
+            (site, ROUTE_KNOWN), [(site, ROUTE, c) for c in route.codes if c != "unbekannt"], values
+        ),
+        _additive(ek, [(site, GROUP, g) for g in route.group_names], values),
+        _additive(ek, [(site, RESPONSE, "n"), (site, RESPONSE, "ohne_meldung")], values),
+        _additive(
+            (site, RESPONSE, "n"),
+            [(site, RESPONSE, "binnen_3"), (site, RESPONSE, "spaeter")],
+            values,
+        ),
+    ]
+    for group in route.group_names:
+        eqs.append(
+            _additive(
+                (site, GROUP, group),
+                [(site, ROUTE, c) for c, g in route.groups.items() if g == group],
+                values,
+            )
+        )
+        eqs.append(
+            _additive(
+                (site, GROUP, group),
+                [(site, REFERRAL, group, "dokumentiert"), (site, REFERRAL, group, "ohne_angabe")],
+                values,
+            )
+        )
+    for key in [*route.group_names, REFERRAL_TOTAL]:
+        eqs.append(
+            _additive(
+                (site, REFERRAL, key, "dokumentiert"),
+                [(site, REFERRAL, key, "ja"), (site, REFERRAL, key, "keine")],
+                values,
+            )
+        )
+    for part in ("dokumentiert", "ja"):
+        eqs.append(
+            _additive(
+                (site, REFERRAL, REFERRAL_TOTAL, part),
+                [(site, REFERRAL, g, part) for g in route.group_names],
+                values,
+            )
+        )
+    for group in TARGET_GROUPS:
+        t = (site, TARGET, group)
+        eqs.append(_additive((*t, "bekannt"), [(*t, "ja"), (*t, "nein")], values))
+        eqs.append(_additive(ek, [(*t, "bekannt"), (*t, "unbekannt")], values))
+    for measure in OFFER_MEASURES:
+        eqs.append(
+            _additive(
+                (site, OFFER_TOTAL, measure),
+                [(site, OFFER, c, measure) for c in CATEGORIES["angebot"].codes],
+                values,
+            )
+        )
+    return [e for e in eqs if e]
+
+
+# Quantities that add up over the sites to the all-sites value (first-contact and offer
+# counts; births and welcome visits of ``alle`` are the municipality row, not a sum).
+_NOT_ADDITIVE = {BIRTHS, WELCOME}
+
+
+def build_publication(dataset: Dataset, year: int, *, land: str = "NW") -> Publication:
+    """Every count published for ``year``, for each site with data or a report and for all
+    sites, with the additive equations within a site and across sites."""
+    from analysis import data
+
+    contacts = data.contacts_for(dataset, ALL_SITES, year)
+    sites = set(dataset.sites)
+    sites.update(str(s) for s in contacts["standort_id"].dropna().unique())
+    offers = data.offers_for(dataset, ALL_SITES, year)
+    if offers is not None:
+        sites.update(str(s) for s in offers["standort_id"].dropna().unique())
+    ordered = tuple(sorted(sites))
+    values: dict[Cell, float] = {}
+    for site in (*ordered, ALL_SITES):
+        values.update(_site_cells(dataset, site, year, land))
+    equations: list[dict[Cell, float]] = []
+    for site in (*ordered, ALL_SITES):
+        equations.extend(_site_equations(site, values))
+    for cell in [c for c in values if c[0] == ALL_SITES and c[1] not in _NOT_ADDITIVE]:
+        parts = [(s, *cell[1:]) for s in ordered]
+        eq = _additive(cell, parts, values)
+        if eq is not None:
+            equations.append(eq)
+    # Hidden-from-the-start quantities: the complements no table shows directly.
+    unpublished = {"nein", "unbekannt", "keine", "ohne_angabe", "spaeter", "ohne_meldung"}
+    published = frozenset(
+        c for c in values if not (c[1] in (TARGET, REFERRAL, RESPONSE) and c[-1] in unpublished)
+    )
+    return Publication(year, values, equations, published, ordered)
+
+
+def indicator_cells(site: str) -> dict[str, Cell]:
+    """``kennzahlen`` path -> the publication cell it shows (a share: the count it reveals,
+    share x published denominator)."""
+    from analysis.indicators.catalogue import TARGET_GROUPS
+
+    route = CATEGORIES["zugangsweg"]
+    out: dict[str, Cell] = {
+        "reichweite.erstkontakte": (site, EK),
+        "reichweite.geburten": (site, BIRTHS),
+        "reichweite.besuche": (site, OFFER_TOTAL, "besuche"),
+        "reichweite.termine": (site, OFFER_TOTAL, "termine"),
+        "reichweite.willkommensbesuche": (site, WELCOME),
+        "zugangswege.reaktionszeit.n": (site, RESPONSE, "n"),
+        "zugangswege.reaktionszeit.quote_binnen_3_werktagen": (site, RESPONSE, "binnen_3"),
+    }
+    for group in TARGET_GROUPS:
+        out[f"reichweite.zielgruppen.{group}.n_bekannt"] = (site, TARGET, group, "bekannt")
+        out[f"reichweite.zielgruppen.{group}.anteil"] = (site, TARGET, group, "ja")
+    for code in CATEGORIES["lebensphase_kind"].codes:
+        out[f"reichweite.lebensphase.{code}"] = (site, PHASE, code)
+    for code in route.codes:
+        out[f"zugangswege.anzahl.{code}"] = (site, ROUTE, code)
+        out[f"zugangswege.anteile.{code}"] = (site, ROUTE, code)
+    for group in route.group_names:
+        out[f"zugangswege.gruppen.{group}"] = (site, GROUP, group)
+    return out
+
+
+# --- protecting it ---------------------------------------------------------------------
+
+
+def _weight(cell: Cell, value: float) -> float:
+    # The information lost by hiding a cell grows with its value (tau-ARGUS' default cost);
+    # first contacts and all-sites cells carry the headline figures and cost more.
+    weight = 1.0 + value
+    if cell[1] == EK:
+        weight *= 4
+    if cell[0] == ALL_SITES:
+        weight *= 2
+    return weight
+
+
+def protect_publication(
+    pub: Publication,
+    min_count: int = DEFAULT_MIN_COUNT,
+    protection_level: float | None = None,
+    round_to_5: bool = False,
+) -> ProtectedPublication:
+    """Hide every small count of the year (published or not) and enough other cells that
+    none of them can be narrowed down to less than ``protection_level`` either side."""
+    level = float(min_count if protection_level is None else protection_level)
+    primary = frozenset(c for c, v in pub.values.items() if is_small(v, min_count))
+    unpublished = frozenset(pub.values) - pub.published
+    linear = pub.linear(round_to_5)
+    weights = {c: _weight(c, v) for c, v in pub.values.items()}
+    try:
+        hidden = lp.protect(linear, primary, level, weights=weights, already_hidden=unpublished)
+    except lp.ProtectionError as exc:
+        raise FhError(
+            f"Geheimhaltung {pub.year}: kein sicheres Muster gefunden – {exc}. "
+            "Das Jahr wird nicht veröffentlicht."
+        ) from exc
+    started = time.perf_counter()
+    result = lp.audit(linear, hidden, primary, level)
+    seconds = time.perf_counter() - started
+    if not result.ok:
+        first = result.failures[0]
+        raise FhError(
+            f"Geheimhaltung {pub.year}: Prüfung fehlgeschlagen für {describe(first.cell)} "
+            f"(vereinbar sind Werte von {first.lower:g} bis {first.upper:g}, verlangt "
+            f"{first.required_lower:g} bis {first.required_upper:g}). "
+            "Das Jahr wird nicht veröffentlicht."
+        )
+    widths = [f.upper - f.lower for f in result.findings.values() if f.sensitive]
+    return ProtectedPublication(
+        year=pub.year,
+        values=dict(pub.values),
+        published=pub.published,
+        hidden=frozenset(hidden),
+        primary=primary,
+        min_count=min_count,
+        protection_level=level,
+        audit={
+            "geprueft": len(result.findings),
+            "kleine_zahlen": len(primary),
+            "engstes_intervall": min(widths) if widths else None,
+            "sekunden": round(seconds, 3),
+        },
+    )
+
+
+def describe(cell: Cell) -> str:
+    """A cell in German words for messages: ``Standort rheindorf, zugangsweg jobcenter``."""
+    site, *rest = cell
+    where = "alle Standorte" if site == ALL_SITES else f"Standort {site}"
+    return f"{where}, {' '.join(str(r) for r in rest)}"
+
+
+_CACHE: dict[tuple[Any, ...], ProtectedPublication] = {}
+#: Folder beside the processed data where each year's protected pattern is kept.
+CACHE_FOLDER = "geheimhaltung"
+
+
+def _cache_key(dataset: Dataset, config: Any) -> dict[str, Any]:
+    from analysis.checksums import package_source_sha256, sha256_file_or_none
+
+    return {
+        "manifest_sha256": sha256_file_or_none(dataset.folder / MANIFEST)
+        or json.dumps(dataset.manifest, sort_keys=True, default=str),
+        "mindestfallzahl": config.min_count,
+        "schutzbereich": config.protection_level,
+        "bundesland": config.land,
+        "runden_auf_5": config.round_to_5,
+        "programm_sha256": package_source_sha256(),
+    }
+
+
+def protected_year(dataset: Dataset, year: int, config: Any) -> ProtectedPublication:
+    """The protected publication of ``year`` for this dataset and configuration.
+
+    Decided once: kept in memory for the process and as ``geheimhaltung/<jahr>.json`` beside
+    the processed data (valid for the same data, configuration and program code), so every
+    report, every trend and ``kennzahlen`` read the same pattern without recomputing it.
+    """
+    key = _cache_key(dataset, config)
+    memo = (str(dataset.folder), id(dataset), year, json.dumps(key, sort_keys=True))
+    if memo in _CACHE:
+        return _CACHE[memo]
+    path = dataset.folder / CACHE_FOLDER / f"{year}.json"
+    result = None
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored.get("schluessel") == key:
+            result = ProtectedPublication.from_json(stored["muster"])
+    except (OSError, ValueError, KeyError, TypeError):
+        result = None
+    if result is None:
+        pub = build_publication(dataset, year, land=config.land)
+        result = protect_publication(
+            pub, config.min_count, config.protection_level, config.round_to_5
+        )
+        _store(path, {"schluessel": key, "muster": result.to_json()})
+    _CACHE[memo] = result
+    return result
+
+
+def _store(path: Path, value: dict[str, Any]) -> None:
+    """Write atomically; a read-only data folder only costs recomputation."""
+    try:
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass

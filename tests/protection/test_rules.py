@@ -153,9 +153,7 @@ def test_rounded_shares_do_not_give_back_exact_counts():
     # 13 of 47 known: rounded 15 of 45; the share published is 15 / 45, and 15/45 * 45 = 15,
     # never the exact 13.
     values = _reach(zielgruppen={}, erstkontakte=47, geburten=100)
-    values["reichweite"]["zielgruppen"] = {
-        "alleinerziehend": {"anteil": 13 / 47, "n_bekannt": 47}
-    }
+    values["reichweite"]["zielgruppen"] = {"alleinerziehend": {"anteil": 13 / 47, "n_bekannt": 47}}
     out, _ = protect_indicators(values, 3, round_to_5=True)
     group = out["reichweite"]["zielgruppen"]["alleinerziehend"]
     assert group["n_bekannt"] == 45

@@ -261,7 +261,9 @@ def test_response_time_hides_a_small_complement(config):
     shown = (_cell(section, row, "Anzahl"), _cell(section, row, "Bezugsgröße (n)"))
     assert SUPPRESSED in shown
     assert _cell(section, row, "Anteil") == SUPPRESSED
-    assert section.sentence == "Die Reaktionszeit lässt sich wegen kleiner Fallzahl nicht ausweisen."
+    assert (
+        section.sentence == "Die Reaktionszeit lässt sich wegen kleiner Fallzahl nicht ausweisen."
+    )
 
 
 def test_budget_per_contact_is_not_given_for_a_small_count(config):

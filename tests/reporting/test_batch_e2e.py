@@ -28,7 +28,7 @@ SITES_2014 = ["alle", "manfort", "rheindorf", "steinbuechel"]
 SITE_ANALYSES = ["reichweite", "zugangswege", "kostenentwicklung"]
 EXPECTED = sorted(
     [f"{YEAR}/{s}/{a}" for s in SITES_2014 for a in SITE_ANALYSES]
-    + [f"{YEAR}/alle/gesamtbericht", "alle-jahre/alle/datenqualitaet"]
+    + [f"{YEAR}/alle/gesamtbericht", "intern/alle-jahre/alle/datenqualitaet"]
 )
 HEADINGS = {
     "reichweite": ["Reichweite der Frühen Hilfen", "Zeitpunkt des Erstkontakts", "Zielgruppen"],
@@ -99,8 +99,50 @@ def _check_set_and_index(built: dict[str, Path]) -> None:
         for ext in ("html", "pdf", "xlsx", "ipynb"):
             assert (out / f"{key}.{ext}").stat().st_size > 0, f"{key}.{ext}"
         assert (out / f"{key}.pdf").read_bytes().startswith(b"%PDF")
-        assert f"href='{key}.html'" in index
+        if key.startswith("intern/"):
+            # Internal reports: not linked from the public index, listed in their own.
+            assert key not in index and "datenqualitaet" not in index
+            internal = (out / "intern" / "index.html").read_text(encoding="utf-8")
+            assert f"href='{key.removeprefix('intern/')}.html'" in internal
+            assert "nicht veröffentlichen" in internal
+        else:
+            assert f"href='{key}.html'" in index
     assert "opladen" not in index  # opened 2016
+
+
+def _check_publication(built: dict[str, Path]) -> None:
+    """Play the attacker on everything published for the year: every Excel appendix and
+    kennzahlen of every site and of all sites; nothing small can be worked out, and the
+    kept notebooks and data bases give nothing away either."""
+    from attacker import Seen, read_excel_tables, truth_from
+
+    from analysis.data import load_dataset
+    from analysis.protection.publication import build_publication
+
+    base, processed, out = built["base"], built["processed"], built["out"]
+    config = load_config(processed_dir=processed)
+    dataset = load_dataset(processed)
+    seen = Seen(site_names={dataset.site_name(s): s for s in dataset.sites})
+    for path in sorted((out / YEAR).rglob("*.xlsx")):
+        site = path.parent.name
+        for table in read_excel_tables(path):
+            seen.add_payload(site, table, int(YEAR))
+    for site in SITES_2014:
+        k = _cli(
+            "kennzahlen", "--jahr", YEAR, "--standort", site, "--daten", str(processed), cwd=base
+        )
+        assert k.returncode == 0, k.stderr
+        seen.add_kennzahlen(site, json.loads(k.stdout))
+    truth = truth_from(build_publication(dataset, int(YEAR), land=config.land).values)
+    attack = seen.attack(truth, config.min_count, config.protection_level)
+    attack.assert_safe()
+    assert attack.seen > 500  # the reader really read the appendices and kennzahlen
+    for path in out.rglob("*.ipynb"):
+        text = path.read_text(encoding="utf-8")
+        assert str(base) not in text, f"{path}: Serverpfad im abgelegten Notebook"
+    page = (out / YEAR / "rheindorf" / "reichweite.html").read_text(encoding="utf-8")
+    basis = page[page.index("Datengrundlage") :]
+    assert "Rohdatei" in basis and ">Zeilen<" not in basis
 
 
 def _check_html(built: dict[str, Path]) -> None:
@@ -162,6 +204,7 @@ def test_berichte_for_one_year_on_the_demo_data(tmp_path: Path) -> None:
     _check_set_and_index(built)
     _check_html(built)
     _check_confidentiality(built)
+    _check_publication(built)
     _check_incremental(built)
 
 

@@ -17,11 +17,12 @@ from analysis.indicators.catalogue import CATALOGUE, Indicator
 from analysis.protection import rules as confidentiality
 
 _PROTECTION_TEXT = {
-    "anzahl": "Fallzahl: unter der Mindestfallzahl (außer 0) als • ausgewiesen; "
-    "ggf. sekundär geheimgehalten, wenn sie sich aus einer Summe zurückrechnen ließe; "
-    "bei Rundung auf ein Vielfaches von 5 gerundet.",
+    "anzahl": "Fallzahl: unter der Mindestfallzahl (außer 0) nicht ausgewiesen (null); "
+    "sekundär geheimgehalten nach dem Muster der ganzen Veröffentlichung des Jahres (alle "
+    "Berichte und Kennzahlen), wenn sie sonst eine kleine Zahl zurückrechenbar machte; bei "
+    "Rundung auf ein Vielfaches von 5 gerundet.",
     "anteil": "Anteil/Quote: nicht ausgewiesen, wenn Zähler oder Nenner eine geheimzuhaltende "
-    "Fallzahl ist.",
+    "Fallzahl ist; bei Rundung aus den gerundeten Fallzahlen berechnet.",
     "mittelwert": "Mittelwert/Median: nicht ausgewiesen, wenn er auf weniger Fällen als der "
     "Mindestfallzahl beruht.",
     "keine": "Keine Geheimhaltung (kein Personenbezug oder gesamtstädtischer Betrag).",
@@ -133,9 +134,11 @@ def catalogue_markdown() -> str:
         "berechenbarer Wert ist `null`.",
         "",
         "Geheimhaltung: Fallzahlen unter der Mindestfallzahl (Standard 3, außer 0) und darauf "
-        "beruhende Anteile und Mittelwerte werden nicht veröffentlicht (•); ließe sich eine "
-        "verborgene Zahl aus einer Summe zurückrechnen, wird eine zweite verborgen "
-        "(sekundäre Geheimhaltung). Die verborgenen Pfade stehen in `geheimgehalten`.",
+        "beruhende Anteile und Mittelwerte werden nicht veröffentlicht (•); welche Werte "
+        "zusätzlich verborgen werden, damit sich keine kleine Zahl zurückrechnen lässt, "
+        "entscheidet ein Muster für die ganze Veröffentlichung des Jahres, das auch die "
+        "Berichte verwenden (docs/annahmen.md, G1–G5). Die verborgenen Pfade stehen in "
+        "`geheimgehalten`.",
         "",
     ]
     current = None

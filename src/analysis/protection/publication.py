@@ -379,7 +379,10 @@ def protect_publication(
     """Hide every small count of the year (published or not) and enough other cells that
     none of them can be narrowed down to less than ``protection_level`` either side."""
     level = float(min_count if protection_level is None else protection_level)
-    primary = frozenset(c for c, v in pub.values.items() if is_small(v, min_count))
+    # Sessions held (Termine) count no persons: never primary (like money).
+    primary = frozenset(
+        c for c, v in pub.values.items() if is_small(v, min_count) and c[-1] != "termine"
+    )
     unpublished = frozenset(pub.values) - pub.published
     linear = pub.linear(round_to_5)
     weights = {c: _weight(c, v) for c, v in pub.values.items()}
@@ -457,9 +460,12 @@ def protected_year(dataset: Dataset, year: int, config: Any) -> ProtectedPublica
     if memo in _CACHE:
         return _CACHE[memo]
     path = dataset.folder / CACHE_FOLDER / f"{year}.json"
+    # Only a real processed folder (with its manifest) keeps patterns; a dataset built in
+    # memory (tests, exploration) must not leave files in the working directory.
+    on_disk = (dataset.folder / MANIFEST).is_file()
     result = None
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        stored = json.loads(path.read_text(encoding="utf-8")) if on_disk else {}
         if stored.get("schluessel") == key:
             result = ProtectedPublication.from_json(stored["muster"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -469,7 +475,8 @@ def protected_year(dataset: Dataset, year: int, config: Any) -> ProtectedPublica
         result = protect_publication(
             pub, config.min_count, config.protection_level, config.round_to_5
         )
-        _store(path, {"schluessel": key, "muster": result.to_json()})
+        if on_disk:
+            _store(path, {"schluessel": key, "muster": result.to_json()})
     _CACHE[memo] = result
     return result
 

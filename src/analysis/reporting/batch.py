@@ -219,7 +219,7 @@ def fingerprint(
     template: Path,
     config: Config,
     hasher: DataHasher,
-    protection: Mapping[int, str] | None = None,
+    protection: Mapping[int, Mapping[str, str]] | None = None,
 ) -> str:
     """Changes exactly when the report's content could: notebook, version, config, its data."""
     parts: dict[str, Any] = {
@@ -234,7 +234,11 @@ def fingerprint(
     if protection and job.year is not None:
         # Which cells are hidden depends on every site of the year (and a trend shows the
         # years before): a change at another site can change what this report may show.
-        parts["geheimhaltung"] = {y: d for y, d in protection.items() if y <= job.year}
+        parts["geheimhaltung"] = {
+            y: d.get(job.site if job.analysis.scope == "standort" else ALL_SITES)
+            for y, d in protection.items()
+            if y <= job.year
+        }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -367,7 +371,7 @@ def build_reports(
     formats: Sequence[str] = ("html", "pdf", "xlsx"),
     parameters: Mapping[str, Any] | None = None,
     site_names: Mapping[str, str] | None = None,
-    protection: Mapping[int, str] | None = None,
+    protection: Mapping[int, Mapping[str, str]] | None = None,
     refused: Mapping[int, str] | None = None,
 ) -> BatchResult:
     """Run the planned jobs whose fingerprint changed; write index and run manifest."""
@@ -563,19 +567,20 @@ def _print_summary(batch: BatchResult) -> None:
 
 def protect_years(
     dataset: Any, config: Config, years: Iterable[int | None]
-) -> tuple[dict[int, str], dict[int, str]]:
+) -> tuple[dict[int, dict[str, str]], dict[int, str]]:
     """Decide and audit each year's publication once, before any report runs.
 
     Covers every year with data up to the last planned one (a report's trend shows the
-    years before it). Returns a digest of each year's hidden cells (for the fingerprints)
-    and, for a year whose audit fails, the German message that refuses its reports.
+    years before it). Returns per year a digest of the hidden cells of each site and of all
+    of them (under ``alle``), for the fingerprints, and for a year whose audit fails the
+    German message that refuses its reports.
     """
     from analysis.protection.publication import protected_year
 
     planned = [y for y in years if y is not None]
     if not planned:
         return {}, {}
-    digests: dict[int, str] = {}
+    digests: dict[int, dict[str, str]] = {}
     refused: dict[int, str] = {}
     for year in [y for y in dataset.years if y <= max(planned)]:
         try:
@@ -583,8 +588,16 @@ def protect_years(
         except FhError as exc:
             refused[year] = str(exc)
             continue
-        hidden = sorted(json.dumps(list(c), ensure_ascii=False) for c in protected.hidden)
-        digests[year] = hashlib.sha256("\n".join(hidden).encode()).hexdigest()
+        by_site: dict[str, list[str]] = {}
+        for cell in protected.hidden:
+            text = json.dumps(list(cell), ensure_ascii=False)
+            by_site.setdefault(str(cell[0]), []).append(text)
+            if cell[0] != ALL_SITES:
+                by_site.setdefault(ALL_SITES, []).append(text)
+        digests[year] = {
+            site: hashlib.sha256("\n".join(sorted(cells)).encode()).hexdigest()
+            for site, cells in by_site.items()
+        }
     return digests, refused
 
 

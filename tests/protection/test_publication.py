@@ -1,0 +1,185 @@
+"""The publication of a year: its cells, its equations, one pattern for every output.
+
+Hand-made data with the arithmetic in comments; the LP engine itself is tested in
+``test_audit.py``, the attacker's view of everything published in ``test_attacker.py``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import contact, make_dataset, site, write_processed
+
+from analysis.config import load_config
+from analysis.errors import FhError
+from analysis.indicators.summary import key_indicators
+from analysis.protection import publication as pub
+from analysis.reporting import sections
+from analysis.reporting.cells import Report
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config()
+
+
+def _rows(site_id: str, year: int, routes: dict[str, int], **fixed) -> list[dict]:
+    rows, i = [], 0
+    for route, n in routes.items():
+        for _ in range(n):
+            rows.append(
+                contact(
+                    f"{site_id}-{year}-{i}",
+                    site_id,
+                    f"{year}-05-{i % 28 + 1:02d}",
+                    zugangsweg=route,
+                    **fixed,
+                )
+            )
+            i += 1
+    return rows
+
+
+def _dataset():
+    # Site a: 10 Hebamme + 2 Jobcenter (a small route), site b: 9 Hebamme + 4 Geburtsklinik.
+    return make_dataset(
+        {
+            "standorte": [site("a", "2011-01-01"), site("b", "2011-01-01")],
+            "erstkontakte": _rows(
+                "a", 2014, {"hebamme": 10, "jobcenter": 2}, lebensphase_kind="m0_6"
+            )
+            + _rows("b", 2014, {"hebamme": 9, "geburtsklinik": 4}, lebensphase_kind="m0_6")
+            + _rows("a", 2013, {"hebamme": 2}, lebensphase_kind="m0_6")
+            + _rows("b", 2013, {"hebamme": 7}, lebensphase_kind="m0_6"),
+        }
+    )
+
+
+def test_cells_hold_the_counts_and_the_equations_hold():
+    p = pub.build_publication(_dataset(), 2014)
+    v = p.values
+    assert v[("a", pub.EK)] == 12 and v[("b", pub.EK)] == 13 and v[("alle", pub.EK)] == 25
+    assert v[("a", pub.ROUTE, "jobcenter")] == 2
+    # Jobcenter is in "Jugendhilfe und Soziales": group = 2 at a, 0 at b, 2 for all sites.
+    assert v[("alle", pub.GROUP, "Jugendhilfe und Soziales")] == 2
+    # No answers on target groups: all 12 of a are "unbekannt", none known.
+    assert v[("a", pub.TARGET, "alleinerziehend", "unbekannt")] == 12
+    for eq in p.equations:
+        assert sum(coef * v[c] for c, coef in eq.items()) == 0
+    # Complements are part of the system but not published anywhere.
+    assert ("a", pub.TARGET, "alleinerziehend", "nein") not in p.published
+    assert ("a", pub.ROUTE, "jobcenter") in p.published
+
+
+def test_small_counts_are_hidden_with_enough_company(config):
+    protected = pub.protect_publication(pub.build_publication(_dataset(), 2014), 3, 3)
+    jobcenter = ("a", pub.ROUTE, "jobcenter")
+    assert jobcenter in protected.primary and protected.is_hidden(jobcenter)
+    # A hidden 2 among a's 12 contacts would be 12 - 10 unless another route of a, or the
+    # total, is hidden too: the pattern hides at least one more published cell of site a.
+    others = {c for c in protected.published_hidden if c[0] == "a"} - {jobcenter}
+    assert others
+    assert protected.audit["kleine_zahlen"] == len(protected.primary)
+    assert protected.audit["engstes_intervall"] >= 3
+
+
+def test_reports_and_kennzahlen_hide_the_same_cells(config):
+    dataset = _dataset()
+    protected = pub.protected_year(dataset, 2014, config)
+    report = Report(dataset, config, "a", 2014, "Standort a", "zugangswege")
+    table = sections.routes_table(report).table
+    k = key_indicators(dataset, year=2014, site="a", config=config)
+    for code, label in [
+        ("jobcenter", "Jobcenter / Sozialamt"),
+        ("hebamme", "Hebamme / Familienhebamme"),
+    ]:
+        cell = ("a", pub.ROUTE, code)
+        assert bool(table.hidden.loc[label, "Anzahl"]) == protected.is_hidden(cell)
+        assert (k["zugangswege"]["anzahl"][code] is None) == protected.is_hidden(cell)
+    # The hidden route's share is hidden too, in the table and in kennzahlen.
+    assert bool(table.hidden.loc["Jobcenter / Sozialamt", "Anteil"])
+    assert k["zugangswege"]["anteile"]["jobcenter"] is None
+
+
+def test_a_value_hidden_in_2013_stays_hidden_in_the_2014_trend(config):
+    # Site a had 2 first contacts in 2013: hidden in 2013's publication, and in the
+    # "Verlauf" of the 2014 report, although the 2014 table alone would not require it.
+    dataset = _dataset()
+    assert pub.protected_year(dataset, 2013, config).is_hidden(("a", pub.EK))
+    report = Report(dataset, config, "a", 2014, "Standort a", "reichweite")
+    trend = sections.reach_trend(report).table
+    assert bool(trend.hidden.loc[2013, "Erstkontakte"])
+    assert not bool(trend.hidden.loc[2014, "Erstkontakte"])
+    assert list(trend.values.index) == [2013, 2014]  # nothing after the report year
+    # Site b's 7 contacts of 2013 are not small, but 2013's publication hid them (else
+    # a = all - b = 9 - 7 = 2): they stay hidden in b's 2014 trend too.
+    assert pub.protected_year(dataset, 2013, config).is_hidden(("b", pub.EK))
+    report_b = Report(dataset, config, "b", 2014, "Standort b", "reichweite")
+    trend_b = sections.reach_trend(report_b).table
+    assert bool(trend_b.hidden.loc[2013, "Erstkontakte"])
+
+
+def test_the_pattern_is_kept_beside_the_data_and_reused(tmp_path, config):
+    folder = write_processed(
+        tmp_path / "daten",
+        {
+            "standorte": [site("a", "2011-01-01"), site("b", "2011-01-01")],
+            "erstkontakte": _rows("a", 2014, {"hebamme": 10, "jobcenter": 2})
+            + _rows("b", 2014, {"hebamme": 9}),
+        },
+    )
+    from analysis.data import load_dataset
+
+    dataset = load_dataset(folder)
+    first = pub.protected_year(dataset, 2014, config)
+    stored = json.loads((folder / "geheimhaltung" / "2014.json").read_text(encoding="utf-8"))
+    assert stored["schluessel"]["mindestfallzahl"] == 3
+    pub._CACHE.clear()
+    again = pub.protected_year(load_dataset(folder), 2014, config)
+    assert again.hidden == first.hidden and again.values == first.values
+    # Another protection level is another pattern, not the stored one.
+    wider = load_config()
+    object.__setattr__(wider, "protection_level", 5.0)
+    pub._CACHE.clear()
+    assert pub.protected_year(load_dataset(folder), 2014, wider).protection_level == 5.0
+
+
+def test_a_failed_audit_refuses_the_year_in_the_batch(tmp_path, monkeypatch):
+    from analysis.reporting import batch
+
+    folder = write_processed(
+        tmp_path / "daten",
+        {"standorte": [site("a", "2011-01-01")], "erstkontakte": _rows("a", 2014, {"hebamme": 5})},
+    )
+    config = load_config(processed_dir=folder, reports_dir=tmp_path / "berichte")
+
+    def refuse(p, *args, **kwargs):
+        raise FhError(
+            f"Geheimhaltung {p.year}: Prüfung fehlgeschlagen für Standort a, zugangsweg hebamme"
+        )
+
+    monkeypatch.setattr(pub, "protect_publication", refuse)
+    pub._CACHE.clear()
+    result = batch.run_batch(config, analyses=["reichweite"], progress=False)
+    assert result.exit_code == 1
+    assert {r.status for r in result.reports} == {"fehlgeschlagen"}
+    assert all("Standort a, zugangsweg hebamme" in r.fehler for r in result.reports)
+    assert not list((tmp_path / "berichte").rglob("*.html")) or all(
+        p.name == "index.html" for p in (tmp_path / "berichte").rglob("*.html")
+    )
+
+
+def test_kennzahlen_refuses_a_year_whose_audit_fails(monkeypatch, config):
+    def refuse(p, *args, **kwargs):
+        raise FhError(
+            "Geheimhaltung 2014: Prüfung fehlgeschlagen für Standort a, zugangsweg hebamme"
+        )
+
+    monkeypatch.setattr(pub, "protect_publication", refuse)
+    pub._CACHE.clear()
+    with pytest.raises(FhError, match="Prüfung fehlgeschlagen"):
+        key_indicators(_dataset(), year=2014, site="a", config=config)
+    # Without confidentiality (internal use) the exact values are still there.
+    exact = key_indicators(_dataset(), year=2014, site="a", config=config, confidential=False)
+    assert exact["zugangswege"]["anzahl"]["jobcenter"] == 2

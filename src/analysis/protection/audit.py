@@ -56,13 +56,15 @@ _FIRST_HOPS = 2
 #: publications) around each target, see ``_System._local_optimum``.
 _LOCAL_ABOVE = 150
 
-#: Neighbourhood enlargements in ``_System._local_optimum`` before it solves the whole component.
+#: Start of ``_System._local_optimum``: unknowns within this many equation hops of the target
+#: (two hops: the target's whole table), and how often the neighbourhood may grow before the
+#: whole component is solved instead.
+_LOCAL_HOPS = 2
 _LOCAL_ROUNDS = 25
 
 #: A reduced cost below this is zero: solver noise, not an improving direction.
 _REDUCED_COST_TOL = 1e-7
 
-Cell = Hashable
 Protection = float | Callable[[Hashable, float], float]
 
 
@@ -202,25 +204,17 @@ def protect(
     sensitive_idx: list[int] = np.flatnonzero(sensitive_mask).tolist()
     levels = _levels(system, sensitive_idx, protection)
 
+    # Points the reader could not exclude stay possible when more cells are hidden, so one
+    # collection serves the whole run and spares many LPs.
+    points = _Points(system.x)
+    todo = sensitive_idx
     for _ in range(_MAX_ROUNDS):
-        for c in sensitive_idx:
-            x = system.x[c]
-            up = min(system.ub[c], x + levels[c])
-            down = max(system.lb[c], x - levels[c])
-            if up <= x + TOL and down >= x - TOL:
-                raise ProtectionError(
-                    system.cells[c],
-                    f"Die Zelle {system.cells[c]!s} ist durch ihre bekannten Grenzen bereits "
-                    "festgelegt und lässt sich nicht schützen.",
-                )
-            lower, upper = system.cell_interval(c, hidden)
-            for target, reached in ((up, upper >= up - TOL), (down, lower <= down + TOL)):
-                if reached or abs(target - x) <= TOL:
-                    continue
-                hidden[_cover(system, c, target - x, hidden, forbidden_mask, cost)] = True
-        result = _audit(system, hidden, sensitive_mask, levels)
+        for c in todo:
+            _protect_cell(system, c, levels[c], hidden, forbidden_mask, cost, points)
+        result = _audit(system, hidden, sensitive_mask, levels, sensitive_only=True, points=points)
         if result.ok:
             return {system.cells[i] for i in np.flatnonzero(hidden)}
+        todo = [system.index[f.cell] for f in result.failures]
     names = ", ".join(str(f.cell) for f in result.failures)
     raise ProtectionError(
         result.failures[0].cell,
@@ -228,7 +222,65 @@ def protect(
     )
 
 
+def _protect_cell(
+    system: _System,
+    c: int,
+    level: float,
+    hidden: np.ndarray,
+    forbidden: np.ndarray,
+    cost: np.ndarray,
+    points: _Points,
+) -> None:
+    """Hide further cells (in place) until the reader's interval of ``c`` is wide enough.
+
+    Each direction is checked against the current hidden set right before it is repaired, so
+    cells hidden for the upper side count for the lower side too. A direction is already fine
+    if some point the reader cannot exclude reaches the target; only otherwise an LP decides.
+    """
+    x = system.x[c]
+    up = min(system.ub[c], x + level)
+    down = max(system.lb[c], x - level)
+    if up <= x + TOL and down >= x - TOL:
+        raise ProtectionError(
+            system.cells[c],
+            f"Die Zelle {system.cells[c]!s} ist durch ihre bekannten Grenzen bereits "
+            "festgelegt und lässt sich nicht schützen.",
+        )
+    for target, sense in ((up, -1.0), (down, 1.0)):
+        if abs(target - x) <= TOL or points.reaches(c, target, sense):
+            continue
+        reached = system.bound(c, hidden, sense, points)
+        if (reached >= target - TOL) if sense < 0 else (reached <= target + TOL):
+            continue
+        chosen, cells, move = _cover(system, c, target - x, hidden, forbidden, cost)
+        hidden[chosen] = True
+        points.add(cells, system.x[cells] + move)
+
+
 # --- internals ---------------------------------------------------------------------------------
+class _Points:
+    """Per cell, the smallest and largest value seen in points the reader cannot exclude.
+
+    Every LP or MILP solution is such a point (cells outside it at their true values). Why:
+    a point that reaches a bound proves the reader's interval reaches it too, without an LP.
+    Only valid while the hidden set does not shrink, which holds within one call.
+    """
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.low = x.copy()
+        self.high = x.copy()
+
+    def add(self, cells: np.ndarray, point: np.ndarray) -> None:
+        self.low[cells] = np.minimum(self.low[cells], point)
+        self.high[cells] = np.maximum(self.high[cells], point)
+
+    def reaches(self, c: int, target: float, sense: float) -> bool:
+        """Some point has cell ``c`` at or beyond ``target`` (below for ``sense=1``)."""
+        if sense > 0:
+            return bool(self.low[c] <= target + TOL)
+        return bool(self.high[c] >= target - TOL)
+
+
 class _System:
     """The publication as arrays: values, bounds, sparse equation matrix and adjacency lists.
 
@@ -262,7 +314,7 @@ class _System:
                 raise ValueError(f"value outside its published interval: {cell!r}")
             self.vis_lo[i] = max(float(lo), self.lb[i])
             self.vis_hi[i] = min(float(hi), self.ub[i])
-        self.interval = self.vis_hi - self.vis_lo > TOL
+        self.inexact = self.vis_hi - self.vis_lo > TOL  # published only as an interval
 
         rows: list[int] = []
         cols: list[int] = []
@@ -288,6 +340,7 @@ class _System:
         ]
 
     def _position(self, cell: Hashable, where: str) -> int:
+        """Index of ``cell``; a cell without a value is a bug in the caller's model."""
         try:
             return self.index[cell]
         except KeyError:
@@ -306,6 +359,7 @@ class _System:
             )
 
     def mask(self, cells: Collection[Hashable], what: str) -> np.ndarray:
+        """Boolean mask over the internal cell order (``what`` names the argument in errors)."""
         out = np.zeros(len(self.cells), dtype=bool)
         for cell in cells:
             out[self._position(cell, what)] = True
@@ -338,13 +392,19 @@ class _System:
                             nxt.append(i)
             frontier = nxt
         cells = np.array(sorted(seen), dtype=np.intp)
-        eqs = sorted({k for j in cells for k in self.cell_eqs[j]})
-        return cells, np.array(eqs, dtype=np.intp)
+        return cells, self.equations_of(cells)
+
+    def box(self, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What a reader knows about each cell alone: a-priori bounds if hidden, else published."""
+        return (
+            np.where(hidden, self.lb, self.vis_lo),
+            np.where(hidden, self.ub, self.vis_hi),
+        )
 
     def intervals(
-        self, hidden: np.ndarray, targets: Sequence[int]
+        self, hidden: np.ndarray, targets: Sequence[int], points: _Points | None = None
     ) -> dict[int, tuple[float, float]]:
-        """The reader's interval ``[lower, upper]`` of every target cell (hidden or rounded).
+        """The reader's interval ``[lower, upper]`` of every target cell.
 
         Unknowns are the hidden cells and the rounded published cells; exact published cells
         are constants, so the system falls apart into connected components of unknowns that are
@@ -352,15 +412,15 @@ class _System:
         its targets. A large one (typical when every published cell is rounded) is solved
         around each target instead, see :meth:`_local_optimum`.
 
-        Feasible points found along the way are remembered: once some feasible point reaches a
-        cell's a-priori bound, that bound is its optimum and its LP is skipped (the true values
-        are the first such point, e.g. for a hidden 0).
+        Feasible points found along the way are remembered (``points``): once some feasible
+        point reaches a cell's a-priori bound, that bound is its optimum and its LP is skipped
+        (the true values are the first such point, e.g. for a hidden 0). A cell that is the only
+        unknown in one of its equations is pinned to its value without an LP.
         """
-        variable = hidden | self.interval
-        lo = np.where(hidden, self.lb, self.vis_lo)
-        hi = np.where(hidden, self.ub, self.vis_hi)
-        seen_min = self.x.copy()
-        seen_max = self.x.copy()
+        variable = hidden | self.inexact
+        lo, hi = self.box(hidden)
+        if points is None:
+            points = _Points(self.x)
         wanted = set(targets)
         out: dict[int, tuple[float, float]] = {}
         for t in targets:
@@ -371,14 +431,16 @@ class _System:
                 continue
             cells, eqs = self.component([t], variable)
             shared = None
-            if len(cells) <= _LOCAL_ABOVE:
+            if len(cells) <= _LOCAL_ABOVE and len(eqs) > 0:
                 shared = self._restricted(cells, eqs)
             for u in (int(u) for u in cells if u in wanted):
+                if self.pinned(u, variable):
+                    out[u] = (float(self.x[u]), float(self.x[u]))
+                    continue
                 bounds: list[float] = []
                 for sense in (1.0, -1.0):
                     bound = lo[u] if sense > 0 else hi[u]
-                    best = seen_min[u] if sense > 0 else seen_max[u]
-                    if math.isfinite(bound) and abs(best - bound) <= TOL:
+                    if len(eqs) == 0 or (math.isfinite(bound) and points.reaches(u, bound, sense)):
                         bounds.append(float(bound))
                         continue
                     if shared is None:
@@ -388,16 +450,41 @@ class _System:
                         k = int(np.searchsorted(cells, u))
                         value, point, _ = _optimise(*shared, lo[cells], hi[cells], k, sense)
                     if point is not None:
-                        seen_min[where] = np.minimum(seen_min[where], point)
-                        seen_max[where] = np.maximum(seen_max[where], point)
+                        points.add(where, point)
                     bounds.append(value)
                 out[u] = (bounds[0], bounds[1])
         return out
 
-    def cell_interval(self, c: int, hidden: np.ndarray) -> tuple[float, float]:
-        return self.intervals(hidden, [c])[c]
+    def bound(self, c: int, hidden: np.ndarray, sense: float, points: _Points) -> float:
+        """The reader's minimum (``sense=1``) or maximum (``sense=-1``) of one cell."""
+        variable = hidden | self.inexact
+        if not variable[c] or self.pinned(c, variable):
+            return float(self.x[c])
+        lo, hi = self.box(hidden)
+        box_bound = lo[c] if sense > 0 else hi[c]
+        cells, eqs = self.component([c], variable)
+        if len(eqs) == 0 or (math.isfinite(box_bound) and points.reaches(c, box_bound, sense)):
+            return float(box_bound)
+        if len(cells) > _LOCAL_ABOVE:
+            value, where, point = self._local_optimum(c, sense, variable, lo, hi)
+        else:
+            where = cells
+            k = int(np.searchsorted(cells, c))
+            value, point, _ = _optimise(
+                *self._restricted(cells, eqs), lo[cells], hi[cells], k, sense
+            )
+        if point is not None:
+            points.add(where, point)
+        return value
+
+    def pinned(self, c: int, variable: np.ndarray) -> bool:
+        """Cell ``c`` is the only unknown of one of its equations, hence known exactly."""
+        return any(
+            all(j == c or not variable[j] for j in self.eq_cells[k]) for k in self.cell_eqs[c]
+        )
 
     def equations_of(self, cells: np.ndarray) -> np.ndarray:
+        """Every equation touching one of ``cells`` (sorted)."""
         return np.array(sorted({k for j in cells.tolist() for k in self.cell_eqs[j]}), np.intp)
 
     def _restricted(
@@ -425,7 +512,7 @@ class _System:
 
         Returns the optimum, the cells of the final neighbourhood and the point found there.
         """
-        cells = self.component([t], variable, max_hops=1)[0]
+        cells = self.component([t], variable, max_hops=_LOCAL_HOPS)[0]
         for _ in range(_LOCAL_ROUNDS):
             eqs = self.equations_of(cells)
             a_eq, b_eq = self._restricted(cells, eqs)
@@ -510,10 +597,21 @@ def _weights(system: _System, weights: Mapping[Hashable, float] | None) -> np.nd
 
 
 def _audit(
-    system: _System, hidden: np.ndarray, sensitive: np.ndarray, levels: Mapping[int, float]
+    system: _System,
+    hidden: np.ndarray,
+    sensitive: np.ndarray,
+    levels: Mapping[int, float],
+    *,
+    sensitive_only: bool = False,
+    points: _Points | None = None,
 ) -> AuditResult:
-    targets = np.flatnonzero(hidden | sensitive).tolist()
-    found = system.intervals(hidden, targets)
+    """Findings for hidden and sensitive cells; ``sensitive_only`` skips the secondary cells.
+
+    :func:`protect` only needs the verdict, which depends on the sensitive cells alone, so it
+    saves the LPs of the (usually more numerous) secondary suppressions.
+    """
+    targets = np.flatnonzero(sensitive if sensitive_only else hidden | sensitive).tolist()
+    found = system.intervals(hidden, targets, points)
     findings: dict[Hashable, CellFinding] = {}
     for i in targets:
         lower, upper = (float(v) for v in found[i])
@@ -548,7 +646,7 @@ def _cover(
     hidden: np.ndarray,
     forbidden: np.ndarray,
     cost: np.ndarray,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cheapest further cells to hide so that cell ``c`` can move by ``shift`` (a MILP).
 
     Unknowns: a perturbation ``d`` of the true values with ``A d = 0``, ``d_c = shift`` and
@@ -561,10 +659,12 @@ def _cover(
     graph (every equation touching it is kept, cells outside it stay fixed, so any solution is
     valid for the whole publication); the neighbourhood grows until a solution exists or it is
     the whole component.
+
+    Returns the chosen cells, the neighbourhood and the perturbation ``d`` on it.
     """
     capacity = (system.ub > system.vis_hi + TOL) | (system.lb < system.vis_lo - TOL)
     candidate = ~hidden & ~forbidden & capacity
-    movable = hidden | system.interval | candidate
+    movable = hidden | system.inexact | candidate
     coef = np.abs(system.a.data)
     ratio = float(coef.max() / coef.min()) if coef.size else 1.0
     # For additive tables (coefficients ±1) no cell ever has to move by more than |shift| (split
@@ -575,25 +675,24 @@ def _cover(
     previous = -1
     while True:
         cells, eqs = system.component([c], movable, hops)
-        chosen = _cover_milp(system, c, shift, cells, eqs, hidden, candidate, cost, big_m)
-        if chosen is None:
+        found = _cover_milp(system, c, shift, cells, eqs, hidden, candidate, cost, big_m)
+        if found is None:
             # The tight big-M may be too small for unusual coefficients: find any perturbation
             # with unlimited room for candidates, and use its size as big-M.
             needed = _largest_move(system, c, shift, cells, eqs, hidden, candidate)
             if needed is not None:
-                chosen = _cover_milp(
+                found = _cover_milp(
                     system, c, shift, cells, eqs, hidden, candidate, cost, max(big_m, needed)
                 )
-        if chosen is not None:
-            return chosen
+        if found is not None:
+            return found[0], cells, found[1]
         if hops is None or len(cells) == previous:
             cell = system.cells[c]
-            direction = "nach oben" if shift > 0 else "nach unten"
             raise ProtectionError(
                 cell,
-                f"Die Zelle {cell!s} lässt sich nicht schützen: Keine Auswahl weiterer "
-                f"verborgener Zellen lässt sie {direction} ausreichend offen (vermutlich sind "
-                "die dafür nötigen Zellen zur Veröffentlichung vorgeschrieben).",
+                f"Die Zelle {cell!s} lässt sich nicht schützen: Auch mit weiteren verborgenen "
+                "Zellen ließe sich ihr Wert zu genau eingrenzen (die dafür nötigen Zellen "
+                "müssen laut Vorgabe veröffentlicht werden).",
             )
         previous = len(cells)
         hops = hops * 2 if hops < 64 else None
@@ -626,8 +725,8 @@ def _cover_milp(
     candidate: np.ndarray,
     cost: np.ndarray,
     big_m: float,
-) -> np.ndarray | None:
-    """Solve the suppression MILP on a neighbourhood; chosen cell indices or ``None``."""
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Solve the suppression MILP on a neighbourhood: chosen cells and ``d``, or ``None``."""
     n = len(cells)
     lo, hi = _perturbation_bounds(system, c, shift, cells, hidden)
     cand = np.flatnonzero(candidate[cells])  # positions within ``cells``
@@ -670,7 +769,7 @@ def _cover_milp(
     # Only cells that really leave their published interval need hiding (a zero-cost z may
     # be switched on for nothing).
     outside = (d[cand] > hi[cand] + TOL) | (d[cand] < lo[cand] - TOL)
-    return cand_cells[(z > 0.5) & outside]
+    return cand_cells[(z > 0.5) & outside], d
 
 
 def _largest_move(

@@ -301,7 +301,7 @@ class Seen:
         small = {c for c, v in values.items() if 0 < v < min_count and c[-1] != "termine"}
         hidden = cells - set(self.values)
         shown_small = sorted(str(c) for c in small - hidden)
-        result = lp.audit(pub, hidden, small & hidden, level)
+        result = lp.audit(pub, hidden, small & hidden, level, sensitive_only=True)
         return Attack(result, wrong, shown_small, len(self.values), len(hidden), self.conflicts)
 
 

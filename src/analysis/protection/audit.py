@@ -152,8 +152,13 @@ def audit(
     hidden: Collection[Hashable],
     sensitive: Collection[Hashable],
     protection: Protection,
+    *,
+    sensitive_only: bool = False,
 ) -> AuditResult:
     """Feasible interval of every hidden cell and the verdict for every sensitive cell.
+
+    ``sensitive_only``: intervals of the sensitive cells only (the verdict depends on them
+    alone; the secondary suppressions' intervals are for curiosity and cost most LPs).
 
     ``protection`` is the protection level ``p``: a number for all cells, or a function
     ``(cell, value) -> p``. A sensitive cell that is not hidden is reported with the interval a
@@ -164,7 +169,7 @@ def audit(
     hidden_mask = system.mask(hidden, "hidden")
     sensitive_mask = system.mask(sensitive, "sensitive")
     levels = _levels(system, np.flatnonzero(sensitive_mask), protection)
-    return _audit(system, hidden_mask, sensitive_mask, levels)
+    return _audit(system, hidden_mask, sensitive_mask, levels, sensitive_only=sensitive_only)
 
 
 def protect(

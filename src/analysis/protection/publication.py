@@ -394,7 +394,7 @@ def protect_publication(
             "Das Jahr wird nicht veröffentlicht."
         ) from exc
     started = time.perf_counter()
-    result = lp.audit(linear, hidden, primary, level)
+    result = lp.audit(linear, hidden, primary, level, sensitive_only=True)
     seconds = time.perf_counter() - started
     if not result.ok:
         first = result.failures[0]

@@ -124,7 +124,7 @@ class Seen:
         if title == "Reichweite im Überblick":
             name = r["Kennzahl"]
             count, n = r["Anzahl"], r["Bezugsgröße (n)"]
-            if name.startswith("Erstkontakte je Geburt"):
+            if name.startswith("Erreichungsquote"):
                 self.see((site, "ek"), count, where)
                 self.see((site, "geburten"), n, where)
             elif name.startswith("Willkommensbesuche"):

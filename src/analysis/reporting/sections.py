@@ -195,17 +195,18 @@ def _rate_table(
 def reach_overview(report: Report) -> Section:
     f = reach.figures(report.dataset, report.site, report.year)
     rows = [
-        _rate_row("Erstkontakte je Geburt (Erreichungsquote)", f.reach_rate),
-        _rate_row("Willkommensbesuche je Geburt", f.welcome_visit_rate),
+        _rate_row(indicator_label("reichweite.erreichungsquote"), f.reach_rate),
+        _rate_row(indicator_label("reichweite.willkommensbesuch_quote"), f.welcome_visit_rate),
         _rate_row("In der Schwangerschaft erreicht", f.pregnancy),
     ]
-    first = "Erstkontakte je Geburt (Erreichungsquote)"
+    first = indicator_label("reichweite.erreichungsquote")
+    welcome = indicator_label("reichweite.willkommensbesuch_quote")
     s = report.site
     overview_cells = {
         (first, "Anzahl"): (s, pub.EK),
         (first, "Bezugsgröße (n)"): (s, pub.BIRTHS),
-        ("Willkommensbesuche je Geburt", "Anzahl"): (s, pub.WELCOME),
-        ("Willkommensbesuche je Geburt", "Bezugsgröße (n)"): (s, pub.BIRTHS),
+        (welcome, "Anzahl"): (s, pub.WELCOME),
+        (welcome, "Bezugsgröße (n)"): (s, pub.BIRTHS),
         ("In der Schwangerschaft erreicht", "Anzahl"): (s, pub.PHASE, "schwangerschaft"),
         ("In der Schwangerschaft erreicht", "Bezugsgröße (n)"): (s, pub.PHASE_KNOWN),
     }
@@ -485,7 +486,9 @@ def response_time(report: Report) -> Section:
         pd.DataFrame(
             [
                 {
-                    "Kennzahl": "Erstkontakt binnen 3 Werktagen nach Meldung",
+                    "Kennzahl": indicator_label(
+                        "zugangswege.reaktionszeit.quote_binnen_3_werktagen"
+                    ),
                     "Anzahl": within,
                     "Bezugsgröße (n)": rt.n,
                     "Anteil": p.share,

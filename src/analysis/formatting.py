@@ -78,6 +78,9 @@ def timestamp(value: datetime) -> str:
 #: Named display formats shared by every table writer (report HTML, Excel, protected tables).
 _KINDS = {
     "anzahl": number,
+    # A whole number that counts no persons (e.g. sessions held): shown like a count,
+    # but not subject to the minimum count.
+    "zahl0": number,
     "anteil": percent,
     "zahl1": lambda v: number(v, 1),
     "zahl2": lambda v: number(v, 2),

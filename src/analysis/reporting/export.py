@@ -208,6 +208,7 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 _EXCEL_FORMATS = {
     "anzahl": "#,##0",
+    "zahl0": "#,##0",
     "anteil": "0.0%",
     "euro": '#,##0 "€"',
     "euro2": '#,##0.00 "€"',

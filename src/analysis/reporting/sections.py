@@ -342,7 +342,11 @@ def reach_offers(report: Report) -> Section:
             return (report.site, pub.OFFER_TOTAL, measures[column])
         return (report.site, pub.OFFER, offer_codes.get(row, row), measures[column])
 
-    table = _protect(report, frame, offer_cell, count_columns=cols, total_row=TOTAL)
+    # Sessions held (Termine) count no persons: shown, never hidden (docs/annahmen.md G1).
+    persons = [c for c in cols if c != "Termine"]
+    table = _protect(report, frame, offer_cell, count_columns=persons, total_row=TOTAL)
+    if "Termine" in table.kinds:
+        table.kinds["Termine"] = "zahl0"
     visits, sessions = _value(table, TOTAL, "Besuche"), _value(table, TOTAL, "Termine")
     if visits is None:
         sentence = "Für diese Auswahl liegen keine ausweisbaren Besuchszahlen vor."

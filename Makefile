@@ -62,6 +62,7 @@ format: $(STAMP) ## Code formatieren (ruff)
 
 bench: $(STAMP) ## Geschwindigkeitsmessungen (Verhältnis zur Basismessung im selben Lauf)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/geheimhaltung.py
 
 jupyter: $(STAMP) ## JupyterLab zum Erkunden starten
 	$(BIN)/jupyter lab notebooks/

@@ -434,12 +434,24 @@ _CACHE: dict[tuple[Any, ...], ProtectedPublication] = {}
 CACHE_FOLDER = "geheimhaltung"
 
 
+def _data_state(folder: Path) -> list[list[Any]]:
+    """Name, size and modification time of every file of the processed data: changes with
+    a new ``aufbereiten`` and with any edit of a Parquet file, without reading the data."""
+    state = []
+    for path in [*sorted(folder.glob("*.parquet")), folder / MANIFEST]:
+        if path.is_file():
+            stat = path.stat()
+            state.append([path.name, stat.st_size, stat.st_mtime_ns])
+    return state
+
+
 def _cache_key(dataset: Dataset, config: Any) -> dict[str, Any]:
     from analysis.checksums import package_source_sha256, sha256_file_or_none
 
     return {
         "manifest_sha256": sha256_file_or_none(dataset.folder / MANIFEST)
         or json.dumps(dataset.manifest, sort_keys=True, default=str),
+        "dateien": _data_state(dataset.folder),
         "mindestfallzahl": config.min_count,
         "schutzbereich": config.protection_level,
         "bundesland": config.land,

@@ -81,7 +81,13 @@ def _protect(
     """
     decided = None
     if cells is not None:
-        which = publication or (lambda row: report.publication)
+        pick = publication or (lambda row: report.publication)
+        chosen: dict[Any, ProtectedPublication | None] = {}
+
+        def which(row: Any) -> ProtectedPublication | None:
+            if row not in chosen:  # one look-up per row, not per cell
+                chosen[row] = pick(row)
+            return chosen[row]
 
         def decided(row: Any, column: str) -> bool | None:
             cell = cells(row, column)

@@ -227,7 +227,9 @@ def fingerprint(
         "version": __version__,
         "konfiguration": config.sha256,
         "parameter": job.parameters,
-        "daten": {t: hasher.table_hash(t, job.site) for t in job.analysis.tables},
+        "daten": {t: hasher.table_hash(t, job.site) for t in job.analysis.tables}
+        if job.analysis.rows
+        else {},
     }
     if job.analysis.manifest:
         parts["manifest"] = hasher.manifest_hash()

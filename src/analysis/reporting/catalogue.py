@@ -24,8 +24,10 @@ class Report:
     site's rows count for the fingerprint, so the notebook must not read other sites' rows).
     ``sections``: the functions of ``reporting.sections`` the template calls, in order (the
     headings and explanations around them are the notebook's own prose). ``manifest``: it
-    also reads ``manifest.json`` and the rejects. ``audience``: ``intern`` reports are not
-    published (not linked from the public index).
+    also reads ``manifest.json`` and the rejects; ``rows``: it reads the rows of its tables
+    (a report of the manifest alone lists the tables' files but reads no rows, so a changed
+    row does not change it). ``audience``: ``intern`` reports are not published (not linked
+    from the public index).
     """
 
     name: str
@@ -35,6 +37,7 @@ class Report:
     sections: tuple[str, ...] = ()
     audience: Audience = "oeffentlich"
     manifest: bool = False
+    rows: bool = True
     #: File name of the template in ``notebooks/berichte/`` (default: ``<name>.ipynb``).
     notebook: str = ""
 
@@ -138,6 +141,7 @@ REPORTS: dict[str, Report] = {
             ),
             audience="intern",
             manifest=True,
+            rows=False,
         ),
     )
 }

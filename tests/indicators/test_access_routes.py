@@ -302,3 +302,72 @@ def test_federal_route_counts():
     assert counts.loc["schule", "anzahl"] == 0
     # unbekannt has no federal counterpart: 5 contacts, 4 counted
     assert counts["anzahl"].sum() == 4
+
+
+# --- boundaries of the working-day rule (issue #13) -----------------------------------------
+# The rule counts the days d with referral < d <= contact. A count "from the referral day"
+# ([referral, contact)) agrees with it whenever both days are working days, so these cases
+# put the referral or the contact on a weekend or a holiday, where the two counts differ.
+
+
+@pytest.mark.parametrize(
+    ("referral", "contact_day", "expected"),
+    [
+        # Sat 07.06.2014 -> Mon 09.06.2014 (Pfingstmontag, NRW holiday) -> Tue 10.06.:
+        # Sun, Mon (holiday) do not count, Tue does -> 1; from the referral day: Sat, Sun,
+        # Mon -> 0.
+        ("2014-06-07", "2014-06-10", 1),
+        # referral Sat 15.03.2014, contact Mon 17.03.: Sun no, Mon yes -> 1 ([Sat, Mon) = 0)
+        ("2014-03-15", "2014-03-17", 1),
+        # referral Thu 13.03.2014, contact Sat 15.03.: Fri yes, Sat no -> 1 ([Thu, Sat) = 2)
+        ("2014-03-13", "2014-03-15", 1),
+        # referral on Fronleichnam Thu 19.06.2014, contact Fri 20.06. -> 1 ([Thu, Fri) = 0)
+        ("2014-06-19", "2014-06-20", 1),
+        # referral Wed 18.06.2014, contact on Fronleichnam Thu 19.06. -> 0 ([Wed, Thu) = 1)
+        ("2014-06-18", "2014-06-19", 0),
+        # referral and contact on the same Sunday -> 0
+        ("2014-03-16", "2014-03-16", 0),
+        # referral on New Year's Day (Wed 01.01.2014), contact Fri 03.01.: Thu, Fri -> 2
+        # ([Wed, Fri) = Thu only = 1)
+        ("2014-01-01", "2014-01-03", 2),
+    ],
+)
+def test_working_days_with_referral_or_contact_on_a_weekend_or_holiday(
+    referral, contact_day, expected
+):
+    assert _wd(referral, contact_day) == expected
+
+
+def test_working_days_exactly_three_and_four():
+    # referral Mon 03.03.2014: Tue, Wed, Thu -> Thu 06.03. is exactly 3; Fri 07.03. is 4
+    assert _wd("2014-03-03", "2014-03-06") == 3
+    assert _wd("2014-03-03", "2014-03-07") == 4
+    # across a weekend: Fri 07.03. -> Wed 12.03.: Mon, Tue, Wed = 3 (Sat, Sun skipped)
+    assert _wd("2014-03-07", "2014-03-12") == 3
+
+
+def test_a_contact_exactly_three_working_days_after_is_within_the_standard():
+    # Two contacts, both referred Mon 03.03.2014: Thu 06.03. (exactly 3) and Fri 07.03. (4).
+    # Within 3 working days: only the first -> 1 of 2 = 0.5; median (3 + 4) / 2 = 3.5.
+    c = contacts(
+        contact("1", "a", "2014-03-06", datum_meldung="2014-03-03"),
+        contact("2", "a", "2014-03-07", datum_meldung="2014-03-03"),
+    )
+    rt = ar.response_time(c, "NW")
+    assert rt == ar.ResponseTime(n=2, median_werktage=3.5, quote_binnen_3_werktagen=0.5)
+    assert rt.within_standard == 1
+
+
+def test_the_standard_counts_holidays_out_before_comparing_with_three():
+    # Referred Wed 18.06.2014, contact Mon 23.06.: Thu 19.06. Fronleichnam, Fri counts,
+    # Sat/Sun not, Mon counts -> 2 working days: within 3, although 5 calendar days.
+    # Referred Fri 13.06.2014 (Sat 14., Sun 15.), contact Thu 19.06. (holiday) -> Mon, Tue,
+    # Wed = 3: within. Contact Fri 20.06. -> 4: not within. 2 of 3 within.
+    c = contacts(
+        contact("1", "a", "2014-06-23", datum_meldung="2014-06-18"),
+        contact("2", "a", "2014-06-19", datum_meldung="2014-06-13"),
+        contact("3", "a", "2014-06-20", datum_meldung="2014-06-13"),
+    )
+    days = ar.working_days(c["datum_meldung"], c["datum_erstkontakt"])
+    assert days.tolist() == [2, 3, 4]
+    assert ar.response_time(c, "NW").quote_binnen_3_werktagen == pytest.approx(2 / 3)

@@ -163,3 +163,41 @@ def test_site_years_ignore_municipality_wide_years():
     assert ds.years == (2008, 2013, 2014)
     assert ds.site_data_years == (2013, 2014)
     assert data.site_years(ds) == [("a", 2013), ("a", 2014)]
+
+
+def test_site_years_for_sites_opening_or_closing_on_the_first_and_last_day_of_a_year():
+    # Data 2012-2015. "neujahr" opened 01.01.2013 -> 2013 counts (a whole year open);
+    # "silvester" opened 31.12.2013 -> 2013 counts too (open on one day of it);
+    # "zu_neujahr" closed 01.01.2014 -> 2014 is its last year; "zu_silvester" closed
+    # 31.12.2013 -> 2013 is its last year, 2014 is not.
+    ds = make_dataset(
+        {
+            "standorte": [
+                site("neujahr", "2013-01-01"),
+                site("silvester", "2013-12-31"),
+                site("zu_neujahr", "2012-01-01", "2014-01-01"),
+                site("zu_silvester", "2012-01-01", "2013-12-31"),
+            ],
+            "erstkontakte": [
+                contact("1", "neujahr", "2012-06-01"),
+                contact("2", "neujahr", "2015-06-01"),
+            ],
+        }
+    )
+    years = {s: [y for t, y in data.site_years(ds) if t == s] for s in ("neujahr", "silvester")}
+    assert years == {"neujahr": [2013, 2014, 2015], "silvester": [2013, 2014, 2015]}
+    assert [y for s, y in data.site_years(ds) if s == "zu_neujahr"] == [2012, 2013, 2014]
+    assert [y for s, y in data.site_years(ds) if s == "zu_silvester"] == [2012, 2013]
+    # A first contact on the opening day itself and on 31 December belong to that year.
+    ds2 = make_dataset(
+        {
+            "standorte": [site("a", "2013-01-01")],
+            "erstkontakte": [
+                contact("1", "a", "2013-01-01"),
+                contact("2", "a", "2013-12-31"),
+                contact("3", "a", "2014-01-01"),
+            ],
+        }
+    )
+    assert data.contacts_for(ds2, "a", 2013)["fall_id"].tolist() == ["1", "2"]
+    assert data.contacts_for(ds2, "a", 2014)["fall_id"].tolist() == ["3"]

@@ -275,3 +275,50 @@ def test_target_inside_raw_folder_is_refused(tmp_path):
     raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
     with pytest.raises(FhError, match="dürfen nicht ineinander liegen"):
         ingest.prepare(raw, raw, make_config(tmp_path), today=TODAY)
+
+
+# --- the future-date rule at its edge (issue #13) ------------------------------------------
+
+
+def _raw_contacts(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """Raw text rows (fall_id, datum_erstkontakt, datum_meldung) as read from a file."""
+    from analysis.contract.schema import TABLES
+    from analysis.ingest.read import FILE_COL, LINE_COL
+
+    columns = [c.name for c in TABLES["erstkontakte"].columns]
+    records = []
+    for i, (fall, contact_day, referral) in enumerate(rows):
+        record = dict.fromkeys(columns, "")
+        record.update(
+            fall_id=fall,
+            standort_id="a",
+            datum_erstkontakt=contact_day,
+            datum_meldung=referral,
+            zugangsweg="hebamme",
+        )
+        record[FILE_COL], record[LINE_COL] = "erstkontakte.csv", i + 2
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def test_a_date_today_is_accepted_and_tomorrow_is_in_the_future():
+    from analysis.contract.schema import TABLES
+    from analysis.ingest.validate import validate
+
+    # TODAY is 23.11.2026: contact today -> accepted; contact tomorrow (24.11.) -> rejected;
+    # a referral tomorrow with a contact today is rejected for the referral date alone
+    # (and for referral after contact).
+    raw = _raw_contacts(
+        [
+            ("heute", "23.11.2026", "23.11.2026"),
+            ("gestern", "22.11.2026", ""),
+            ("morgen", "24.11.2026", ""),
+            ("meldung_morgen", "23.11.2026", "24.11.2026"),
+        ]
+    )
+    checked = validate(TABLES["erstkontakte"], raw, sites=None, config=None, today=TODAY)
+    assert checked.accepted["fall_id"].tolist() == ["heute", "gestern"]
+    reasons = dict(zip(checked.rejects["zeile"], checked.rejects["gruende"], strict=True))
+    assert set(reasons) == {4, 5}
+    assert "datum_erstkontakt: „24.11.2026“ liegt in der Zukunft" in reasons[4]
+    assert "datum_meldung: „24.11.2026“ liegt in der Zukunft" in reasons[5]

@@ -348,3 +348,173 @@ def test_a_year_index_stays_visible_even_as_range_index():
     # An unnamed default index is not a column.
     plain = table_payload(pd.DataFrame({"a": [1]}), "ohne Index")
     assert plain["spalten"] == ["a"]
+
+
+# --- the batch's promises: exactly the affected reports run again (issue #13) -----------
+# Planned with a dry run only (fingerprints and the files on disk; no notebook is executed).
+
+PROMISE_CATALOGUE = {
+    "reichweite": Report(
+        "reichweite", "Reichweite", "standort", notebook="r.ipynb", tables=("erstkontakte",)
+    ),
+    "gesamtbericht": Report(
+        "gesamtbericht", "Gesamtbericht", "jahr", notebook="g.ipynb", tables=("erstkontakte",)
+    ),
+    "datenqualitaet": Report(
+        "datenqualitaet",
+        "Datenqualität",
+        "einmalig",
+        notebook="d.ipynb",
+        tables=("erstkontakte",),
+        manifest=True,
+        rows=False,
+    ),
+}
+EVERY_REPORT = {
+    "alle-jahre/alle/datenqualitaet",
+    "2014/alle/gesamtbericht",
+    "2014/alle/reichweite",
+    "2014/a/reichweite",
+    "2014/b/reichweite",
+}
+
+
+class _Promises:
+    """A data folder with sites a and b, one template per report, and a state file that
+    records every report as built with the current fingerprint and its HTML on disk."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.data = tmp_path / "daten"
+        _write_contacts(self.data, ["a", "a", "b"], ["hebamme", "jugendamt", "kinderarzt"])
+        (self.data / "manifest.json").write_text(json.dumps({"erstellt": "x", "tabellen": {}}))
+        (self.data / "abgelehnt").mkdir()
+        (self.data / "abgelehnt" / "erstkontakte.csv").write_text("datei;zeile;gruende\n")
+        self.config = load_config(processed_dir=self.data, reports_dir=tmp_path / "berichte")
+        self.templates = tmp_path / "vorlagen"
+        self.templates.mkdir()
+        for name in ("r", "g", "d"):
+            shutil.copy(FIXTURES / "trivial.ipynb", self.templates / f"{name}.ipynb")
+        self.jobs = reports.plan_jobs([("a", 2014), ("b", 2014)], PROMISE_CATALOGUE)
+        assert {j.key for j in self.jobs} == EVERY_REPORT
+        self.protection = {2014: {"a": "muster-a", "b": "muster-b", "alle": "muster-alle"}}
+        out = self.config.reports_dir
+        state = {"berichte": {}}
+        for r in self.plan(self.config).reports:
+            state["berichte"][r.key] = {"fingerabdruck": r.fingerabdruck, "dateien": []}
+            html = out / f"{r.key}.html"
+            html.parent.mkdir(parents=True, exist_ok=True)
+            html.write_text("<html></html>")
+        out.mkdir(parents=True, exist_ok=True)
+        (out / reports.STATE_FILE).write_text(json.dumps(state))
+
+    def plan(self, config=None, protection=None) -> reports.BatchResult:
+        return reports.build_reports(
+            config or self.config,
+            self.jobs,
+            templates=self.templates,
+            dry_run=True,
+            progress=False,
+            protection=protection or self.protection,
+        )
+
+    def rerun(self, config=None, protection=None) -> set[str]:
+        """The reports the next run would build."""
+        return {r.key for r in self.plan(config, protection).reports if r.status == "geplant"}
+
+
+@pytest.fixture
+def promises(tmp_path: Path) -> _Promises:
+    return _Promises(tmp_path)
+
+
+def test_an_unchanged_run_touches_no_report(promises: _Promises) -> None:
+    assert promises.rerun() == set()
+    # Re-running ``aufbereiten`` rewrites the files with the same rows and a new time.
+    _write_contacts(promises.data, ["a", "a", "b"], ["hebamme", "jugendamt", "kinderarzt"])
+    (promises.data / "manifest.json").write_text(json.dumps({"erstellt": "y", "tabellen": {}}))
+    assert promises.rerun() == set()
+
+
+def test_a_changed_configuration_rebuilds_every_report(promises: _Promises) -> None:
+    from dataclasses import replace
+
+    changed = replace(promises.config, min_count=4)
+    assert changed.sha256 != promises.config.sha256
+    assert promises.rerun(changed) == EVERY_REPORT
+
+
+def test_a_new_package_version_rebuilds_every_report(
+    promises: _Promises, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reports, "__version__", "99.0.0")
+    assert promises.rerun() == EVERY_REPORT
+
+
+def test_a_changed_template_rebuilds_only_its_reports(promises: _Promises) -> None:
+    r = promises.templates / "r.ipynb"
+    r.write_text(r.read_text() + "\n")
+    assert promises.rerun() == {"2014/alle/reichweite", "2014/a/reichweite", "2014/b/reichweite"}
+
+
+def test_a_changed_row_of_one_site_rebuilds_that_site_and_the_cross_site_reports(
+    promises: _Promises,
+) -> None:
+    # A row of site a changes: a's report, the all-sites reports; not b's, and not the
+    # quality report, which reads the manifest, not the rows.
+    _write_contacts(promises.data, ["a", "a", "b"], ["hebamme", "bekannte", "kinderarzt"])
+    assert promises.rerun() == {
+        "2014/a/reichweite",
+        "2014/alle/reichweite",
+        "2014/alle/gesamtbericht",
+    }
+
+
+def test_changed_rejects_rebuild_the_report_of_the_manifest(promises: _Promises) -> None:
+    rejects = promises.data / "abgelehnt" / "erstkontakte.csv"
+    rejects.write_text("datei;zeile;gruende\nerstkontakte.csv;7;kaputt\n")
+    assert promises.rerun() == {"alle-jahre/alle/datenqualitaet"}
+
+
+def test_a_deleted_report_file_is_built_again_alone(promises: _Promises) -> None:
+    (promises.config.reports_dir / "2014" / "b" / "reichweite.html").unlink()
+    assert promises.rerun() == {"2014/b/reichweite"}
+
+
+def test_a_changed_hiding_pattern_rebuilds_the_reports_that_show_it(promises: _Promises) -> None:
+    # Another cell of site b is hidden (which also changes the all-sites pattern).
+    protection = {2014: {"a": "muster-a", "b": "muster-b2", "alle": "muster-alle2"}}
+    assert promises.rerun(protection=protection) == {
+        "2014/b/reichweite",
+        "2014/alle/reichweite",
+        "2014/alle/gesamtbericht",
+    }
+
+
+def test_fingerprint_follows_configuration_and_package_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    _write_contacts(tmp_path / "daten", ["a"], ["hebamme"])
+    config = load_config(processed_dir=tmp_path / "daten", reports_dir=tmp_path / "berichte")
+    template = tmp_path / "t.ipynb"
+    shutil.copy(FIXTURES / "trivial.ipynb", template)
+    hasher = reports.DataHasher(tmp_path / "daten")
+    job = reports.Job(CATALOGUE["reichweite"], "a", 2014)
+    first = reports.fingerprint(job, template, config, hasher)
+    assert reports.fingerprint(job, template, replace(config, land="BY"), hasher) != first
+    assert reports.fingerprint(job, template, replace(config, min_count=5), hasher) != first
+    monkeypatch.setattr(reports, "__version__", "0.0.0-anders")
+    assert reports.fingerprint(job, template, config, hasher) != first
+
+
+def test_manifest_hash_follows_the_rejects(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text(json.dumps({"tabellen": {}}))
+    first = reports.DataHasher(tmp_path).manifest_hash()
+    rejects = tmp_path / "abgelehnt"
+    rejects.mkdir()
+    (rejects / "erstkontakte.csv").write_text("datei;zeile;gruende\n")
+    second = reports.DataHasher(tmp_path).manifest_hash()
+    assert second != first  # a rejects file appeared
+    (rejects / "erstkontakte.csv").write_text("datei;zeile;gruende\nx.csv;3;kaputt\n")
+    assert reports.DataHasher(tmp_path).manifest_hash() not in {first, second}

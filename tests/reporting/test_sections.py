@@ -7,6 +7,8 @@ count, a year without a previous year, a municipality with one site only.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import contact, make_dataset, site
 
@@ -279,3 +281,18 @@ def test_budget_per_contact_is_not_given_for_a_small_count(config):
         config,
     )
     assert sections.fh_budget(report).sentence == "Das Budget der Frühen Hilfen betrug 1.000 €."
+
+
+def test_no_category_with_zero_is_called_the_most_frequent(config):
+    # 3 Hebamme, 2 Geburtsklinik, 1 Jugendamt (6): the 2 and the 1 are small, and the
+    # publication hides enough that no non-zero route share is left to name; the sentence
+    # must not call a route with 0 % "the most frequent".
+    rows = (
+        [contact(f"h{i}", "a", "2014-05-02", zugangsweg="hebamme") for i in range(3)]
+        + [contact(f"g{i}", "a", "2014-05-03", zugangsweg="geburtsklinik") for i in range(2)]
+        + [contact("j0", "a", "2014-05-04", zugangsweg="jugendamt")]
+    )
+    report = _report({"standorte": [site("a", "2011-01-01")], "erstkontakte": rows}, config)
+    sentence = sections.routes_table(report).sentence
+    assert not re.search(r"(?<![\d,])0,0 %", sentence), sentence
+    assert "Kinder- und Jugendarztpraxis" not in sentence

@@ -268,7 +268,8 @@ def reach_life_phase(report: Report) -> Section:
         share_columns={"Anteil": Share("Erstkontakte", denominator_row=TOTAL)},
     )
     visible = {i: _value(table, i, "Anteil") for i in table.values.index if i != TOTAL}
-    visible = {k: v for k, v in visible.items() if v is not None}
+    # The most frequent shown category: a 0 % category is never "the most frequent".
+    visible = {k: v for k, v in visible.items() if v is not None and v > 0}
     if not visible:
         sentence = "Zur Lebensphase des Kindes lassen sich keine Anteile ausweisen."
     else:
@@ -433,7 +434,8 @@ def routes_table(report: Report) -> Section:
         share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
     )
     visible = {i: _value(table, i, "Anteil") for i in table.values.index if i != TOTAL}
-    visible = {k: v for k, v in visible.items() if v is not None}
+    # The most frequent shown category: a 0 % category is never "the most frequent".
+    visible = {k: v for k, v in visible.items() if v is not None and v > 0}
     if total == 0:
         sentence = "Für diese Auswahl sind keine Erstkontakte erfasst."
     elif visible:

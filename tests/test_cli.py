@@ -95,3 +95,13 @@ def test_output_into_a_closed_pipe_ends_quietly(processed, monkeypatch, capsys):
         stream.close()
     assert code == 141
     assert capsys.readouterr().err == ""
+
+
+def test_a_folder_that_cannot_be_written_is_a_german_error(tmp_path, capsys):
+    (tmp_path / "datei").write_text("kein Ordner", encoding="utf-8")
+    code = cli.main(["beispieldaten", "--ziel", str(tmp_path / "datei" / "roh")])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "Fehler: Lesen oder Schreiben fehlgeschlagen: ein Teil des Pfads ist kein Ordner "
+        f"({tmp_path / 'datei' / 'roh'}).\n"
+    )

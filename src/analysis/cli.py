@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis import __version__
-from analysis.errors import FhError
+from analysis.errors import FhError, is_storage_error, os_error_text
 
 # argparse builds its own messages with gettext; these are the German texts for the ones a
 # user meets, so that `--help` and usage errors read German like everything else.
@@ -243,6 +243,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except OSError as exc:
+        if not is_storage_error(exc):
+            raise  # a bug or a broken kernel: keep the traceback
+        # A full disk or a read-only or missing folder the stages did not catch themselves.
+        print(
+            f"Fehler: Lesen oder Schreiben fehlgeschlagen: {os_error_text(exc)}.", file=sys.stderr
+        )
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -560,6 +560,6 @@ def test_a_table_whose_files_are_gone_is_named_in_the_summary(tmp_path):
     (raw / "angebote.csv").unlink()
     result = _prepare(tmp_path, raw)
     assert (
-        "Tabelle angebote: keine Datei mehr im Rohdatenordner – bisher 1 Zeilen; sie entfällt "
+        "Tabelle angebote: keine Datei mehr im Rohdatenordner – bisher 1 Zeile; sie entfällt "
         "in den aufbereiteten Daten." in ingest.format_summary(result)
     )

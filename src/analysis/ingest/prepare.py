@@ -57,8 +57,8 @@ def _prepare_table(
             bad_frames.append(b)
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     for c in raw.columns:
-        # Only columns some file lacked hold NaN; rewriting all would copy a million rows.
-        # (ENCODING_COL too, when only some files had lines in the wrong encoding)
+        # Only columns some file lacked hold NaN (ENCODING_COL too, when only some files had
+        # lines in the wrong encoding); rewriting all would copy a million rows.
         if c not in (LINE_COL, "_ordnung") and (raw[c].dtype != "str" or raw[c].hasnans):
             raw[c] = raw[c].fillna("").astype("str")
     checked = validate(table, raw, sites=sites, config=config, today=today)
@@ -196,7 +196,7 @@ def _check_shrink(
         if report is None or not report.present:
             notes.append(
                 f"Tabelle {name}: keine Datei mehr im Rohdatenordner – bisher {num(before)} "
-                "Zeilen; sie entfällt in den aufbereiteten Daten."
+                f"Zeile{'n' if before != 1 else ''}; sie entfällt in den aufbereiteten Daten."
             )
             continue
         after = report.accepted

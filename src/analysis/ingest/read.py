@@ -38,7 +38,7 @@ from analysis.contract.schema import (
     Table,
     fold_name,
 )
-from analysis.errors import FhError
+from analysis.errors import FhError, os_error_text
 from analysis.ingest.manifest import FileReport
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -380,7 +380,7 @@ def _bad_frame(rows: list[tuple[int, tuple[str, ...], str]]) -> pd.DataFrame:
     return frame.astype({LINE_COL: "int64"})
 
 
-# frame, bad rows (start line, reason), header, folded names, unknown columns, and the
+# frame, bad rows (start line, kind, reason), header, folded names, unknown columns, and the
 # start lines of records that contain a line not valid in the file's encoding
 _Body = tuple[pd.DataFrame, list[tuple[int, str, str]], _Header, list[str], list[str], set[int]]
 
@@ -689,7 +689,11 @@ def discover(raw_dir: Path) -> tuple[dict[str, list[Path]], list[str]]:
     unassigned: list[str] = []
     # Longest name first so a table name that prefixes another cannot steal its files.
     names = sorted(TABLE_ORDER, key=len, reverse=True)
-    for path in sorted(raw_dir.iterdir(), key=lambda p: p.name):
+    try:
+        entries = sorted(raw_dir.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise FhError(f"Rohdatenordner {raw_dir} ist nicht lesbar: {os_error_text(exc)}.") from exc
+    for path in entries:
         if not path.is_file() or path.name.startswith((".", "~$")) or path.name == "README.md":
             continue
         stem = fold_name(path.name)

@@ -40,7 +40,10 @@ def check_target(raw_dir: Path, target: Path) -> None:
     if target.exists() and not target.is_dir():
         raise FhError(f"Zielordner {target} ist eine Datei, kein Ordner.")
     if target.is_dir() and not (target / MANIFEST).exists():
-        foreign = [p.name for p in target.iterdir() if p.name not in _KEEP_IN_TARGET]
+        try:
+            foreign = [p.name for p in target.iterdir() if p.name not in _KEEP_IN_TARGET]
+        except OSError as exc:
+            raise FhError(f"Zielordner {target} ist nicht lesbar: {os_error_text(exc)}.") from exc
         if foreign:
             raise FhError(
                 f"Zielordner {target} enthält Dateien, die nicht von fh-analytik stammen "

@@ -556,3 +556,36 @@ def test_an_unexpected_worker_error_keeps_its_traceback_out_of_the_index(
     result = json.loads((tmp_path / "ergebnis.json").read_text(encoding="utf-8"))
     assert result["error"] == "RuntimeError: Programmfehler"
     assert "Traceback" in result["details"]
+
+
+def test_a_full_disk_while_rendering_leaves_the_last_good_report_and_no_temporary_file(
+    tmp_path: Path, monkeypatch
+) -> None:
+    out = tmp_path / "berichte" / "2014" / "007"
+    out.mkdir(parents=True)
+    (out / "reichweite.html").write_text("letzter guter Bericht", encoding="utf-8")
+
+    def executed(template, output, **kwargs):
+        nbformat.write(nbformat.v4.new_notebook(), output)
+
+    def pdf_cut_short(html, target):
+        Path(target).write_bytes(b"%PDF-1.7 halb")
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    monkeypatch.setattr(export, "render_pdf", pdf_cut_short)
+    order = export.Order(
+        template=str(FIXTURES / "trivial.ipynb"),
+        out_dir=str(out),
+        name="reichweite",
+        parameters={"standort": "007", "jahr": "2014"},
+        title="Reichweite",
+        timeout_seconds=30,
+        kernel_retries=0,
+    )
+    outcome = export.produce(order, execute=executed)
+    assert outcome.status == "fehlgeschlagen"
+    assert outcome.error.startswith(
+        "Bericht nicht geschrieben: kein Speicherplatz mehr auf dem Datenträger"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["reichweite.html"]
+    assert (out / "reichweite.html").read_text(encoding="utf-8") == "letzter guter Bericht"

@@ -372,28 +372,32 @@ def produce(order: Order, execute: Callable[..., Any] | None = None) -> Outcome:
         nbformat.write(nb, tmp_nb)
         t = time.perf_counter()
         html = render_html(nb, order.title)
+        # Each temporary file is listed before it is written: one cut short by a full disk
+        # is removed with the others.
         target = out_dir / f"{order.name}.html"
-        _tmp(target).write_text(html, encoding="utf-8")
         pending.append((_tmp(target), target))
+        _tmp(target).write_text(html, encoding="utf-8")
         timings["html_s"] = time.perf_counter() - t
         if "xlsx" in order.formats:
             t = time.perf_counter()
             target = out_dir / f"{order.name}.xlsx"
-            write_excel(report_tables(nb), {"titel": order.title, **order.meta}, _tmp(target))
             pending.append((_tmp(target), target))
+            write_excel(report_tables(nb), {"titel": order.title, **order.meta}, _tmp(target))
             timings["excel_s"] = time.perf_counter() - t
         if "pdf" in order.formats:
             t = time.perf_counter()
             target = out_dir / f"{order.name}.pdf"
-            render_pdf(html, _tmp(target))
             pending.append((_tmp(target), target))
+            render_pdf(html, _tmp(target))
             timings["pdf_s"] = time.perf_counter() - t
     except Exception as exc:
         for tmp, _ in pending:
             tmp.unlink(missing_ok=True)
         return Outcome(
             "fehlgeschlagen",
-            error=f"Darstellung fehlgeschlagen: {error_text(exc)}",
+            error=error_text(exc)
+            if is_storage_error(exc)
+            else f"Darstellung fehlgeschlagen: {error_text(exc)}",
             seconds=time.perf_counter() - started,
             attempts=attempts,
         )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from datetime import date
+
 import pytest
+from helpers import contact, site, write_processed
 
 from analysis import cli
 
@@ -25,6 +30,11 @@ def test_help_is_german(capsys):
         (["kennzahlen", "--jahr", "zwanzig"], "ungültiger Wert: 'zwanzig'"),
         (["drucken"], "ungültige Auswahl: 'drucken'"),
         (["beispieldaten", "--skalierung", "0"], "muss größer als 0 sein"),
+        (["beispieldaten", "--skalierung", "inf"], "muss größer als 0 sein: 'inf'"),
+        (["beispieldaten", "--skalierung", "nan"], "muss größer als 0 sein: 'nan'"),
+        (["beispieldaten", "--skalierung", "1e9"], "höchstens 1000"),
+        (["beispieldaten", "--seed", "-1"], "muss eine ganze Zahl ab 0 sein: '-1'"),
+        (["beispieldaten", "--seed", "1.5"], "keine ganze Zahl: '1.5'"),
     ],
 )
 def test_usage_errors_are_german(capsys, argv, fragment):
@@ -43,3 +53,55 @@ def test_expected_error_becomes_message_and_exit_code(tmp_path, capsys):
     assert code == 2
     assert err.startswith("Fehler: ")
     assert "Traceback" not in err
+
+
+@pytest.fixture
+def processed(tmp_path):
+    return write_processed(
+        tmp_path / "daten",
+        {
+            "standorte": [site("rheindorf")],
+            "erstkontakte": [contact("1", "rheindorf", "2014-03-01")],
+        },
+    )
+
+
+@pytest.mark.parametrize("year", [1850, 1989, date.today().year + 1])
+def test_kennzahlen_refuses_a_year_no_data_can_have(processed, capsys, year):
+    # `berichte` refused 1850 while `kennzahlen` answered with zeros and exit 0.
+    code = cli.main(["kennzahlen", "--jahr", str(year), "--daten", str(processed)])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"Fehler: Jahr {year} liegt außerhalb des plausiblen Bereichs der Daten (1990 bis "
+        f"{date.today().year}; Datenvertrag, [aufbereitung] fruehestes_datum).\n"
+    )
+
+
+def test_kennzahlen_for_a_year_without_data_is_no_error(processed, capsys):
+    assert cli.main(["kennzahlen", "--jahr", "1995", "--daten", str(processed)]) == 0
+    assert '"erstkontakte": 0' in capsys.readouterr().out
+
+
+def test_output_into_a_closed_pipe_ends_quietly(processed, monkeypatch, capsys):
+    # `fh-analytik kennzahlen … | head -c 1`: the reader is gone before we write.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stream = open(write_end, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    monkeypatch.setattr(sys, "stdout", stream)
+    try:
+        code = cli.main(["kennzahlen", "--jahr", "2014", "--daten", str(processed)])
+    finally:
+        monkeypatch.undo()
+        stream.close()
+    assert code == 141
+    assert capsys.readouterr().err == ""
+
+
+def test_a_folder_that_cannot_be_written_is_a_german_error(tmp_path, capsys):
+    (tmp_path / "datei").write_text("kein Ordner", encoding="utf-8")
+    code = cli.main(["beispieldaten", "--ziel", str(tmp_path / "datei" / "roh")])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "Fehler: Lesen oder Schreiben fehlgeschlagen: ein Teil des Pfads ist kein Ordner "
+        f"({tmp_path / 'datei' / 'roh'}).\n"
+    )

@@ -51,6 +51,21 @@ def test_hash_changes_with_a_setting(tmp_path):
         ('[zuordnungen.farbe]\n"rot" = "r"\n', "unbekannte Spalte „farbe“"),
         ("[geheimhaltung]\nmindestfallzahl = 0\n", "mindestens 1"),
         ("[geheimhaltung\n", "nicht lesbar"),
+        # issue 9: a baseline without its share was a KeyError
+        (
+            '[vergleichswerte.sgb2_bezug]\nquelle = "KiD 0–3"\n',
+            "[vergleichswerte.sgb2_bezug]: der Wert anteil fehlt",
+        ),
+        ('[vergleichswerte.sgb2_bezug]\nanteil = "viel"\n', "anteil = 'viel' ist kein Anteil"),
+        ("[vergleichswerte.sgb2_bezug]\nanteil = 1.5\n", "anteil = 1.5 ist kein Anteil"),
+        (
+            "[vergleichswerte.sgb2_bezug]\nanteil = 0.1\nobergrenze = nan\n",
+            "obergrenze = nan ist kein Anteil",
+        ),
+        ("[vergleichswerte]\nsgb2_bezug = 0.1\n", "muss ein Abschnitt"),
+        ('[aufbereitung]\nfruehestes_datum = "gestern"\n', "fruehestes_datum muss ein Datum"),
+        ("[aufbereitung]\nfruehestes_datum = 2999-01-01\n", "fruehestes_datum muss ein Datum"),
+        ("[aufbereitung]\nhoechster_rueckgang = 2\n", "hoechster_rueckgang muss ein Anteil"),
     ],
 )
 def test_bad_configuration_is_a_german_error(tmp_path, text, fragment):
@@ -66,3 +81,21 @@ def test_missing_configuration_named_by_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("FH_ANALYTIK_KONFIG", str(tmp_path / "fehlt.toml"))
     with pytest.raises(FhError, match="nicht gefunden"):
         load_config()
+
+
+def test_preparation_settings_default_and_from_the_file(tmp_path):
+    from datetime import date
+
+    default = load_config(ROOT / "fh-analytik.toml")
+    assert (default.date_floor, default.max_shrink) == (date(1990, 1, 1), 0.5)
+    (tmp_path / "k.toml").write_text(
+        "[aufbereitung]\nfruehestes_datum = 2005-01-01\nhoechster_rueckgang = 0.25\n",
+        encoding="utf-8",
+    )
+    config = load_config(tmp_path / "k.toml")
+    assert (config.date_floor, config.max_shrink) == (date(2005, 1, 1), 0.25)
+    assert config.as_dict()["aufbereitung"] == {
+        "fruehestes_datum": "2005-01-01",
+        "hoechster_rueckgang": 0.25,
+    }
+    assert config.sha256 != default.sha256

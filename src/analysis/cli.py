@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import gettext
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from analysis import __version__
-from analysis.errors import FhError
+from analysis.errors import FhError, is_storage_error, os_error_text
 
 # argparse builds its own messages with gettext; these are the German texts for the ones a
 # user meets, so that `--help` and usage errors read German like everything else.
@@ -44,13 +46,32 @@ def _german(message: str) -> str:
 argparse._ = _german  # type: ignore[attr-defined]
 
 
-def _positive_float(text: str) -> float:
+#: Largest ``--skalierung``: 1,000 times the demo is ~20 million first contacts (the
+#: benchmark uses 60); beyond that a typo would only fill the disk.
+MAX_SCALE = 1000.0
+
+
+def _scale(text: str) -> float:
     try:
         value = float(text.replace(",", "."))
     except ValueError:
         raise argparse.ArgumentTypeError(f"keine Zahl: {text!r}") from None
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"muss größer als 0 sein: {text!r}")
+    if value > MAX_SCALE:
+        raise argparse.ArgumentTypeError(
+            f"höchstens {MAX_SCALE:.0f} (die Beispielkommune {MAX_SCALE:.0f}-fach): {text!r}"
+        )
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"keine ganze Zahl: {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"muss eine ganze Zahl ab 0 sein: {text!r}")
     return value
 
 
@@ -81,12 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
         "im deutschen CSV-Format und teils als XLSX. Gleicher Seed, gleiche Dateien.",
     )
     p.add_argument("--ziel", type=Path, help="Zielordner (Standard: Rohdatenordner)")
-    p.add_argument("--seed", type=int, default=2014, help="Zufallsstartwert (Standard: 2014)")
+    p.add_argument(
+        "--seed", type=_seed, default=2014, help="Zufallsstartwert ab 0 (Standard: 2014)"
+    )
     p.add_argument(
         "--skalierung",
-        type=_positive_float,
+        type=_scale,
         default=1.0,
-        help="vervielfacht Standorte und Datensätze für Lasttests (Standard: 1)",
+        help="vervielfacht Standorte und Datensätze für Lasttests (Standard: 1, höchstens "
+        f"{MAX_SCALE:.0f})",
     )
 
     p = sub.add_parser(
@@ -94,10 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="Rohdaten prüfen und als Parquet aufbereiten",
         description="Liest die Rohdaten, prüft sie gegen den Datenvertrag, legt fehlerhafte "
         "Zeilen mit Begründung beiseite und schreibt typisierte Parquet-Dateien, "
-        "Ablehnungen und manifest.json. Exit 0: fertig; 2: eine Datei ist als Ganzes unbrauchbar.",
+        "Ablehnungen und manifest.json. Exit 0: fertig; 2: eine Datei ist als Ganzes unbrauchbar "
+        "oder eine Tabelle würde ohne Bestätigung leer bzw. deutlich kleiner.",
     )
     p.add_argument("--rohdaten", type=Path, help="Ordner mit den Rohdaten")
     p.add_argument("--ziel", type=Path, help="Ordner für die aufbereiteten Daten")
+    p.add_argument(
+        "--rueckgang-erlauben",
+        action="store_true",
+        help="bestätigt, dass Tabellen gegenüber dem bisherigen Stand leer werden oder mehr als "
+        "den eingestellten Anteil ([aufbereitung] hoechster_rueckgang) ihrer Zeilen verlieren",
+    )
 
     p = sub.add_parser(
         "kennzahlen",
@@ -118,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="Berichte mit Papermill erzeugen",
         description="Führt die Berichtsnotebooks für jede Auswahl aus Standort × Jahr × Analyse "
         "aus und erzeugt HTML, PDF und Excel. Unverändertes wird übersprungen. "
-        "Exit 0: alle erfolgreich; 1: mindestens ein Bericht fehlgeschlagen.",
+        "Exit 0: alle erfolgreich; 1: mindestens ein Bericht fehlgeschlagen; 2: Auswahl oder "
+        "Daten unbrauchbar; 3: ein anderer Berichtslauf schreibt gerade in denselben Ordner.",
     )
     p.add_argument("--jahr", type=int, action="append", help="Berichtsjahr (mehrfach möglich)")
     p.add_argument("--standort", action="append", help="standort_id oder alle (mehrfach möglich)")
@@ -150,7 +182,9 @@ def _run(args: argparse.Namespace) -> int:
         from analysis import ingest
 
         config = load_config(args.konfig, raw_dir=args.rohdaten, processed_dir=args.ziel)
-        result = ingest.prepare(config.raw_dir, config.processed_dir, config)
+        result = ingest.prepare(
+            config.raw_dir, config.processed_dir, config, allow_shrink=args.rueckgang_erlauben
+        )
         print(ingest.format_summary(result))
         return 0
 
@@ -194,13 +228,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return _run(args)
+        code = _run(args)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below and not at exit
+        return code
     except FhError as exc:
         print(f"Fehler: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("Abgebrochen.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`fh-analytik kennzahlen … | head`): stop quietly, as a
+        # command killed by SIGPIPE would, and keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except OSError as exc:
+        if not is_storage_error(exc):
+            raise  # a bug or a broken kernel: keep the traceback
+        # A full disk or a read-only or missing folder the stages did not catch themselves.
+        print(
+            f"Fehler: Lesen oder Schreiben fehlgeschlagen: {os_error_text(exc)}.", file=sys.stderr
+        )
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

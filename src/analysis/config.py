@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from analysis.contract.schema import CATEGORIES, fold_value
+from analysis.contract.schema import CATEGORIES, DATE_FLOOR, MAX_SHRINK, fold_value
 from analysis.errors import FhError
 
 CONFIG_FILE_NAME = "fh-analytik.toml"
@@ -32,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "geheimhaltung": {"mindestfallzahl": 3, "runden_auf_5": False},
     "kalender": {"bundesland": "NW"},
     "berichte": {"parallel": 2, "zeitlimit_sekunden": 900, "kernel_wiederholungen": 2},
+    "aufbereitung": {"fruehestes_datum": DATE_FLOOR, "hoechster_rueckgang": MAX_SHRINK},
     "zuordnungen": {},
     "vergleichswerte": {},
 }
@@ -65,6 +68,11 @@ class Config:
     #: column -> folded label -> code
     label_mappings: dict[str, dict[str, str]] = field(default_factory=dict)
     baselines: dict[str, Baseline] = field(default_factory=dict)
+    #: Dates before this are implausible row errors (``[aufbereitung] fruehestes_datum``).
+    date_floor: date = DATE_FLOOR
+    #: Share of a table's rows a preparation may lose against the previous state without
+    #: being confirmed (``[aufbereitung] hoechster_rueckgang``).
+    max_shrink: float = MAX_SHRINK
     source: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -94,6 +102,10 @@ class Config:
                 "parallel": self.parallel,
                 "zeitlimit_sekunden": self.timeout_seconds,
                 "kernel_wiederholungen": self.kernel_retries,
+            },
+            "aufbereitung": {
+                "fruehestes_datum": self.date_floor.isoformat(),
+                "hoechster_rueckgang": self.max_shrink,
             },
             "zuordnungen": self.label_mappings,
             "vergleichswerte": {
@@ -199,14 +211,9 @@ def load_config(
             mappings.setdefault(column, {})[fold_value(label_text)] = code
 
     baselines = {
-        key: Baseline(
-            anteil=float(v["anteil"]),
-            quelle=str(v.get("quelle", "")),
-            untergrenze=float(v["untergrenze"]) if "untergrenze" in v else None,
-            obergrenze=float(v["obergrenze"]) if "obergrenze" in v else None,
-        )
-        for key, v in (data.get("vergleichswerte") or {}).items()
+        key: _baseline(source, key, v) for key, v in (data.get("vergleichswerte") or {}).items()
     }
+    date_floor, max_shrink = _preparation(source, data.get("aufbereitung") or {})
 
     return Config(
         municipality=str(data["kommune"]["name"]),
@@ -222,6 +229,68 @@ def load_config(
         kernel_retries=retries,
         label_mappings=mappings,
         baselines=baselines,
+        date_floor=date_floor,
+        max_shrink=max_shrink,
         source=source.resolve() if source else None,
         raw=data,
     )
+
+
+def _share(value: Any) -> float | None:
+    """A share between 0 and 1, or None when ``value`` is none."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    share = float(value)
+    return share if math.isfinite(share) and 0 <= share <= 1 else None
+
+
+def _baseline(source: Path | None, key: str, entry: Any) -> Baseline:
+    """One ``[vergleichswerte.<key>]`` section: ``anteil`` is required, bounds optional."""
+    where = f"Konfigurationsdatei {source}: [vergleichswerte.{key}]"
+    if not isinstance(entry, dict):
+        raise FhError(f"{where} muss ein Abschnitt mit anteil = <Anteil zwischen 0 und 1> sein.")
+    if "anteil" not in entry:
+        raise FhError(
+            f"{where}: der Wert anteil fehlt (ein Anteil zwischen 0 und 1, z. B. anteil = 0.103)."
+        )
+    values: dict[str, float | None] = {}
+    for name in ("anteil", "untergrenze", "obergrenze"):
+        if name not in entry:
+            values[name] = None
+            continue
+        values[name] = _share(entry[name])
+        if values[name] is None:
+            raise FhError(f"{where}: {name} = {entry[name]!r} ist kein Anteil zwischen 0 und 1.")
+    anteil = values["anteil"]
+    assert anteil is not None
+    return Baseline(
+        anteil=anteil,
+        quelle=str(entry.get("quelle", "")),
+        untergrenze=values["untergrenze"],
+        obergrenze=values["obergrenze"],
+    )
+
+
+def _preparation(source: Path | None, section: dict[str, Any]) -> tuple[date, float]:
+    """``[aufbereitung]``: the plausible date floor and the share a table may lose."""
+    where = f"Konfigurationsdatei {source}: [aufbereitung]"
+    floor = section.get("fruehestes_datum", DATE_FLOOR)
+    if isinstance(floor, datetime):
+        floor = floor.date()
+    elif isinstance(floor, str):
+        try:
+            floor = date.fromisoformat(floor)
+        except ValueError:
+            floor = None
+    if not isinstance(floor, date) or floor > date.today():
+        raise FhError(
+            f"{where}: fruehestes_datum muss ein Datum vor heute sein, z. B. "
+            f"fruehestes_datum = 1990-01-01 (gefunden: {section.get('fruehestes_datum')!r})."
+        )
+    shrink = _share(section.get("hoechster_rueckgang", MAX_SHRINK))
+    if shrink is None:
+        raise FhError(
+            f"{where}: hoechster_rueckgang muss ein Anteil zwischen 0 und 1 sein, z. B. 0.5 "
+            f"(gefunden: {section.get('hoechster_rueckgang')!r})."
+        )
+    return floor, shrink

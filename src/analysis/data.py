@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -172,11 +173,15 @@ def load_dataset(folder: Path | str) -> Dataset:
 
 
 # --- selection --------------------------------------------------------------------------------
-def check_selection(dataset: Dataset, site: str, year: int | str) -> tuple[str, int]:
+def check_selection(
+    dataset: Dataset, site: str, year: int | str, *, plausible_from: date | None = None
+) -> tuple[str, int]:
     """Validate a site/year selection as it comes from the command line or a notebook.
 
     The site stays a string (``007`` is not ``7``); ``alle`` means every site. An unknown
-    site or a year that is not a number is a user error (exit status 2).
+    site or a year that is not a number is a user error (exit status 2); so is, with
+    ``plausible_from`` (the data contract's earliest plausible date), a year before it or
+    after the current one: a year no data can have is not "a year without data".
     """
     site_text = str(site).strip()
     if site_text.casefold() == ALL_SITES:
@@ -195,6 +200,13 @@ def check_selection(dataset: Dataset, site: str, year: int | str) -> tuple[str, 
         raise FhError(
             f"Ungültiges Jahr „{year_text}“: bitte eine Jahreszahl wie 2014 angeben.", exit_code=2
         ) from None
+    if plausible_from is not None and not plausible_from.year <= year_int <= date.today().year:
+        raise FhError(
+            f"Jahr {year_int} liegt außerhalb des plausiblen Bereichs der Daten "
+            f"({plausible_from.year} bis {date.today().year}; Datenvertrag, "
+            "[aufbereitung] fruehestes_datum).",
+            exit_code=2,
+        )
     return site_text, year_int
 
 

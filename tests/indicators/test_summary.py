@@ -137,7 +137,8 @@ def test_confidentiality_hides_and_lists_paths(dataset, config):
 
 
 def test_year_without_data_gives_zero_counts_and_null_rates(dataset, config):
-    values = kennzahlen.key_indicators(dataset, year=2030, site="alle", config=config)
+    # A plausible year (1990 to today) without data; a year no data can have is an error.
+    values = kennzahlen.key_indicators(dataset, year=1995, site="alle", config=config)
     r = values["reichweite"]
     assert r["erstkontakte"] == 0
     assert r["geburten"] is None and r["erreichungsquote"] is None
@@ -145,6 +146,15 @@ def test_year_without_data_gives_zero_counts_and_null_rates(dataset, config):
     assert all(v is None for v in values["zugangswege"]["anteile"].values())
     assert values["kosten"]["hze_ausgaben_eur"] is None
     assert values["kosten"]["fh_budget_je_erstkontakt_eur"] is None
+
+
+@pytest.mark.parametrize("year", [1850, 1989, 2999])
+def test_a_year_outside_the_plausible_range_is_an_error(dataset, config, year):
+    with pytest.raises(
+        FhError, match=f"Jahr {year} liegt außerhalb des plausiblen Bereichs"
+    ) as err:
+        kennzahlen.key_indicators(dataset, year=year, site="alle", config=config)
+    assert err.value.exit_code == 2
 
 
 def test_missing_optional_tables_give_null(config):

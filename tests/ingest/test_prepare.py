@@ -329,7 +329,7 @@ def test_csv_reader_raises_only_fherror_on_arbitrary_bytes(data, with_header):
         except FhError as exc:
             assert exc.exit_code == 2 and "erstkontakte.csv" in exc.message
         else:
-            assert sheet.report.rows == len(sheet.frame) + len(sheet.bad_width)
+            assert sheet.report.rows == len(sheet.frame) + len(sheet.bad_rows)
 
 
 _CELL = st.text(alphabet=st.sampled_from([*list('ab1;,"\n\r\t .-äÜ€'), "\x81"]), max_size=8)
@@ -348,7 +348,7 @@ def test_csv_reader_on_csv_like_text(rows, encoding):
             sheet = ingest.read_csv_file(path, TABLES["erstkontakte"])
         except FhError:
             return
-        assert sheet.report.rows == len(sheet.frame) + len(sheet.bad_width)
+        assert sheet.report.rows == len(sheet.frame) + len(sheet.bad_rows)
         assert sheet.frame["_zeile"].is_monotonic_increasing
 
 

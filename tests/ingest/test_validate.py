@@ -19,6 +19,7 @@ from ingest_helpers import (
 )
 
 from analysis import ingest
+from analysis.contract.schema import TABLES
 from analysis.errors import FhError
 
 # --- row rules: erstkontakte_fehler.csv has one broken row per rule (line = line in the file)
@@ -27,7 +28,7 @@ ERSTKONTAKTE_EXPECTED = {
     3: "datum_erstkontakt: „31.02.2014“ ist kein gültiges Datum",
     4: "zugangsweg: „zauberei“ ist kein bekannter Wert",
     5: "datum_erstkontakt: „03.03.2099“ liegt in der Zukunft",
-    6: "standort_id: Standort „atlantis“ gibt es in der Tabelle standorte nicht",
+    6: "standort_id: Standort unbekannt – „atlantis“ gibt es in der Tabelle standorte nicht",
     7: "Meldedatum liegt nach dem Datum des Erstkontakts",
     8: "datum_erstkontakt: Pflichtangabe fehlt; zugangsweg: Pflichtangabe fehlt",
     9: "Doppelter Schlüssel (standort_id, fall_id) – zuerst in erstkontakte_fehler.csv, Zeile 2",
@@ -71,8 +72,21 @@ def test_rejects_keep_original_values_and_source(erstkontakte_fehler):
     assert row["datei"] == "erstkontakte_fehler.csv"
     assert row["datum_erstkontakt"] == "31.02.2014"
     assert row["fall_id"] == "E2"
+    # A row with too many fields: its values cannot be told apart from text outside the
+    # contract ("zu viel"), so only file, line and reason are kept.
     wide = frame[frame["zeile"] == "10"].iloc[0]
-    assert wide["originalzeile"] == "E8;rheindorf;03.03.2014;;geburtsklinik;;;;;;;;zu viel"
+    assert wide["gruende"] == (
+        "Zeile hat 13 Felder, die Kopfzeile 12 – Werte lassen sich keiner Spalte zuordnen "
+        "und werden nicht übernommen"
+    )
+    assert (wide[list(TABLES["erstkontakte"].column_names)] == "").all()
+    assert list(frame.columns) == [
+        "datei",
+        "zeile",
+        "gruende",
+        *TABLES["erstkontakte"].column_names,
+    ]
+    assert "zu viel" not in (tmp_path / "out" / "abgelehnt" / "erstkontakte.csv").read_text("utf-8")
 
 
 def test_duplicate_key_across_files_keeps_first_in_file_name_order(tmp_path):
@@ -159,7 +173,8 @@ def test_standorte_rules(tmp_path):
     }
     # site `007` is not in this standorte file: erstkontakte F4 is rejected for it
     assert reasons_by_line(tmp_path, "erstkontakte") == {
-        6: "standort_id: Standort „007“ gibt es in der Tabelle standorte nicht"
+        6: "standort_id: Standort unbekannt – „007“ gibt es in der Tabelle standorte nicht "
+        "(oder die Zeile wurde dort abgelehnt)"
     }
     assert_reconciles(result)
 

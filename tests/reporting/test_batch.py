@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -14,6 +17,7 @@ import pytest
 from analysis.config import load_config
 from analysis.errors import FhError
 from analysis.reporting import batch as reports
+from analysis.reporting import export
 from analysis.reporting.catalogue import Report
 from analysis.reporting.cells import TABLE_MIME, table_payload
 from analysis.reporting.export import execute_with_retries, render_html, report_tables, write_excel
@@ -518,3 +522,240 @@ def test_manifest_hash_follows_the_rejects(tmp_path: Path) -> None:
     assert second != first  # a rejects file appeared
     (rejects / "erstkontakte.csv").write_text("datei;zeile;gruende\nx.csv;3;kaputt\n")
     assert reports.DataHasher(tmp_path).manifest_hash() not in {first, second}
+
+
+# --- hostile input and broken disks (issue 9) ----------------------------------------------
+
+
+def test_a_site_id_that_would_leave_the_report_folder_is_refused_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    for bad in ("../../esc", "{}", "x" * 300, "Rheindorf", "gesamt"):
+        with pytest.raises(FhError, match="als Ordnername nicht zulässig") as err:
+            reports.plan_jobs([(bad, 2014), ("007", 2014)], CATALOGUE)
+        assert err.value.exit_code == 2
+        with pytest.raises(FhError):
+            _ = reports.Job(CATALOGUE["reichweite"], bad, 2014).folder
+    # Processed data that did not come from `aufbereiten` (an older version, a hand edit).
+    from helpers import contact, site, write_processed
+
+    daten = write_processed(
+        tmp_path / "daten",
+        {
+            "standorte": [site("../../esc")],
+            "erstkontakte": [contact("1", "../../esc", "2014-03-01")],
+        },
+    )
+    config = load_config(processed_dir=daten, reports_dir=tmp_path / "berichte")
+    with pytest.raises(FhError, match=r"Standortkennung „\.\./\.\./esc“"):
+        reports.run_batch(config, years=[2014], analyses=["reichweite"], progress=False)
+    assert not (tmp_path / "berichte").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["daten"]
+
+
+def _hold_lock(out: Path):
+    out.mkdir(parents=True, exist_ok=True)
+    handle = (out / reports.LOCK_FILE).open("w")
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return handle
+
+
+def test_the_lock_is_taken_before_the_state_is_read(tmp_path: Path, monkeypatch) -> None:
+    config = _config(tmp_path)
+    out = tmp_path / "berichte"
+    seen = []
+    real_load = reports._load_state
+
+    def load_and_check(folder: Path):
+        probe = (folder / reports.LOCK_FILE).open("w")
+        try:
+            with pytest.raises(BlockingIOError):  # held by the run that reads the state
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            probe.close()
+        seen.append(folder)
+        return real_load(folder)
+
+    monkeypatch.setattr(reports, "_load_state", load_and_check)
+    reports.build_reports(config, [], templates=FIXTURES, progress=False)
+    assert seen == [out]
+
+
+def test_a_second_run_exits_3_without_reading_or_writing_the_state(
+    tmp_path: Path, monkeypatch
+) -> None:
+    config = _config(tmp_path)
+    out = tmp_path / "berichte"
+    out.mkdir()
+    (out / reports.STATE_FILE).write_text('{"berichte": {"2014/007/x": {}}}', encoding="utf-8")
+    before = (out / reports.STATE_FILE).read_bytes()
+    monkeypatch.setattr(reports, "_load_state", lambda folder: pytest.fail("state read"))
+    holder = _hold_lock(out)
+    try:
+        with pytest.raises(FhError) as err:
+            reports.build_reports(config, [], templates=FIXTURES, progress=False)
+    finally:
+        holder.close()
+    assert err.value.exit_code == 3
+    assert "Ein anderer Berichtslauf schreibt gerade" in err.value.message
+    assert (out / reports.STATE_FILE).read_bytes() == before
+
+
+def test_leftovers_of_a_killed_run_are_removed_under_the_lock(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    out = tmp_path / "berichte"
+    (out / "2014" / "007").mkdir(parents=True)
+    leftovers = [
+        out / ".index.html.tmp",
+        out / ".berichtsstand.json.tmp",
+        out / "2014" / "007" / ".reichweite.html.4242.tmp",
+    ]
+    for path in leftovers:
+        path.write_text("halb", encoding="utf-8")
+    (out / "2014" / "007" / "reichweite.html").write_text("gut", encoding="utf-8")
+    reports.build_reports(config, [], templates=FIXTURES, progress=False)
+    assert not any(p.exists() for p in leftovers)
+    assert (out / "2014" / "007" / "reichweite.html").read_text(encoding="utf-8") == "gut"
+
+
+def test_a_full_disk_while_writing_the_state_is_a_german_error(tmp_path: Path, monkeypatch) -> None:
+    config = _config(tmp_path)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "berichte"))
+
+    monkeypatch.setattr(reports.os, "replace", full)
+    with pytest.raises(FhError) as err:
+        reports.build_reports(config, [], templates=FIXTURES, progress=False)
+    assert err.value.message.startswith(
+        "Berichtsstand nicht geschrieben: kein Speicherplatz mehr auf dem Datenträger"
+    )
+    assert list((tmp_path / "berichte").glob(".*.tmp")) == []
+
+
+def test_a_report_folder_that_cannot_be_created_is_a_german_error(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    (tmp_path / "datei").write_text("kein Ordner", encoding="utf-8")
+    from dataclasses import replace
+
+    config = replace(config, reports_dir=tmp_path / "datei" / "berichte")
+    with pytest.raises(FhError, match=r"Berichtsordner .* ist nicht beschreibbar: "):
+        reports.build_reports(config, [], templates=FIXTURES, progress=False)
+
+
+def test_excel_appendix_writes_formula_like_text_as_text(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    frame = pd.DataFrame(
+        {
+            "Standort": ['=HYPERLINK("http://x","Klick")', "@Laden", "Rheindorf"],
+            "Veränderung": [-3, 2, 0],
+            "Notiz": ["-3", "+1+2", "–"],
+        }
+    )
+    payload = table_payload(frame, "=Tabelle", index=False)
+    target = tmp_path / "anhang.xlsx"
+    write_excel([payload], {"titel": "=1+2", "Standort": "-Standort"}, target)
+    with zipfile.ZipFile(target) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert "<f>" not in archive.read(name).decode(), name
+    wb = load_workbook(target)
+    ws = wb[wb.sheetnames[1]]
+    assert [c.value for c in ws["A"][2:5]] == [
+        '=HYPERLINK("http://x","Klick")',
+        "@Laden",
+        "Rheindorf",
+    ]
+    assert [(c.value, c.data_type) for c in ws["B"][2:5]] == [(-3, "n"), (2, "n"), (0, "n")]
+    assert [c.data_type for row in wb.worksheets for r in row.iter_rows() for c in r].count(
+        "f"
+    ) == 0
+    assert wb["Datengrundlage"]["A1"].value == "=1+2"
+
+
+def test_a_full_disk_during_a_report_leaves_no_truncated_notebook(tmp_path: Path) -> None:
+    out = tmp_path / "berichte" / "2014" / "007"
+
+    def runs_out_of_space(template, output, **kwargs):
+        Path(output).write_text('{"cells": [', encoding="utf-8")  # cut off mid-write
+        raise OSError(errno.ENOSPC, "No space left on device", output)
+
+    order = export.Order(
+        template=str(FIXTURES / "trivial.ipynb"),
+        out_dir=str(out),
+        name="reichweite",
+        parameters={"standort": "007", "jahr": "2014"},
+        title="Reichweite",
+        timeout_seconds=30,
+        kernel_retries=0,
+    )
+    outcome = export.produce(order, execute=runs_out_of_space)
+    assert outcome.status == "fehlgeschlagen"
+    assert outcome.error.startswith(
+        "Bericht nicht geschrieben: kein Speicherplatz mehr auf dem Datenträger"
+    )
+    assert outcome.files == [] and list(out.iterdir()) == []
+    # A folder that cannot be made: the same kind of message, no traceback.
+    (tmp_path / "datei").write_text("x", encoding="utf-8")
+    blocked = export.produce(
+        export.Order(**{**order.__dict__, "out_dir": str(tmp_path / "datei" / "007")}),
+        execute=runs_out_of_space,
+    )
+    assert blocked.error.startswith("Berichtsordner nicht beschreibbar: ")
+
+
+def test_an_unexpected_worker_error_keeps_its_traceback_out_of_the_index(
+    tmp_path: Path, monkeypatch
+) -> None:
+    def bug(order, execute=None):
+        raise RuntimeError("Programmfehler")
+
+    monkeypatch.setattr(export, "produce", bug)
+    order = {
+        "template": "t.ipynb",
+        "out_dir": str(tmp_path),
+        "name": "x",
+        "parameters": {},
+        "title": "X",
+        "timeout_seconds": 1,
+        "kernel_retries": 0,
+    }
+    (tmp_path / "auftrag.json").write_text(json.dumps(order), encoding="utf-8")
+    export.main([str(tmp_path / "auftrag.json"), str(tmp_path / "ergebnis.json")])
+    result = json.loads((tmp_path / "ergebnis.json").read_text(encoding="utf-8"))
+    assert result["error"] == "RuntimeError: Programmfehler"
+    assert "Traceback" in result["details"]
+
+
+def test_a_full_disk_while_rendering_leaves_the_last_good_report_and_no_temporary_file(
+    tmp_path: Path, monkeypatch
+) -> None:
+    out = tmp_path / "berichte" / "2014" / "007"
+    out.mkdir(parents=True)
+    (out / "reichweite.html").write_text("letzter guter Bericht", encoding="utf-8")
+
+    def executed(template, output, **kwargs):
+        nbformat.write(nbformat.v4.new_notebook(), output)
+
+    def pdf_cut_short(html, target):
+        Path(target).write_bytes(b"%PDF-1.7 halb")
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    monkeypatch.setattr(export, "render_pdf", pdf_cut_short)
+    order = export.Order(
+        template=str(FIXTURES / "trivial.ipynb"),
+        out_dir=str(out),
+        name="reichweite",
+        parameters={"standort": "007", "jahr": "2014"},
+        title="Reichweite",
+        timeout_seconds=30,
+        kernel_retries=0,
+    )
+    outcome = export.produce(order, execute=executed)
+    assert outcome.status == "fehlgeschlagen"
+    assert outcome.error.startswith(
+        "Bericht nicht geschrieben: kein Speicherplatz mehr auf dem Datenträger"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["reichweite.html"]
+    assert (out / "reichweite.html").read_text(encoding="utf-8") == "letzter guter Bericht"

@@ -76,3 +76,14 @@ def test_figure_saves_without_display(fig_ax, tmp_path):
     out = tmp_path / "grafik.png"
     fig.savefig(out)
     assert out.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("name", [r"$\foo$", "$x$ und $", r"Laden \$ 1", "{}", "=1+2"])
+def test_site_names_are_text_not_tex(fig_ax, tmp_path, name):
+    # A site named `$\foo$` broke matplotlib's mathtext: names are free text.
+    fig, ax = fig_ax
+    ax.bar([name], [3])
+    ax.set_title(name)
+    style.source_note(fig, f"Quelle: Erstkontakte; {name}")
+    fig.savefig(tmp_path / "grafik.png")
+    assert ax.get_title(loc="left") == name  # titles sit left in the report style

@@ -8,21 +8,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analysis.contract.safety import SITE_ID_RULE
 from analysis.contract.schema import (
     CATEGORIES,
+    DATE_FLOOR,
     GESAMT,
     HEADER_WINDOW,
+    INSTITUTION_WORDS,
     JN_ALIASES,
     JN_CODES,
     MANIFEST,
-    PERSONAL_DATA_COLUMNS,
-    PERSONAL_NAME_COLUMN,
+    MAX_LINE_CHARS,
+    MAX_SHRINK,
+    PERSONAL_DATA_ABBREVIATIONS,
+    PERSONAL_DATA_STEMS,
+    PERSONAL_NAME_STEM,
     REJECTS_FOLDER,
+    RESERVED_SITE_IDS,
+    SITE_ID_PATTERN,
     TABLES,
+    XLSX_MAX_RATIO,
+    XLSX_MAX_UNPACKED,
     Column,
     Table,
 )
-from analysis.formatting import bound
+from analysis.formatting import bound, day, number, percent
 
 # --------------------------------------------------------------------------- documentation
 
@@ -57,8 +67,9 @@ def _column_rules(table: Table, col: Column) -> str:
         rules.append(f"`ja`, `nein`, `unbekannt`; auch {aliases}; leer = `unbekannt`")
     if col.type == "date":
         rules.append("`TT.MM.JJJJ` oder `JJJJ-MM-TT`")
-        if col.not_in_future:
-            rules.append("nicht nach heute")
+        rules.append(f"vom {day(DATE_FLOOR)} (einstellbar) bis heute")
+    if col.site_id:
+        rules.append("[Regel für Standortkennungen](#standortkennungen)")
     if col.name == table.site_column:
         rules.append("muss in `standorte` vorkommen")
     if col.name == table.area_column:
@@ -91,8 +102,18 @@ def contract_markdown() -> str:
         "`erstkontakte-2014.xlsx`), gehört dazu; die Dateien werden in der Reihenfolge ihrer "
         "Namen aneinandergehängt. Andere Dateien werden ignoriert und in der Zusammenfassung genannt.",
         "- CSV wie aus Tabellenkalkulation oder Fachverfahren exportiert: Trennzeichen `;`, `,` oder "
-        "Tabulator (erkannt an der Kopfzeile); Zeichenkodierung UTF-8 (mit oder ohne BOM), sonst "
-        "Windows-1252 – ohne Raten: was kein gültiges UTF-8 ist, wird als Windows-1252 gelesen.",
+        "Tabulator (erkannt an der Kopfzeile); Zeichenkodierung UTF-8 (mit oder ohne BOM) oder "
+        "Windows-1252, je Datei nach einer festen Regel statt durch Raten: Gültiges UTF-8 ist "
+        "UTF-8. Sonst entscheiden die Zeilen: Gibt es mindestens so viele Zeilen mit gültigen "
+        "UTF-8-Umlauten wie Zeilen, die kein UTF-8 sind, ist die Datei UTF-8 und diese wenigen "
+        "Zeilen werden mit dem Grund „Zeichenkodierung“ abgelehnt; sonst ist sie Windows-1252, "
+        "und abgelehnt werden die Zeilen mit UTF-8-Umlauten. Die Zusammenfassung nennt sie. "
+        "Eine einzelne fremde Zeile macht so nie die ganze Datei unlesbar.",
+        f"- Eine Zeile mit mehr als {number(MAX_LINE_CHARS)} Zeichen wird abgelehnt (ohne ihre "
+        "Werte). Eine XLSX-Datei, die sich auf mehr als "
+        f"{number(XLSX_MAX_UNPACKED / 1024 / 1024)} MB entpackt oder deren Teile sich auf mehr "
+        f"als das {XLSX_MAX_RATIO}-Fache ihrer Größe entpacken („Zip-Bombe“), wird nicht gelesen; "
+        "große Tabellen bitte als CSV liefern.",
         "- Zahlen mit Dezimalkomma und Tausenderpunkt (`12.190.000,00`) oder schlicht "
         "(`12190000.00`), wahlweise mit `€` am Ende. Ein Punkt gefolgt von genau drei Ziffern "
         "(`1.200`) ist ein Tausenderpunkt. Datumsangaben als `TT.MM.JJJJ` oder `JJJJ-MM-TT`.",
@@ -149,8 +170,11 @@ def contract_markdown() -> str:
                 "je Art, nie beides (sonst würde doppelt gezählt): eine solche Gruppe wird als "
                 "Ganzes abgelehnt."
             )
-        if table.allows_name_column:
-            extra.append("Die Spalte `name` bezeichnet hier eine Einrichtung und ist erlaubt.")
+        if "name" in table.column_names:
+            extra.append(
+                "Die Spalte `name` ist hier der Name der Einrichtung (eine Spalte des Vertrags, "
+                "keine Personendaten); in allen anderen Tabellen gilt `name` als Personendaten."
+            )
         if extra:
             out += ["", *(f"- {e}" for e in extra)]
     out += ["", "## Kategorien", ""]
@@ -165,8 +189,20 @@ def contract_markdown() -> str:
             out += ["| Code | Bezeichnung |", "|---|---|"]
             out += [f"| `{c}` | {lab} |" for c, lab in cat.labels.items()]
         out.append("")
-    personal = sorted(PERSONAL_DATA_COLUMNS | {PERSONAL_NAME_COLUMN})
     out += [
+        "## Standortkennungen",
+        "",
+        "Eine `standort_id` wird zum Ordnernamen und zum Teil der Adresse der Berichte "
+        "(`reports/<jahr>/<standort_id>/…`). Sie wird daher getrimmt, kleingeschrieben und mit "
+        "aufgelösten Umlauten (`ü` → `ue`, `ß` → `ss`) gespeichert und muss dann dem Muster "
+        f"`{SITE_ID_PATTERN}` folgen ({SITE_ID_RULE}). Nicht erlaubt sind die reservierten "
+        "Wörter " + ", ".join(f"`{w}`" for w in RESERVED_SITE_IDS) + ". Eine Zeile in "
+        "`standorte`, die das verletzt, wird mit Grund abgelehnt; Zeilen anderer Tabellen, die "
+        "auf sie verweisen, werden dann als „Standort unbekannt“ abgelehnt. Andere Tabellen "
+        "dürfen einen Standort in derselben Schreibweise nennen (`Steinbüchel` = `steinbuechel`). "
+        "Standortnamen (`name`) sind freier Text: Sie werden überall maskiert gezeigt (HTML, "
+        "PDF, Grafiken) und in Excel als Text geschrieben, nie als Formel.",
+        "",
         "## Was mit fehlerhaften Angaben geschieht",
         "",
         "Nichts geht verloren, nichts geschieht stillschweigend.",
@@ -175,17 +211,45 @@ def contract_markdown() -> str:
         "etwas geschrieben wird (Exit-Status 2, deutsche Meldung mit Dateiname, Problem und dem, "
         "was gefunden wurde). Die bisherigen aufbereiteten Daten bleiben unverändert. Gründe: "
         "nicht lesbar (Kodierung, Binärdatei), keine Kopfzeile, eine Pflichtspalte fehlt, eine "
-        "Pflichttabelle fehlt, eine Spalte mit personenbezogenen Daten. Als personenbezogen "
-        "gelten Spalten, die so heißen oder so beginnen oder enden: "
-        + ", ".join(f"`{p}`" for p in personal)
-        + " (`name` nur als ganzer Name oder erstes Wort, etwa `name_mutter`, und nicht in "
-        "`standorte`, wo er die Einrichtung bezeichnet; `standort_name` ist erlaubt).",
+        "Pflichttabelle fehlt, eine Spalte mit personenbezogenen Daten.",
+        "- **Personenbezogene Daten** sind Namen, Geburtsdaten, Anschriften, Telefonnummern, "
+        "E-Mail-Adressen, Versicherungs-, Steuer- und Kontonummern von wem auch immer, in jeder "
+        "Schreibweise und Abkürzung. Jeder Spaltenkopf außerhalb des Vertrags wird dafür "
+        "vereinheitlicht (Unicode NFKC, Groß-/Kleinschreibung, Umlaute, ähnlich aussehende "
+        "Buchstaben anderer Schriften wie das kyrillische `о`, weiche Trennstriche, Leerzeichen "
+        "und Satzzeichen entfernt) und abgelehnt, wenn er einen dieser Wortteile enthält: "
+        + ", ".join(f"`{w}`" for w in PERSONAL_DATA_STEMS)
+        + f"; oder `{PERSONAL_NAME_STEM}` (wie in `Vorname`, `Mutter Name`, `surname`), außer "
+        "direkt nach einer Einrichtung, einem Ort oder einer Sache ("
+        + ", ".join(f"`{w}`" for w in INSTITUTION_WORDS)
+        + "; etwa `Standortname`, `Name des Standorts`); oder wenn eines seiner Wörter eine "
+        "dieser Abkürzungen ist: "
+        + ", ".join(f"`{w}`" for w in PERSONAL_DATA_ABBREVIATIONS)
+        + " (etwa `Tel.`, `Str.`, `geb. am`). Abgelehnt werden also z. B. `Name`, `Geb.-Datum`, "
+        "`Geburtstag`, `Mailadresse`, `Handynummer`, `PLZ`, `Wohnort`, `Kind Name`, "
+        "`Versicherten-Nr`, `IBAN`.",
+        "- **Spalten außerhalb des Vertrags** werden nirgendwohin übernommen: nicht in die "
+        "aufbereiteten Daten, nicht in die Ablehnungen, nicht in Berichte. Die Zusammenfassung "
+        "nennt sie als nicht übernommen.",
+        "- **Eine Tabelle, die schrumpft**: Hätte eine Tabelle nach der Aufbereitung keine Zeile "
+        f"mehr oder mehr als {percent(MAX_SHRINK, 0)} weniger angenommene Zeilen als der "
+        "bisherige Stand (einstellbar: `[aufbereitung] hoechster_rueckgang`), bricht die "
+        "Aufbereitung mit Exit-Status 2 ab – ein Export nur mit Kopfzeile ersetzt so nie "
+        "unbemerkt die Daten des Vorjahres. Gewollt bestätigt man es mit "
+        "`fh-analytik aufbereiten --rueckgang-erlauben`.",
         "- **Eine Zeile, die eine Regel verletzt**, wird mit Datei, Zeilennummer in dieser "
-        "Datei (wie im Editor bzw. im Tabellenblatt), den Originalwerten und allen Gründen nach "
-        f"`{REJECTS_FOLDER}/<tabelle>.csv` gelegt (UTF-8, `;`); die anderen Zeilen werden "
-        "weiter verarbeitet. Regeln: richtiger Typ, bekannte Kategorie, Wertebereich, "
-        "Pflichtangabe vorhanden, Datum nicht in der Zukunft, Standort vorhanden, die "
-        "Zeilenregeln oben, eindeutiger Schlüssel, so viele Felder wie die Kopfzeile.",
+        "Datei (wie im Editor bzw. im Tabellenblatt), den Originalwerten der Vertragsspalten und "
+        f"allen Gründen nach `{REJECTS_FOLDER}/<tabelle>.csv` gelegt (UTF-8, `;`); die anderen "
+        "Zeilen werden weiter verarbeitet. Regeln: richtiger Typ, bekannte Kategorie, "
+        "Wertebereich, Pflichtangabe vorhanden, Datum zwischen dem "
+        f"{day(DATE_FLOOR)} (einstellbar: `[aufbereitung] fruehestes_datum`) und heute, gültige "
+        "Standortkennung, Standort vorhanden, die Zeilenregeln oben, eindeutiger Schlüssel, so "
+        "viele Felder wie die Kopfzeile, gültig in der Zeichenkodierung der Datei, nicht zu "
+        "lang. Von einer Zeile mit zu vielen oder zu wenigen Feldern werden keine Werte "
+        "übernommen (sie lassen sich keiner Spalte zuordnen) – Datei und Zeilennummer führen "
+        "zur Rohdatei. Ein Wert, den eine Tabellenkalkulation als Formel läse (Beginn mit `=`, "
+        "`+`, `-`, `@`, Tabulator oder Wagenrücklauf, aber keine Zahl wie `-3`), bekommt in der "
+        "Ablehnungsdatei ein vorangestelltes `'`.",
         "- **Abgleich**: Für jede Tabelle gilt gelesen = angenommen + abgelehnt; die Zahlen "
         f"stehen in der Zusammenfassung und in `{MANIFEST}` neben den Daten, zusammen mit der "
         "SHA-256-Prüfsumme jeder Rohdatei, der Konfiguration und ihrem Hash.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 ColumnType = Literal["str", "int", "float", "date", "cat", "jn"]
@@ -27,35 +28,44 @@ JN_ALIASES: dict[str, str] = {
     "": "unbekannt",
 }
 
-#: Column names that identify a person; a file that has one is refused as a whole.
-PERSONAL_DATA_COLUMNS: frozenset[str] = frozenset(
-    {
-        "name_person",
-        "vorname",
-        "nachname",
-        "familienname",
-        "geburtsname",
-        "geburtsdatum",
-        "geburtsdatum_kind",
-        "geburtsdatum_mutter",
-        "adresse",
-        "anschrift",
-        "strasse",
-        "hausnummer",
-        "telefon",
-        "telefonnummer",
-        "handy",
-        "mobil",
-        "email",
-        "e_mail",
-        "mail",
-        "steuer_id",
-        "versichertennummer",
-        "sozialversicherungsnummer",
-    }
-)
-# `name` is personal data everywhere except in the two tables where it names an institution.
-PERSONAL_NAME_COLUMN = "name"
+#: Personal data in a header: a file with such a column is refused as a whole. Headers are
+#: compared after ``contract.safety.header_forms`` (NFKC, case, umlauts, look-alike letters,
+#: soft hyphens, spaces and punctuation removed). A stem counts wherever it occurs in the
+#: compacted header (``Geburtsdatum Kind``, ``mutter_email``, ``Handynummer``).
+PERSONAL_DATA_STEMS: tuple[str, ...] = (
+    # names (``name`` itself: see PERSONAL_NAME_STEM)
+    "initialen", "initials", "ansprechp", "kontaktperson", "kontaktdaten",
+    # birth
+    "geburtsdatum", "geburtsdat", "geburtstag", "geburtsort", "geburtsjahr", "gebdatum",
+    "gebdat", "geboren", "birth",
+    # address
+    "adress", "anschrift", "strasse", "street", "wohnort", "wohnhaft", "hausnummer", "hausnr",
+    "postleitzahl", "plz", "zipcode", "postcode", "postalcode",
+    # phone, e-mail
+    "telefon", "telephone", "phone", "handy", "mobilnummer", "mobiltelefon", "mobilfunk",
+    "rufnummer", "festnetz", "faxnummer", "mail",
+    # insurance, tax, account and identity numbers
+    "versicherten", "versicherungsn", "sozialversicherung", "socialsecurity", "steuerid",
+    "steueridentifikation", "steuernummer", "taxid", "iban", "kontonummer", "kontonr",
+    "accountnumber", "bankverbindung", "bankleitzahl", "kontoinhaber", "ausweis", "reisepass",
+    "passnummer", "passport",
+)  # fmt: skip
+#: Abbreviations that count only as a whole word of the header (``Tel.``, ``Str.``, ``geb. am``);
+#: inside a word they would hit harmless headers (``Mittel``, ``Struktur``, ``Gebiet``).
+PERSONAL_DATA_ABBREVIATIONS: tuple[str, ...] = (
+    "tel", "telnr", "fon", "fax", "mobil", "mobile", "mob", "str", "hnr", "adr", "zip", "geb",
+    "dob", "ssn", "svnr", "svn", "kvnr", "vsnr", "versnr", "bic", "blz", "kto", "ktonr",
+)  # fmt: skip
+#: ``name`` anywhere in a header is a person's name (``Vorname``, ``Mutter Name``, ``Kind Name``,
+#: ``surname``) unless it directly follows (``Standortname``) or is followed by ``der``/``des``
+#: and (``Name des Standorts``) one of these words for an institution, place or thing.
+PERSONAL_NAME_STEM = "name"
+INSTITUTION_WORDS: tuple[str, ...] = (
+    "standort", "angebot", "einrichtung", "traeger", "trager", "institution", "organisation",
+    "organization", "gebiet", "region", "stadtteil", "sozialraum", "bezirk", "ort", "stadt",
+    "kommune", "netzwerk", "kurs", "projekt", "programm", "veranstaltung", "kategorie",
+    "datei", "tabelle", "blatt", "site", "location", "facility", "provider", "file", "sheet",
+)  # fmt: skip
 
 
 def fold_name(text: str) -> str:
@@ -82,6 +92,17 @@ def fold_value(text: str) -> str:
 
 #: The header is the first row among this many non-empty rows that holds the required columns.
 HEADER_WINDOW = 10
+#: A record longer than this is a row error: no export has such rows, and carrying one
+#: through validation and into the rejects file would only copy a blob around.
+MAX_LINE_CHARS = 100_000
+# XLSX is a zip archive: a few hundred kilobytes can unpack to gigabytes ("zip bomb").
+# Checked on the archive's directory before openpyxl reads anything; real exports of the
+# contract's tables stay far below both.
+XLSX_MAX_UNPACKED = 200 * 1024 * 1024  # bytes of all members together
+XLSX_MAX_RATIO = 100  # unpacked : packed, for members above XLSX_RATIO_FROM
+XLSX_RATIO_FROM = 1024 * 1024
+#: Cells (rows x used columns) read from one sheet at most; a guard behind the zip check.
+XLSX_MAX_CELLS = 20_000_000
 #: The processed folder: one Parquet file per table, this manifest, rejects in this folder.
 MANIFEST = "manifest.json"
 REJECTS_FOLDER = "abgelehnt"
@@ -227,6 +248,20 @@ GESAMT = "gesamt"  # the `gebiet` value for the whole municipality
 ALL_SITES = "alle"
 #: The report folder of reports that cover every year (data quality).
 ALL_YEARS_FOLDER = "alle-jahre"
+#: A `standort_id` becomes a folder name and a URL part of the reports: it must match this
+#: after trimming, lower-casing and folding umlauts (``ü`` -> ``ue``) ...
+SITE_ID_PATTERN = r"[a-z0-9][a-z0-9_-]{0,39}"
+SITE_ID_MAX_LENGTH = 40
+#: ... and must not be one of these words, which name selections and folders of their own.
+RESERVED_SITE_IDS: tuple[str, ...] = (ALL_SITES, GESAMT, ALL_YEARS_FOLDER, "index")
+
+#: Dates before this (default; ``[aufbereitung] fruehestes_datum``) or after today are
+#: implausible: row errors, so that one typo cannot stretch the report plan back by decades.
+DATE_FLOOR = date(1990, 1, 1)
+#: A table that loses more than this share of its rows against the previous processed state
+#: (default; ``[aufbereitung] hoechster_rueckgang``), or all of them, is refused unless the
+#: run confirms it (``aufbereiten --rueckgang-erlauben``).
+MAX_SHRINK = 0.5
 
 
 @dataclass(frozen=True)
@@ -241,8 +276,8 @@ class Column:
     min: float | None = None  # inclusive lower bound (int/float); ints default to 0
     max: float | None = None  # inclusive upper bound
     max_is_current_year: bool = False  # `jahr`: not after the current year
-    not_in_future: bool = False  # dates: not after today
     not_null: bool = False  # value must be present (required columns always are)
+    site_id: bool = False  # defines site ids: the site-id rule applies (standorte.standort_id)
 
     @property
     def lower(self) -> float | None:
@@ -274,7 +309,6 @@ class Table:
     site_column: str | None = None  # must name a site in `standorte`
     area_column: str | None = None  # a site or `gesamt`
     row_rules: tuple[RowRule, ...] = ()
-    allows_name_column: bool = False  # `name` / `bezeichnung` is an institution here
     # A `gesamt` value in this column excludes rows per kind for the same other key values
     # (they would be counted twice); such a group is rejected as a whole.
     total_column: str | None = None
@@ -306,7 +340,9 @@ TABLES: dict[str, Table] = {
             "standorte",
             "Standorte",
             (
-                Column("standort_id", "str", True, "Kennung des Standorts (Kurzname)"),
+                Column(
+                    "standort_id", "str", True, "Kennung des Standorts (Kurzname)", site_id=True
+                ),
                 Column("name", "str", True, "Name des Standorts"),
                 Column("region", "str", label="Region / Sozialraum"),
                 Column("traeger", "str", label="Träger"),
@@ -315,7 +351,6 @@ TABLES: dict[str, Table] = {
             ),
             required_table=True,
             key=("standort_id",),
-            allows_name_column=True,
             row_rules=(
                 RowRule(
                     "eroeffnet",
@@ -332,12 +367,8 @@ TABLES: dict[str, Table] = {
             (
                 Column("fall_id", "str", True, "Pseudonymisierte Fallnummer"),
                 Column("standort_id", "str", True, "Standort"),
-                Column(
-                    "datum_erstkontakt", "date", True, "Datum des Erstkontakts", not_in_future=True
-                ),
-                Column(
-                    "datum_meldung", "date", label="Datum der Meldung / Anfrage", not_in_future=True
-                ),
+                Column("datum_erstkontakt", "date", True, "Datum des Erstkontakts"),
+                Column("datum_meldung", "date", label="Datum der Meldung / Anfrage"),
                 Column("zugangsweg", "cat", True, "Zugangsweg", category="zugangsweg"),
                 Column("zugangsgrund", "cat", label="Hauptanliegen", category="zugangsgrund"),
                 Column(
@@ -463,7 +494,7 @@ TABLES: dict[str, Table] = {
             (
                 Column("bogen_id", "str", True, "Fragebogennummer"),
                 Column("standort_id", "str", True, "Standort"),
-                Column("datum", "date", True, "Datum", not_in_future=True),
+                Column("datum", "date", True, "Datum"),
                 Column("erreichbarkeit", "int", label="Erreichbarkeit (1–5)", min=1, max=5),
                 Column("raeume", "int", label="Räume (1–5)", min=1, max=5),
                 Column("angebote", "int", label="Angebote (1–5)", min=1, max=5),
@@ -487,7 +518,6 @@ TABLES: dict[str, Table] = {
                     "vereinbarung_seit",
                     "date",
                     label="Kooperationsvereinbarung seit",
-                    not_in_future=True,
                 ),
                 Column("ausgeschieden", "date", label="Ausgeschieden am"),
             ),

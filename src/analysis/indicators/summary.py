@@ -51,7 +51,7 @@ def key_indicators(
     ``confidential`` the confidentiality rule of ``config`` is applied and the hidden paths
     are listed under ``geheimgehalten``; without it the exact values and an empty list.
     """
-    site, year = data.check_selection(dataset, site, year)
+    site, year = data.check_selection(dataset, site, year, plausible_from=config.date_floor)
     # Imported here so that `kennzahlen` (and its docs renderer) loads even while the
     # access/cost modules are being changed; they are needed only for the values.
     from analysis.indicators import access_routes, costs

@@ -27,6 +27,7 @@ class FileReport:
     encoding: str = ""
     delimiter: str = ""
     sheet: str = ""
+    encoding_error_lines: list[int] = field(default_factory=list)  # rejected: not in `encoding`
 
 
 @dataclass
@@ -59,6 +60,7 @@ class IngestResult:
     unassigned_files: list[str] = field(default_factory=list)
     config_file: str | None = None
     label_mappings: int = 0  # the installation's own label -> code mappings in force
+    notes: list[str] = field(default_factory=list)  # German notes for the summary
 
 
 def table_entry(r: TableReport) -> dict[str, Any]:
@@ -78,6 +80,7 @@ def table_entry(r: TableReport) -> dict[str, Any]:
                 "kopfzeile": f.header_line,
                 "uebersprungene_zeilen": f.skipped_rows,
                 "unbekannte_spalten": f.unknown_columns,
+                "zeilen_mit_kodierungsfehler": f.encoding_error_lines,
             }
             for f in r.files
         ],

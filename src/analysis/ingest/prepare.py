@@ -6,6 +6,7 @@ Orchestrates ``read``, ``validate`` and ``write`` per table, checks the reconcil
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from analysis import __version__, formatting
 from analysis.config import Config
 from analysis.contract.schema import (
     MANIFEST,
+    MAX_SHRINK,
     REJECTS_FOLDER,
     TABLE_ORDER,
     TABLES,
@@ -22,7 +24,7 @@ from analysis.contract.schema import (
 )
 from analysis.errors import FhError
 from analysis.ingest.manifest import IngestResult, TableReport
-from analysis.ingest.read import FILE_COL, LINE_COL, discover, read_file
+from analysis.ingest.read import ENCODING_COL, FILE_COL, LINE_COL, discover, read_file
 from analysis.ingest.validate import validate
 from analysis.ingest.write import check_target, write
 
@@ -40,21 +42,23 @@ def _prepare_table(
         report.files.append(sheet.report)
         f = sheet.frame
         f = f.loc[:, ~pd.Index(f.columns).duplicated()]  # unnamed columns repeat the empty name
-        f = f.drop(columns=[c for c in f.columns if c == ""], errors="ignore")
         for c in table.column_names:
             if c not in f.columns:
                 f[c] = pd.Series("", index=f.index, dtype="str")
+        # Columns outside the contract go no further than this (the summary names them).
+        f = f[[*table.column_names, LINE_COL, *(c for c in (ENCODING_COL,) if c in f.columns)]]
         f[FILE_COL] = sheet.report.name
         f["_ordnung"] = order
         frames.append(f)
-        if len(sheet.bad_width):
-            b = sheet.bad_width.copy()
+        if len(sheet.bad_rows):
+            b = sheet.bad_rows.copy()
             b[FILE_COL] = sheet.report.name
             b["_ordnung"] = order
             bad_frames.append(b)
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     for c in raw.columns:
-        # Only columns some file lacked hold NaN; rewriting all would copy a million rows.
+        # Only columns some file lacked hold NaN (ENCODING_COL too, when only some files had
+        # lines in the wrong encoding); rewriting all would copy a million rows.
         if c not in (LINE_COL, "_ordnung") and (raw[c].dtype != "str" or raw[c].hasnans):
             raw[c] = raw[c].fillna("").astype("str")
     checked = validate(table, raw, sites=sites, config=config, today=today)
@@ -62,19 +66,16 @@ def _prepare_table(
     rejects = checked.rejects
     report.reason_counts = checked.reason_counts
     if bad_frames:
+        # Rows that could not be split into the header's columns: their values cannot be
+        # told apart from text outside the contract, so only file, line and reason are kept.
         bad = pd.concat(bad_frames, ignore_index=True)
-        kind = "Anzahl der Felder passt nicht zur Kopfzeile"
-        report.reason_counts[kind] += len(bad)
+        for kinds in bad["arten"]:
+            report.reason_counts.update(kinds)
         extra = pd.DataFrame(
             {
                 "datei": bad[FILE_COL].astype(str),
                 "zeile": bad[LINE_COL].astype("int64"),
-                "gruende": "Zeile hat "
-                + bad["_felder"].astype(str)
-                + " Felder, die Kopfzeile "
-                + bad["_breite"].astype(str)
-                + " – Werte lassen sich keiner Spalte zuordnen",
-                "originalzeile": bad["originalzeile"].astype(str),
+                "gruende": bad["gruende"].astype(str),
                 "_ordnung": bad["_ordnung"],
             }
         )
@@ -99,10 +100,13 @@ def prepare(
     config: Config | None = None,
     *,
     today: date | None = None,
+    allow_shrink: bool = False,
 ) -> IngestResult:
     """Read, validate and convert ``raw_dir`` into ``processed_dir`` (replaced atomically).
 
-    Raises ``FhError`` (exit 2) before anything is written when a file is unusable as a whole.
+    Raises ``FhError`` (exit 2) before anything is written when a file is unusable as a whole,
+    or when a table would lose all its rows or more than the configured share of them
+    against the previous processed state and ``allow_shrink`` does not confirm it.
     """
     raw_dir, processed_dir = Path(raw_dir), Path(processed_dir)
     today = today or date.today()
@@ -131,6 +135,8 @@ def prepare(
         if name == "standorte":
             sites = ok["standort_id"]
 
+    notes = _check_shrink(processed_dir, reports, config, allow_shrink)
+
     created = datetime.now().astimezone().isoformat(timespec="seconds")
     config_sha = config.sha256 if config is not None else ""
     head = {
@@ -152,7 +158,66 @@ def prepare(
         unassigned,
         config_file=str(config.source) if config is not None and config.source else None,
         label_mappings=sum(len(m) for m in config.label_mappings.values()) if config else 0,
+        notes=notes,
     )
+
+
+def _previous_counts(processed_dir: Path) -> dict[str, int]:
+    """Accepted rows per table of the processed state this run would replace."""
+    try:
+        manifest = json.loads((processed_dir / MANIFEST).read_text(encoding="utf-8"))
+        tables = manifest["tabellen"]
+        return {
+            name: int(entry["angenommen"])
+            for name, entry in tables.items()
+            if entry.get("vorhanden") and name in TABLES
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}  # no previous state (or none we can read): nothing to compare with
+
+
+def _check_shrink(
+    processed_dir: Path,
+    reports: dict[str, TableReport],
+    config: Config | None,
+    allow_shrink: bool,
+) -> list[str]:
+    """Refuse a table that shrinks to nothing or by more than the configured share.
+
+    A header-only export would otherwise replace last year's good table with 0 rows and
+    exit 0. Returns German notes for the summary (confirmed shrinks, tables gone).
+    """
+    limit = config.max_shrink if config is not None else MAX_SHRINK
+    num = formatting.number
+    shrunk: list[str] = []
+    notes: list[str] = []
+    for name, before in _previous_counts(processed_dir).items():
+        report = reports.get(name)
+        if report is None or not report.present:
+            notes.append(
+                f"Tabelle {name}: keine Datei mehr im Rohdatenordner – bisher {num(before)} "
+                f"Zeile{'n' if before != 1 else ''}; sie entfällt in den aufbereiteten Daten."
+            )
+            continue
+        after = report.accepted
+        if before > 0 and (after == 0 or after < before * (1 - limit)):
+            files = ", ".join(f.name for f in report.files)
+            shrunk.append(
+                f"{name}: {num(after)} statt bisher {num(before)} angenommene Zeilen "
+                f"({num(report.read)} gelesen aus {files})"
+            )
+    if shrunk and not allow_shrink:
+        raise FhError(
+            "Aufbereitung abgebrochen – Tabellen würden gegenüber dem bisherigen Stand "
+            f"leer oder um mehr als {formatting.percent(limit, 0)} kleiner: "
+            + "; ".join(shrunk)
+            + ". Vermutlich ein Export nur mit Kopfzeile oder mit falschen Spalten. Die "
+            f"bisherigen Daten in {processed_dir} bleiben unverändert. Ist der Rückgang "
+            "gewollt, bitte mit `fh-analytik aufbereiten --rueckgang-erlauben` bestätigen "
+            "(Grenze: [aufbereitung] hoechster_rueckgang in fh-analytik.toml)."
+        )
+    notes += [f"Rückgang bestätigt (--rueckgang-erlauben): {s}" for s in shrunk]
+    return notes
 
 
 # --------------------------------------------------------------------------- summary
@@ -196,6 +261,15 @@ def format_summary(result: IngestResult, top: int = 3) -> str:
                     f"  {f.name}: {num(n)} Zeile{'n' if n != 1 else ''} über der Kopfzeile "
                     f"übersprungen ({shown})"
                 )
+        for f in r.files:
+            if f.encoding_error_lines:
+                n = len(f.encoding_error_lines)
+                shown = ", ".join(num(x) for x in f.encoding_error_lines[:5])
+                more = " …" if n > 5 else ""
+                notes.append(
+                    f"  {f.name}: als {f.encoding} gelesen; {num(n)} Zeile{'n' if n != 1 else ''} "
+                    f"in anderer Zeichenkodierung abgelehnt (Zeile {shown}{more})"
+                )
         # Files of one table usually share their extra columns: one line per column set.
         by_columns: dict[tuple[str, ...], list[str]] = {}
         for f in r.files:
@@ -206,6 +280,8 @@ def format_summary(result: IngestResult, top: int = 3) -> str:
             notes.append(f"  {where}: unbekannte Spalten nicht übernommen: {', '.join(cols)}")
     if notes:
         lines += ["", "Hinweise zu den Dateien:", *notes]
+    if result.notes:
+        lines += ["", *result.notes]
     if result.unassigned_files:
         lines += [
             "",

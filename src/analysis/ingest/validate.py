@@ -15,8 +15,10 @@ import pandas as pd
 
 from analysis import formatting
 from analysis.config import Config
+from analysis.contract.safety import canonical_site_id, site_id_problem
 from analysis.contract.schema import (
     CATEGORIES,
+    DATE_FLOOR,
     GESAMT,
     JN_ALIASES,
     JN_CODES,
@@ -24,7 +26,7 @@ from analysis.contract.schema import (
     Table,
     fold_value,
 )
-from analysis.ingest.read import FILE_COL, LINE_COL
+from analysis.ingest.read import ENCODING_COL, ENCODING_KIND, FILE_COL, LINE_COL
 
 _GERMAN_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
 _PLAIN_NUMBER = r"[+-]?\d+(?:\.\d+)?"
@@ -53,11 +55,19 @@ def parse_numbers(text: pd.Series) -> pd.Series:
     return values.where(np.isfinite(values))  # 400 nines are not a number anyone meant
 
 
-def parse_dates(text: pd.Series) -> pd.Series:
-    """``TT.MM.JJJJ`` or ISO ``JJJJ-MM-TT``; anything else (or 31.02.) is NaT."""
+def _parse_dates_us(text: pd.Series) -> pd.Series:
+    """Dates at microsecond resolution, which holds every four-digit year (ns ends in 2262)."""
     dmy = pd.to_datetime(text.where(text.str.fullmatch(_DMY)), format="%d.%m.%Y", errors="coerce")
     iso = pd.to_datetime(text.where(text.str.fullmatch(_ISO)), format="%Y-%m-%d", errors="coerce")
-    return dmy.fillna(iso).astype("datetime64[ns]")
+    return dmy.fillna(iso).astype("datetime64[us]")
+
+
+def parse_dates(text: pd.Series) -> pd.Series:
+    """``TT.MM.JJJJ`` or ISO ``JJJJ-MM-TT``; anything else (or 31.02., or a year the
+    processed format cannot hold, such as 1677 or 2999) is NaT."""
+    values = _parse_dates_us(text)
+    representable = values.between(pd.Timestamp.min, pd.Timestamp.max)
+    return values.where(representable).astype("datetime64[ns]")
 
 
 def _category_lookup(column: Column, config: Config | None) -> dict[str, str]:
@@ -79,6 +89,10 @@ def _category_lookup(column: Column, config: Config | None) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- validation
+
+
+#: A value quoted in a reason is cut to this length (the rejects file keeps it whole).
+_SHOWN_CHARS = 100
 
 
 class _Reasons:
@@ -115,7 +129,10 @@ class _Reasons:
         else:
             shown = pd.Series(np.asarray(value, dtype=object)[idx], index=idx, dtype=object)
             shown = shown.fillna("").astype(str)
-            if quote:
+            if quote:  # a raw value (our own texts come unquoted): cut a blob short
+                long = shown.str.len() > _SHOWN_CHARS
+                if long.any():
+                    shown = shown.where(~long, shown.str.slice(0, _SHOWN_CHARS - 1) + "…")
                 shown = "„" + shown + "“"
             part = prefix + shown + suffix
         self.parts.append(part)
@@ -140,6 +157,19 @@ def _validate_column(
     must = col.required or col.not_null
     if must:
         reasons.add(empty, f"{col.name}: Pflichtangabe fehlt", f"{col.name}: Pflichtangabe fehlt")
+    if col.type == "str" and col.site_id:
+        # The id becomes a folder and URL part: stored in its canonical form, or rejected.
+        problems = [site_id_problem(v) if v else None for v in uniq.tolist()]
+        broken = np.array([p is not None for p in problems], dtype=bool)[codes]
+        reasons.add(
+            broken,
+            f"{col.name}: keine gültige Standortkennung",
+            f"{col.name}: ",
+            np.array([p or "" for p in problems], dtype=object)[codes],
+            quote=False,
+        )
+        canon = np.array([canonical_site_id(v) if v else None for v in uniq.tolist()], object)
+        return pd.Series(canon[codes], index=raw.index, dtype=pd.StringDtype()).mask(empty)
     if col.type == "str":
         return raw.astype(pd.StringDtype()).mask(empty)
     if col.type in ("int", "float"):
@@ -180,7 +210,7 @@ def _validate_column(
             return values.round().astype("Int64")
         return values.astype("float64")
     if col.type == "date":
-        values = pd.Series(parse_dates(uniq).to_numpy()[codes], index=raw.index)
+        values = pd.Series(_parse_dates_us(uniq).to_numpy()[codes], index=raw.index)
         invalid = values.isna().to_numpy() & ~empty
         reasons.add(
             invalid,
@@ -189,17 +219,27 @@ def _validate_column(
             raw,
             " ist kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT)",
         )
-        if col.not_in_future:
-            future = (values > pd.Timestamp(today)).to_numpy()
-            reasons.add(
-                future,
-                f"{col.name}: Datum liegt in der Zukunft",
-                f"{col.name}: ",
-                raw,
-                " liegt in der Zukunft",
-            )
-            values = values.mask(future)
-        return values.astype("datetime64[ns]")
+        # Every date lies between the plausible floor and today: a typo such as 01.01.1900
+        # would otherwise stretch the report plan back by a century, 2999 is no date at all.
+        floor = config.date_floor if config is not None else DATE_FLOOR
+        future = (values > pd.Timestamp(today)).to_numpy()
+        early = (values < pd.Timestamp(floor)).to_numpy()
+        reasons.add(
+            future,
+            f"{col.name}: Datum liegt in der Zukunft",
+            f"{col.name}: ",
+            raw,
+            " liegt in der Zukunft",
+        )
+        reasons.add(
+            early,
+            f"{col.name}: Datum vor dem {formatting.day(floor)}",
+            f"{col.name}: ",
+            raw,
+            f" liegt vor dem {formatting.day(floor)} (frühestes plausibles Datum, "
+            "einstellbar in fh-analytik.toml: [aufbereitung] fruehestes_datum)",
+        )
+        return values.mask(future | early).astype("datetime64[ns]")
     # cat / jn: map the distinct spellings to category positions, then spread them
     lookup = _category_lookup(col, config)
     names = tuple(JN_CODES) if col.type == "jn" else CATEGORIES[col.category or ""].codes
@@ -223,10 +263,8 @@ def _validate_column(
 
 
 def _site_lookup(sites: pd.Series) -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for site in sites.dropna().astype(str):
-        lookup.setdefault(fold_value(site), site)
-    return lookup
+    """Spelling in another table -> accepted ``standort_id`` (folded as the id rule folds)."""
+    return {canonical_site_id(site): site for site in sites.dropna().astype(str)}
 
 
 @dataclass
@@ -249,6 +287,10 @@ def validate(
     raw = raw.reset_index(drop=True)
     reasons = _Reasons(n)
     typed: dict[str, pd.Series] = {}
+    if ENCODING_COL in raw.columns:  # set by `read` for lines not valid in their file's encoding
+        reasons.add(
+            raw[ENCODING_COL].to_numpy() != "", ENCODING_KIND, "", raw[ENCODING_COL], quote=False
+        )
     for col in table.columns:
         typed[col.name] = _validate_column(col, raw[col.name], reasons, config, today)
 
@@ -257,10 +299,10 @@ def validate(
     if table.site_column and sites is not None:
         references.append((table.site_column, site_map, False))
     if table.area_column and sites is not None:
-        references.append((table.area_column, {**site_map, fold_value(GESAMT): GESAMT}, True))
+        references.append((table.area_column, {**site_map, GESAMT: GESAMT}, True))
     for c, known, area in references:
         codes, uniq = _factorize(raw[c])
-        canon_u = [known.get(fold_value(v)) if v else "" for v in uniq.tolist()]
+        canon_u = [known.get(canonical_site_id(v)) if v else "" for v in uniq.tolist()]
         unknown = np.array([v is None for v in canon_u], dtype=bool)[codes]
         if area:
             kind, text = (
@@ -269,10 +311,10 @@ def validate(
             )
         else:
             kind, text = (
-                f"{c}: Standort fehlt in standorte",
-                " gibt es in der Tabelle standorte nicht",
+                f"{c}: Standort unbekannt",
+                " gibt es in der Tabelle standorte nicht (oder die Zeile wurde dort abgelehnt)",
             )
-        prefix = f"{c}: " if area else f"{c}: Standort "
+        prefix = f"{c}: " if area else f"{c}: Standort unbekannt – "
         reasons.add(unknown, kind, prefix, raw[c], text)
         if any(v is not None and v != u for v, u in zip(canon_u, uniq.tolist(), strict=True)):
             # e.g. `Gesamt` -> `gesamt`, `Rheindorf` -> `rheindorf`: store the canonical id
@@ -352,12 +394,9 @@ def validate(
             "gruende": reasons.joined().reindex(rejected_raw.index),
         }
     )
-    extra = [c for c in raw.columns if c not in table.column_names]
-    value_cols = [
-        *table.column_names,
-        *(c for c in extra if c not in (FILE_COL, LINE_COL, "_ordnung")),
-    ]
-    rejects = pd.concat([rejects, rejected_raw[value_cols]], axis=1)
+    # The original values of the contract's columns only: a column outside the contract (a
+    # free-text remark, say) is never copied anywhere, the rejects file included.
+    rejects = pd.concat([rejects, rejected_raw[list(table.column_names)]], axis=1)
     if "_ordnung" in raw.columns:
         rejects["_ordnung"] = rejected_raw["_ordnung"]
     return _Checked(accepted, rejects, reasons.counts)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import shutil
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -18,8 +20,9 @@ from typing import Any
 import pandas as pd
 
 from analysis.checksums import sha256_file
+from analysis.contract.safety import csv_cell
 from analysis.contract.schema import MANIFEST, REJECTS_FOLDER
-from analysis.errors import FhError
+from analysis.errors import FhError, os_error_text
 from analysis.ingest.manifest import TableReport, table_entry
 
 _KEEP_IN_TARGET = ("README.md", ".gitkeep", ".gitignore")
@@ -37,7 +40,10 @@ def check_target(raw_dir: Path, target: Path) -> None:
     if target.exists() and not target.is_dir():
         raise FhError(f"Zielordner {target} ist eine Datei, kein Ordner.")
     if target.is_dir() and not (target / MANIFEST).exists():
-        foreign = [p.name for p in target.iterdir() if p.name not in _KEEP_IN_TARGET]
+        try:
+            foreign = [p.name for p in target.iterdir() if p.name not in _KEEP_IN_TARGET]
+        except OSError as exc:
+            raise FhError(f"Zielordner {target} ist nicht lesbar: {os_error_text(exc)}.") from exc
         if foreign:
             raise FhError(
                 f"Zielordner {target} enthält Dateien, die nicht von fh-analytik stammen "
@@ -60,6 +66,54 @@ def _exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
+def _work_prefix(target: Path, kind: str) -> str:
+    """Prefix of this process's build (``neu``) and fallback (``alt``) folders beside target.
+
+    Host and process id in the name let the next run tell a folder of a killed run (remove
+    it) from one a running preparation is building right now (leave it).
+    """
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:20] or "host"
+    return f".{target.name}.{kind}-{host}-{os.getpid()}-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def clean_stale(target: Path) -> list[str]:
+    """Remove build folders a killed ``aufbereiten`` left beside ``target``.
+
+    A previous state parked in an ``alt`` folder (killed between the two renames of the
+    fallback swap) is put back first when ``target`` itself is missing. Returns the names
+    removed. Folders of other hosts and of live processes are left alone; folders of
+    earlier versions (no process id in the name) count as stale.
+    """
+    parent = target.parent
+    if not parent.is_dir():
+        return []
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:20] or "host"
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(neu|alt)-(?:([A-Za-z0-9]+)-(\d+)-)?")
+    removed: list[str] = []
+    for folder in sorted(parent.iterdir()):
+        match = pattern.match(folder.name)
+        if not match or not folder.is_dir():
+            continue
+        kind, owner, pid = match.groups()
+        if pid is not None and (owner != host or _pid_alive(int(pid))):
+            continue
+        if kind == "alt" and not target.exists() and (folder / target.name / MANIFEST).is_file():
+            os.rename(folder / target.name, target)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
+
+
 def _swap_in(build: Path, target: Path) -> None:
     """Replace ``target`` by ``build``; readers see either the old or the new folder."""
     if not target.exists():
@@ -72,7 +126,7 @@ def _swap_in(build: Path, target: Path) -> None:
         shutil.rmtree(build, ignore_errors=True)  # now holds the previous state
         return
     # Fallback: two renames; between them the old state sits intact in a sibling folder.
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.alt-", dir=target.parent))
+    old = Path(tempfile.mkdtemp(prefix=_work_prefix(target, "alt"), dir=target.parent))
     os.rename(target, old / target.name)
     try:
         os.rename(build, target)
@@ -89,17 +143,22 @@ def write(
     rejects: dict[str, pd.DataFrame],
     manifest_head: dict[str, Any],
 ) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".{target.name}.neu-", dir=target.parent))
+    """Build the new processed folder beside ``target`` and swap it in.
+
+    A full disk, a read-only or vanished folder ends in a German ``FhError`` with the
+    previous state in place and no build folder left behind.
+    """
+    build: Path | None = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(target)
+        build = Path(tempfile.mkdtemp(prefix=_work_prefix(target, "neu"), dir=target.parent))
         (build / REJECTS_FOLDER).mkdir()
         for name, frame in accepted.items():
             path = build / f"{name}.parquet"
             frame.to_parquet(path, index=False)
             reports[name].parquet_sha256 = sha256_file(path)
-            rejects[name].to_csv(
-                build / REJECTS_FOLDER / f"{name}.csv", sep=";", index=False, encoding="utf-8"
-            )
+            write_rejects(rejects[name], build / REJECTS_FOLDER / f"{name}.csv")
         manifest = {
             **manifest_head,
             "tabellen": {n: table_entry(r) for n, r in reports.items()},
@@ -108,6 +167,23 @@ def write(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         _swap_in(build, target)
+    except OSError as exc:
+        if build is not None:
+            shutil.rmtree(build, ignore_errors=True)
+        raise FhError(
+            f"Die aufbereiteten Daten konnten nicht nach {target} geschrieben werden: "
+            f"{os_error_text(exc)}. Die bisherigen Daten bleiben unverändert."
+        ) from exc
     except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
+        if build is not None:
+            shutil.rmtree(build, ignore_errors=True)
         raise
+
+
+def write_rejects(frame: pd.DataFrame, path: Path) -> None:
+    """The rejects of one table as CSV (UTF-8, ``;``); no cell can start a formula."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(csv_cell, na_action="ignore")
+    safe.to_csv(path, sep=";", index=False, encoding="utf-8")

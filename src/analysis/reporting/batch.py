@@ -10,6 +10,7 @@ error; the batch goes on and ends with exit status 1.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -31,8 +32,9 @@ import pandas as pd
 from analysis import __version__
 from analysis.checksums import sha256_file_or_none
 from analysis.config import Config, project_root
+from analysis.contract.safety import site_folder
 from analysis.contract.schema import ALL_SITES, ALL_YEARS_FOLDER, TABLES
-from analysis.errors import FhError
+from analysis.errors import FhError, os_error_text
 from analysis.reporting.catalogue import REPORTS, Report
 from analysis.reporting.index import INTERNAL_FOLDER, RUN_MANIFEST, render_index, site_names_of
 
@@ -54,7 +56,9 @@ class Job:
 
     @property
     def folder(self) -> str:
-        folder = f"{self.year if self.year is not None else ALL_YEARS_FOLDER}/{self.site}"
+        # The site id is a path part: checked, so that no id can lead out of the folder.
+        year = self.year if self.year is not None else ALL_YEARS_FOLDER
+        folder = f"{year}/{site_folder(self.site)}"
         # Internal reports live apart, so the public folder can be served without them.
         return folder if self.analysis.public else f"{INTERNAL_FOLDER}/{folder}"
 
@@ -92,6 +96,8 @@ def plan_jobs(
     """
     pairs = sorted(set(site_years))
     known_sites = sorted({s for s, _ in pairs})
+    for site in known_sites:  # before anything runs: a clear message instead of a path
+        site_folder(site)
     known_years = sorted({y for _, y in pairs})
     if analyses:
         unknown = [a for a in analyses if a not in catalogue]
@@ -324,15 +330,29 @@ def _load_state(out_dir: Path) -> dict[str, Any]:
 
 
 def _write_json(path: Path, value: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(value, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    _write_text(path, json.dumps(value, ensure_ascii=False, indent=2))
 
 
 def _write_text(path: Path, text: str) -> None:
+    """Replace ``path`` in one step; a full disk leaves the old file and no temporary one."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise FhError(
+            f"Berichtsstand nicht geschrieben: {os_error_text(exc)}. Erzeugte Berichte liegen "
+            "vor; der nächste Lauf schreibt Übersicht und Stand neu."
+        ) from exc
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Temporary files a killed run left (``.<name>.tmp`` of the batch, ``.<name>.<pid>.tmp``
+    of its workers); called under the lock, so none of them belongs to a live run."""
+    for path in out_dir.rglob(".*.tmp"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
 
 
 class _BatchLock:
@@ -343,8 +363,13 @@ class _BatchLock:
         self.fh: Any = None
 
     def __enter__(self) -> _BatchLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = self.path.open("w")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fh = self.path.open("w")
+        except OSError as exc:
+            raise FhError(
+                f"Berichtsordner {self.path.parent} ist nicht beschreibbar: {os_error_text(exc)}."
+            ) from exc
         try:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -361,6 +386,26 @@ class _BatchLock:
         self.fh.close()
 
 
+def _under_lock(build: Callable[..., BatchResult]) -> Callable[..., BatchResult]:
+    """Run a batch under the lock of its report folder, taken before it reads any state.
+
+    A run that read ``.berichtsstand.json`` before waiting for the lock would later write
+    back its stale copy and drop the reports the other run made. A dry run writes nothing
+    and takes no lock.
+    """
+
+    @functools.wraps(build)
+    def locked(config: Config, *args: Any, **kwargs: Any) -> BatchResult:
+        if kwargs.get("dry_run"):
+            return build(config, *args, **kwargs)
+        with _BatchLock(config.reports_dir):
+            _remove_leftovers(config.reports_dir)
+            return build(config, *args, **kwargs)
+
+    return locked
+
+
+@_under_lock
 def build_reports(
     config: Config,
     jobs: Sequence[Job],
@@ -454,54 +499,55 @@ def build_reports(
             },
         }
 
-    with _BatchLock(out_dir):
-        if todo:
-            from tqdm import tqdm
+    if todo:
+        from tqdm import tqdm
 
-            bar = tqdm(total=len(todo), desc="Berichte", unit="Bericht", disable=not progress)
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                futures = {
-                    pool.submit(_run_worker, order_for(job), config.timeout_seconds + 30, env): (
-                        job,
-                        res,
-                    )
-                    for job, res in todo
-                }
-                for future in as_completed(futures):
-                    job, res = futures[future]
-                    outcome = future.result()
-                    res.status = outcome["status"]
-                    res.fehler = outcome.get("error")
-                    res.dauer_s = round(float(outcome.get("seconds", 0.0)), 2)
-                    res.versuche = int(outcome.get("attempts", 0))
-                    res.zeiten = {k: round(v, 3) for k, v in (outcome.get("timings") or {}).items()}
-                    if res.status == "erzeugt":
-                        res.erzeugt = _now()
-                        res.dateien = [f"{job.folder}/{f}" for f in outcome.get("files", [])]
-                        known[job.key] = {
-                            "analyse": res.analyse,
-                            "standort": res.standort,
-                            "jahr": res.jahr,
-                            "titel": res.titel,
-                            "fingerabdruck": res.fingerabdruck,
-                            "erzeugt": res.erzeugt,
-                            "dateien": res.dateien,
-                        }
-                    bar.set_postfix_str(job.key)
-                    bar.update()
-            bar.close()
-        seconds = time.perf_counter() - started
-        batch = BatchResult(results, False, seconds, out_dir)
-        _write_json(out_dir / STATE_FILE, state)
-        manifest = run_manifest(batch, config, started_at, parameters or {})
-        _write_json(out_dir / RUN_MANIFEST, manifest)
-        _write_text(out_dir / INDEX, render_index(known, results, manifest, site_names))
-        if any(not r.public for r in REPORTS.values() if r.name in {x.analyse for x in results}):
-            (out_dir / INTERNAL_FOLDER).mkdir(exist_ok=True)
-            _write_text(
-                out_dir / INTERNAL_FOLDER / INDEX,
-                render_index(known, results, manifest, site_names, internal=True),
-            )
+        bar = tqdm(total=len(todo), desc="Berichte", unit="Bericht", disable=not progress)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {
+                pool.submit(_run_worker, order_for(job), config.timeout_seconds + 30, env): (
+                    job,
+                    res,
+                )
+                for job, res in todo
+            }
+            for future in as_completed(futures):
+                job, res = futures[future]
+                outcome = future.result()
+                res.status = outcome["status"]
+                res.fehler = outcome.get("error")
+                if outcome.get("details"):  # unexpected: for the operator's log only
+                    print(f"FEHLER {job.key}:\n{outcome['details']}", file=sys.stderr)
+                res.dauer_s = round(float(outcome.get("seconds", 0.0)), 2)
+                res.versuche = int(outcome.get("attempts", 0))
+                res.zeiten = {k: round(v, 3) for k, v in (outcome.get("timings") or {}).items()}
+                if res.status == "erzeugt":
+                    res.erzeugt = _now()
+                    res.dateien = [f"{job.folder}/{f}" for f in outcome.get("files", [])]
+                    known[job.key] = {
+                        "analyse": res.analyse,
+                        "standort": res.standort,
+                        "jahr": res.jahr,
+                        "titel": res.titel,
+                        "fingerabdruck": res.fingerabdruck,
+                        "erzeugt": res.erzeugt,
+                        "dateien": res.dateien,
+                    }
+                bar.set_postfix_str(job.key)
+                bar.update()
+        bar.close()
+    seconds = time.perf_counter() - started
+    batch = BatchResult(results, False, seconds, out_dir)
+    _write_json(out_dir / STATE_FILE, state)
+    manifest = run_manifest(batch, config, started_at, parameters or {})
+    _write_json(out_dir / RUN_MANIFEST, manifest)
+    _write_text(out_dir / INDEX, render_index(known, results, manifest, site_names))
+    if any(not r.public for r in REPORTS.values() if r.name in {x.analyse for x in results}):
+        (out_dir / INTERNAL_FOLDER).mkdir(exist_ok=True)
+        _write_text(
+            out_dir / INTERNAL_FOLDER / INDEX,
+            render_index(known, results, manifest, site_names, internal=True),
+        )
     _print_summary(batch)
     return batch
 

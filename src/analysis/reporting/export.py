@@ -25,6 +25,8 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
+from analysis.contract.safety import defuse_excel_cell
+from analysis.errors import is_storage_error, os_error_text
 from analysis.reporting.cells import TABLE_MIME
 
 TEMPLATE_BASE = Path(__file__).resolve().parent / "templates"
@@ -60,6 +62,9 @@ class Outcome:
     attempts: int = 1
     files: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    details: str | None = (
+        None  # traceback of an unexpected error: the operator's log, not the index
+    )
 
 
 # --- Execution ---------------------------------------------------------------------------
@@ -104,6 +109,9 @@ def error_text(exc: BaseException) -> str:
     from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
+    if is_storage_error(exc):  # full disk, read-only or vanished folder: no traceback
+        assert isinstance(exc, OSError)
+        return f"Bericht nicht geschrieben: {os_error_text(exc)}"
     if isinstance(exc, PapermillExecutionError):
         evalue = _ANSI.sub("", str(exc.evalue)).strip()
         where = f"Zelle {exc.exec_count}" if exc.exec_count else "einer Zelle"
@@ -113,6 +121,22 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, CellTimeoutError):
         return f"Zeitlimit einer Zelle überschritten: {_ANSI.sub('', str(exc)).strip()[:300]}"
     return f"{type(exc).__name__}: {_ANSI.sub('', str(exc)).strip()[:500]}"
+
+
+def _keep_failed(tmp_nb: Path, failed_nb: Path, exc: BaseException) -> bool:
+    """Keep the failed run's notebook beside the report (for finding the error), unless it
+    could not be written in the first place: a truncated notebook helps nobody."""
+    if not tmp_nb.exists():
+        return False
+    if is_storage_error(exc):
+        tmp_nb.unlink(missing_ok=True)
+        return False
+    try:
+        os.replace(tmp_nb, failed_nb)
+    except OSError:
+        tmp_nb.unlink(missing_ok=True)
+        return False
+    return True
 
 
 # --- Rendering ---------------------------------------------------------------------------
@@ -223,6 +247,7 @@ def write_excel(tables: list[dict[str, Any]], meta: dict[str, str], target: Path
     """The planners' working copy: one sheet per report table plus the data basis.
 
     Cells keep real numbers (with German display formats in Excel); hidden cells read ``•``.
+    Text is always text: a site named ``=HYPERLINK(…)`` is shown, never run as a formula.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -276,6 +301,10 @@ def write_excel(tables: list[dict[str, Any]], meta: dict[str, str], target: Path
         for i, name in enumerate(columns, start=1):
             width = max([len(str(name))] + [len(str(r[i - 1])) for r in table.get("zeilen", [])])
             ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
+    for sheet in wb.worksheets:  # every cell, whatever wrote it
+        for row in sheet.iter_rows():
+            for cell in row:
+                defuse_excel_cell(cell)
     # Fixed document dates: the same report gives the same workbook.
     fixed = datetime(2000, 1, 1)
     wb.properties.created = fixed
@@ -296,7 +325,15 @@ def produce(order: Order, execute: Callable[..., Any] | None = None) -> Outcome:
 
     started = time.perf_counter()
     out_dir = Path(order.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return Outcome(
+            "fehlgeschlagen",
+            error=f"Berichtsordner nicht beschreibbar: {os_error_text(exc)}",
+            seconds=time.perf_counter() - started,
+            attempts=0,
+        )
     final_nb = out_dir / f"{order.name}.ipynb"
     failed_nb = out_dir / f"{order.name}{FAILED_SUFFIX}"
     tmp_nb = _tmp(final_nb)
@@ -320,14 +357,13 @@ def produce(order: Order, execute: Callable[..., Any] | None = None) -> Outcome:
     try:
         execute_with_retries(once, order.kernel_retries)
     except Exception as exc:
-        if tmp_nb.exists():
-            os.replace(tmp_nb, failed_nb)
+        kept = _keep_failed(tmp_nb, failed_nb, exc)
         return Outcome(
             "fehlgeschlagen",
             error=error_text(exc),
             seconds=time.perf_counter() - started,
             attempts=attempts,
-            files=[failed_nb.name] if failed_nb.exists() else [],
+            files=[failed_nb.name] if kept else [],
         )
     timings["ausfuehren_s"] = time.perf_counter() - started
 
@@ -337,34 +373,48 @@ def produce(order: Order, execute: Callable[..., Any] | None = None) -> Outcome:
         nbformat.write(nb, tmp_nb)
         t = time.perf_counter()
         html = render_html(nb, order.title)
+        # Each temporary file is listed before it is written: one cut short by a full disk
+        # is removed with the others.
         target = out_dir / f"{order.name}.html"
-        _tmp(target).write_text(html, encoding="utf-8")
         pending.append((_tmp(target), target))
+        _tmp(target).write_text(html, encoding="utf-8")
         timings["html_s"] = time.perf_counter() - t
         if "xlsx" in order.formats:
             t = time.perf_counter()
             target = out_dir / f"{order.name}.xlsx"
-            write_excel(report_tables(nb), {"titel": order.title, **order.meta}, _tmp(target))
             pending.append((_tmp(target), target))
+            write_excel(report_tables(nb), {"titel": order.title, **order.meta}, _tmp(target))
             timings["excel_s"] = time.perf_counter() - t
         if "pdf" in order.formats:
             t = time.perf_counter()
             target = out_dir / f"{order.name}.pdf"
-            render_pdf(html, _tmp(target))
             pending.append((_tmp(target), target))
+            render_pdf(html, _tmp(target))
             timings["pdf_s"] = time.perf_counter() - t
     except Exception as exc:
         for tmp, _ in pending:
             tmp.unlink(missing_ok=True)
         return Outcome(
             "fehlgeschlagen",
-            error=f"Darstellung fehlgeschlagen: {error_text(exc)}",
+            error=error_text(exc)
+            if is_storage_error(exc)
+            else f"Darstellung fehlgeschlagen: {error_text(exc)}",
             seconds=time.perf_counter() - started,
             attempts=attempts,
         )
-    for tmp, target in pending:
-        os.replace(tmp, target)
-    failed_nb.unlink(missing_ok=True)
+    try:
+        for tmp, target in pending:
+            os.replace(tmp, target)
+        failed_nb.unlink(missing_ok=True)
+    except OSError as exc:
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
+        return Outcome(
+            "fehlgeschlagen",
+            error=f"Bericht nicht geschrieben: {os_error_text(exc)}",
+            seconds=time.perf_counter() - started,
+            attempts=attempts,
+        )
     return Outcome(
         "erzeugt",
         seconds=time.perf_counter() - started,
@@ -383,7 +433,7 @@ def main(argv: list[str]) -> int:
     try:
         outcome = produce(order)
     except Exception as exc:  # a bug in rendering: report it as this report's failure
-        outcome = Outcome("fehlgeschlagen", error=f"{error_text(exc)}\n{traceback.format_exc()}")
+        outcome = Outcome("fehlgeschlagen", error=error_text(exc), details=traceback.format_exc())
     result_path.write_text(json.dumps(asdict(outcome), ensure_ascii=False), encoding="utf-8")
     return 0
 

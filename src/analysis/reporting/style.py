@@ -63,6 +63,8 @@ def apply_style() -> None:
             "axes.spines.top": False,
             "axes.spines.right": False,
             "axes.formatter.use_locale": False,
+            # Labels carry site names, which are free text: `$\foo$` is a name, not TeX.
+            "text.parse_math": False,
         },
     )
 

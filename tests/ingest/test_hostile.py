@@ -1,0 +1,568 @@
+"""Hostile and broken raw data (issue 9): one test per case, each with its own tiny fixture.
+
+Every case ends in exactly one of two outcomes the data contract allows: a row error with a
+German reason in the rejects file, or a German message with exit status 2 and the previous
+processed state untouched. Never a traceback, never a silent loss.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ingest_helpers import (
+    TODAY,
+    accepted,
+    assert_reconciles,
+    make_config,
+    raw_folder,
+    reasons_by_line,
+    rejects,
+    snapshot,
+)
+
+from analysis import cli, ingest
+from analysis.config import load_config
+from analysis.contract.schema import TABLES
+from analysis.errors import FhError
+from analysis.ingest import write as ingest_write
+
+HEADER = "fall_id;standort_id;datum_erstkontakt;zugangsweg"
+
+
+def _contacts(raw: Path, *rows: str, header: str = HEADER, name: str = "erstkontakte.csv") -> None:
+    (raw / name).write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+
+def _prepare(tmp_path: Path, raw: Path, **kwargs) -> ingest.IngestResult:
+    return ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY, **kwargs)
+
+
+# --- personal data ------------------------------------------------------------------------------
+
+# Accepted with exit 0 before issue 9.
+GOT_THROUGH = [
+    "Geb.-Datum",
+    "Geburtstag",
+    "geb. am",
+    "Mailadresse",
+    "Tel.",
+    "Handynummer",
+    "Str.",
+    "PLZ",
+    "Wohnort",
+    "Mutter Name",
+    "Kind Name",
+    "Sozialversicherungsnr",
+    "Versicherten-Nr",
+    "IBAN",
+    "V\u043ename",  # Cyrillic о
+    "Vor\u00adname",  # soft hyphen
+]
+
+
+@pytest.mark.parametrize("column", GOT_THROUGH)
+def test_personal_data_column_refuses_the_file(tmp_path, column):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme;x", header=f"{HEADER};{column}")
+    with pytest.raises(FhError) as err:
+        _prepare(tmp_path, raw)
+    assert err.value.exit_code == 2
+    assert err.value.message.startswith(
+        "erstkontakte.csv: Spalte(n) mit personenbezogenen Daten gefunden: "
+    )
+    assert "Die Datei wurde nicht verarbeitet." in err.value.message
+    assert not (tmp_path / "out").exists()
+
+
+def test_personal_data_message_shows_invisible_characters(tmp_path):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme;x", header=f"{HEADER};Vor\u00adname")
+    with pytest.raises(FhError, match="gefunden: Vor<U\\+00AD>name\\."):
+        _prepare(tmp_path, raw)
+
+
+def test_site_name_in_standorte_is_no_personal_data_but_a_persons_name_is(tmp_path):
+    raw = raw_folder(tmp_path, standorte=False)
+    (raw / "standorte.csv").write_text(
+        "standort_id;Name;Standortname\nrheindorf;Rheindorfer Laden;Laden\n", encoding="utf-8"
+    )
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme")
+    result = _prepare(tmp_path, raw)
+    assert result.tables["standorte"].files[0].unknown_columns == ["Standortname"]
+    (raw / "standorte.csv").write_text(
+        "standort_id;name;Name Leitung\nrheindorf;Rheindorfer Laden;Frau M.\n", encoding="utf-8"
+    )
+    with pytest.raises(FhError, match="personenbezogenen Daten gefunden: Name Leitung"):
+        _prepare(tmp_path, raw)
+
+
+def test_columns_outside_the_contract_reach_neither_data_nor_rejects(tmp_path):
+    raw = raw_folder(tmp_path)
+    _contacts(
+        raw,
+        "F1;rheindorf;01.03.2014;hebamme;Familie Müller, Tel 0171-1234",  # line 2: accepted
+        "F2;rheindorf;01.03.2014;zauberei;Familie Müller, Tel 0171-1234",  # line 3: rejected
+        "F3;rheindorf;01.03.2014;hebamme;Familie Müller; Tel 0171-1234",  # line 4: 6 fields
+        header=f"{HEADER};Bemerkung",
+    )
+    result = _prepare(tmp_path, raw)
+    assert result.tables["erstkontakte"].files[0].unknown_columns == ["Bemerkung"]
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        3: "zugangsweg: „zauberei“ ist kein bekannter Wert (Code oder Bezeichnung der Liste)",
+        4: "Zeile hat 6 Felder, die Kopfzeile 5 – Werte lassen sich keiner Spalte zuordnen "
+        "und werden nicht übernommen",
+    }
+    frame = rejects(tmp_path, "erstkontakte")
+    assert list(frame.columns) == [
+        "datei",
+        "zeile",
+        "gruende",
+        *TABLES["erstkontakte"].column_names,
+    ]
+    for path in (tmp_path / "out").rglob("*.*"):
+        if path.suffix == ".parquet":
+            text = pd.read_parquet(path).astype(str).to_csv()
+        else:
+            text = path.read_text(encoding="utf-8")
+        assert "Müller" not in text and "0171-1234" not in text, path
+    assert_reconciles(result)
+
+
+# --- site ids -----------------------------------------------------------------------------------
+
+
+def test_site_id_rule_and_reserved_words_are_row_errors_in_standorte(tmp_path):
+    raw = raw_folder(tmp_path, standorte=False)
+    long_id = "x" * 300
+    (raw / "standorte.csv").write_text(
+        "standort_id;name\n"
+        "rheindorf;Rheindorfer Laden\n"  # 2
+        "../../esc;Ausbruch\n"  # 3
+        "=1+2;Formel\n"  # 4
+        "{};Klammern\n"  # 5
+        "Alle;Alle\n"  # 6
+        "gesamt;Gesamt\n"  # 7
+        "index;Übersicht\n"  # 8
+        f"{long_id};Lang\n"  # 9
+        " Steinbüchel ;Treffpunkt\n",  # 10: accepted as steinbuechel
+        encoding="utf-8",
+    )
+    _contacts(
+        raw,
+        "F1;../../esc;01.03.2014;hebamme",  # 2
+        "F2;alle;01.03.2014;hebamme",  # 3
+        "F3;Steinbüchel;01.03.2014;hebamme",  # 4: same site in its own spelling
+        "F4;rheindorf;01.03.2014;hebamme",  # 5
+    )
+    result = _prepare(tmp_path, raw)
+    rule = (
+        "Kleinbuchstaben a–z, Ziffern, _ und -, am Anfang ein Buchstabe oder eine Ziffer, "
+        "höchstens 40 Zeichen"
+    )
+    reserved = "reserviertes Wort (alle, gesamt, alle-jahre, index) und keine Standortkennung"
+    assert reasons_by_line(tmp_path, "standorte") == {
+        3: f"standort_id: „../../esc“ ist keine gültige Standortkennung ({rule})",
+        4: f"standort_id: „=1+2“ ist keine gültige Standortkennung ({rule})",
+        5: f"standort_id: „{{}}“ ist keine gültige Standortkennung ({rule})",
+        6: f"standort_id: „Alle“ ist ein {reserved}",
+        7: f"standort_id: „gesamt“ ist ein {reserved}",
+        8: f"standort_id: „index“ ist ein {reserved}",
+        9: f"standort_id: „{'x' * 59}…“ ist mit 300 Zeichen als Standortkennung zu lang "
+        "(höchstens 40)",
+    }
+    assert accepted(tmp_path, "standorte")["standort_id"].tolist() == ["rheindorf", "steinbuechel"]
+    unknown = "gibt es in der Tabelle standorte nicht (oder die Zeile wurde dort abgelehnt)"
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        2: f"standort_id: Standort unbekannt – „../../esc“ {unknown}",
+        3: f"standort_id: Standort unbekannt – „alle“ {unknown}",
+    }
+    assert accepted(tmp_path, "erstkontakte")["standort_id"].tolist() == [
+        "steinbuechel",
+        "rheindorf",
+    ]
+    assert_reconciles(result)
+
+
+# --- formulas in the rejects file ---------------------------------------------------------------
+
+
+def test_formulas_in_rejected_values_are_defused_and_numbers_kept(tmp_path):
+    raw = raw_folder(tmp_path)
+    _contacts(
+        raw,
+        '=HYPERLINK("http://x";"Klick");rheindorf;01.03.2014;=1+2',  # 2 (6 fields: wide)
+        "@SUMME;rheindorf;01.03.2014;+zauberei",  # 3
+    )
+    (raw / "angebote.csv").write_text(
+        "standort_id;jahr;angebot;besuche;termine\nrheindorf;2014;kurs;10;-1\n", encoding="utf-8"
+    )
+    _prepare(tmp_path, raw)
+    text = (tmp_path / "out" / "abgelehnt" / "erstkontakte.csv").read_text(encoding="utf-8")
+    assert "'@SUMME;" in text and "'+zauberei" in text
+    for line in text.splitlines()[1:]:
+        for cell in line.split(";")[3:]:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), line
+    offers = rejects(tmp_path, "angebote")
+    assert offers["termine"].tolist() == ["-1"]  # a negative number stays a number
+
+
+# --- dates --------------------------------------------------------------------------------------
+
+
+def test_dates_outside_the_plausible_range_are_row_errors(tmp_path):
+    raw = raw_folder(tmp_path, standorte=False)
+    (raw / "standorte.csv").write_text(
+        "standort_id;name;eroeffnet\nrheindorf;Laden;01.04.2011\nalt;Alt;01.01.1900\n",
+        encoding="utf-8",
+    )
+    _contacts(
+        raw,
+        "F1;rheindorf;01.01.2999;hebamme",  # 2: beyond the processed format
+        "F2;rheindorf;01.01.1677;hebamme",  # 3
+        "F3;rheindorf;31.12.1989;hebamme",  # 4: one day before the floor
+        "F4;rheindorf;01.01.1990;hebamme",  # 5: the floor itself
+        "F5;rheindorf;2999-01-01;hebamme",  # 6
+    )
+    result = _prepare(tmp_path, raw)
+    floor = (
+        " liegt vor dem 01.01.1990 (frühestes plausibles Datum, einstellbar in "
+        "fh-analytik.toml: [aufbereitung] fruehestes_datum)"
+    )
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        2: "datum_erstkontakt: „01.01.2999“ liegt in der Zukunft",
+        3: f"datum_erstkontakt: „01.01.1677“{floor}",
+        4: f"datum_erstkontakt: „31.12.1989“{floor}",
+        6: "datum_erstkontakt: „2999-01-01“ liegt in der Zukunft",
+    }
+    assert reasons_by_line(tmp_path, "standorte") == {3: f"eroeffnet: „01.01.1900“{floor}"}
+    assert accepted(tmp_path, "erstkontakte")["datum_erstkontakt"].tolist() == [
+        pd.Timestamp("1990-01-01")
+    ]
+    assert_reconciles(result)
+
+
+def test_the_date_floor_is_configurable(tmp_path):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, "F1;rheindorf;01.06.2005;hebamme", "F2;rheindorf;01.06.2011;hebamme")
+    toml = tmp_path / "fh-analytik.toml"
+    toml.write_text("[aufbereitung]\nfruehestes_datum = 2010-01-01\n", encoding="utf-8")
+    ingest.prepare(raw, tmp_path / "out", load_config(toml), today=TODAY)
+    assert list(reasons_by_line(tmp_path, "erstkontakte")) == [2]
+    assert "liegt vor dem 01.01.2010" in reasons_by_line(tmp_path, "erstkontakte")[2]
+
+
+# --- encodings ----------------------------------------------------------------------------------
+
+
+def test_one_cp1252_line_in_a_utf8_file_rejects_that_line_only(tmp_path):
+    raw = raw_folder(tmp_path)
+    lines = [HEADER + ";weitervermittlung"] + [
+        f"F{i};rheindorf;01.03.2014;hebamme;Frühförderung" for i in range(1, 9)
+    ]
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    data += "F9;rheindorf;01.03.2014;hebamme;Frühförderung\n".encode("cp1252")  # line 10
+    (raw / "erstkontakte.csv").write_bytes(data)
+    result = _prepare(tmp_path, raw)
+    report = result.tables["erstkontakte"]
+    assert (report.read, report.accepted, report.rejected) == (9, 8, 1)
+    assert report.files[0].encoding == "UTF-8"
+    assert report.files[0].encoding_error_lines == [10]
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        10: "Zeichenkodierung: Zeile ist kein gültiges UTF-8 wie der Rest der Datei "
+        "(vermutlich Windows-1252) – Zeichen nicht lesbar; weitervermittlung: "
+        "„Fr\ufffdhf\ufffdrderung“ ist kein bekannter Wert (Code oder Bezeichnung der Liste)"
+    }
+    assert set(accepted(tmp_path, "erstkontakte")["weitervermittlung"]) == {"fruehfoerderung"}
+    summary = ingest.format_summary(result)
+    assert (
+        "erstkontakte.csv: als UTF-8 gelesen; 1 Zeile in anderer Zeichenkodierung abgelehnt "
+        "(Zeile 10)" in summary
+    )
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["tabellen"]["erstkontakte"]
+    assert entry["dateien"][0]["zeilen_mit_kodierungsfehler"] == [10]
+    assert entry["ablehnungsgruende"]["Zeichenkodierung"] == 1
+
+
+def test_one_utf8_line_in_a_cp1252_file_rejects_that_line_only(tmp_path):
+    raw = raw_folder(tmp_path)
+    body = [f"F{i};rheindorf;01.03.2014;hebamme;Frühförderung" for i in range(1, 6)]
+    data = ("\n".join([HEADER + ";weitervermittlung", *body]) + "\n").encode("cp1252")
+    data += "F6;rheindorf;01.03.2014;hebamme;Frühförderung\n".encode()  # line 7
+    (raw / "erstkontakte.csv").write_bytes(data)
+    result = _prepare(tmp_path, raw)
+    assert result.tables["erstkontakte"].files[0].encoding == "Windows-1252"
+    assert list(reasons_by_line(tmp_path, "erstkontakte")) == [7]
+    assert reasons_by_line(tmp_path, "erstkontakte")[7].startswith(
+        "Zeichenkodierung: Zeile ist UTF-8-kodiert, der Rest der Datei Windows-1252"
+    )
+    assert result.tables["erstkontakte"].accepted == 5
+
+
+def test_a_cp1252_file_without_utf8_lines_is_read_whole(tmp_path):
+    raw = raw_folder(tmp_path)
+    rows = [f"F{i};rheindorf;01.03.2014;hebamme;Frühförderung" for i in range(1, 4)]
+    (raw / "erstkontakte.csv").write_bytes(
+        ("\n".join([HEADER + ";weitervermittlung", *rows]) + "\n").encode("cp1252")
+    )
+    result = _prepare(tmp_path, raw)
+    assert (result.tables["erstkontakte"].accepted, result.tables["erstkontakte"].rejected) == (
+        3,
+        0,
+    )
+
+
+# --- long lines ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_very_long_line_is_one_rejected_row(tmp_path, quoted):
+    raw = raw_folder(tmp_path)
+    blob = "x" * 200_000
+    last = '"F3";rheindorf;01.03.2014;hebamme' if quoted else "F3;rheindorf;01.03.2014;hebamme"
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme", f"F2;rheindorf;01.03.2014;{blob}", last)
+    result = _prepare(tmp_path, raw)
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        3: "Zeile ist mit 200.024 Zeichen zu lang (höchstens 100.000) – Werte werden nicht "
+        "übernommen"
+    }
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F1", "F3"]
+    assert (tmp_path / "out" / "abgelehnt" / "erstkontakte.csv").stat().st_size < 1000
+    assert_reconciles(result)
+
+
+def test_a_line_longer_than_the_readers_block_is_read(tmp_path):
+    # pyarrow reads 16 MB blocks; a longer line used to make the whole file unreadable.
+    raw = raw_folder(tmp_path)
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme", "F2;" + "y" * (17 << 20))
+    result = _prepare(tmp_path, raw)
+    assert list(reasons_by_line(tmp_path, "erstkontakte")) == [3]
+    assert result.tables["erstkontakte"].accepted == 1
+
+
+# --- xlsx ---------------------------------------------------------------------------------------
+
+_SHEET_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+)
+
+
+def _xlsx(path: Path, sheet_xml: str) -> None:
+    """A minimal workbook around one sheet's XML (what openpyxl needs to open it)."""
+    ns = "http://schemas.openxmlformats.org"
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="'
+        + ns
+        + '/package/2006/content-types"><Default Extension="rels" ContentType="application/'
+        'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+        '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
+        '"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="'
+        + ns
+        + '/package/2006/relationships"><Relationship Id="rId1" Type="'
+        + ns
+        + '/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>",
+        "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="'
+        + ns
+        + '/spreadsheetml/2006/main" xmlns:r="'
+        + ns
+        + '/officeDocument/2006/relationships"><sheets><sheet name="erstkontakte" sheetId="1" '
+        'r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="'
+        + ns
+        + '/package/2006/relationships"><Relationship Id="rId1" Type="'
+        + ns
+        + '/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        "</Relationships>",
+        "xl/worksheets/sheet1.xml": sheet_xml,
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+
+
+def _row(*values: str, r: int | None = None) -> str:
+    cells = "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in values)
+    return f'<row r="{r}">{cells}</row>' if r else f"<row>{cells}</row>"
+
+
+def test_xlsx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    raw = raw_folder(tmp_path)
+    header = _row(*HEADER.split(";"))
+    body = _row("F", "rheindorf", "01.03.2014", "hebamme") * 20_000  # ~2.4 MB, packs ~250:1
+    _xlsx(
+        raw / "erstkontakte.xlsx", f"{_SHEET_HEAD}<sheetData>{header}{body}</sheetData></worksheet>"
+    )
+    assert (raw / "erstkontakte.xlsx").stat().st_size < 40_000
+    with pytest.raises(FhError) as err:
+        _prepare(tmp_path, raw)
+    assert err.value.message.startswith("erstkontakte.xlsx: Excel-Datei wird nicht gelesen")
+    assert "„Zip-Bombe“" in err.value.message and "höchstens 100-fach" in err.value.message
+    assert not (tmp_path / "out").exists()
+
+
+def test_xlsx_with_a_huge_stated_dimension_reads_only_its_cells(tmp_path):
+    # A sheet that claims A1:XFD1048576 used to be padded to 16,384 cells per row.
+    raw = raw_folder(tmp_path)
+    sheet = (
+        f'{_SHEET_HEAD}<dimension ref="A1:XFD1048576"/><sheetData>'
+        f"{_row(*HEADER.split(';'), r=1)}{_row('F1', 'rheindorf', '01.03.2014', 'hebamme', r=2)}"
+        '<row r="5000"><c r="XFD5000" t="inlineStr"><is><t> </t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+    _xlsx(raw / "erstkontakte.xlsx", sheet)
+    result = _prepare(tmp_path, raw)
+    assert (result.tables["erstkontakte"].read, result.tables["erstkontakte"].accepted) == (1, 1)
+
+
+# --- writing: full disk, read-only, missing folders, killed runs --------------------------------
+
+
+def _fail_with(code: int):
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code), "/daten/out")
+
+    return fail
+
+
+@pytest.mark.parametrize(
+    ("where", "code", "words"),
+    [
+        ("parquet", errno.ENOSPC, "kein Speicherplatz mehr auf dem Datenträger (/daten/out)"),
+        ("mkdtemp", errno.EROFS, "Datenträger ist schreibgeschützt (/daten/out)"),
+        ("mkdtemp", errno.EACCES, "keine Berechtigung (/daten/out)"),
+    ],
+)
+def test_a_failed_write_keeps_the_previous_state_and_leaves_nothing(
+    tmp_path, monkeypatch, where, code, words
+):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme")
+    _prepare(tmp_path, raw)
+    before = snapshot(tmp_path / "out")
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme", "F2;rheindorf;01.03.2014;hebamme")
+    if where == "parquet":
+        real = pd.DataFrame.to_parquet
+
+        def half_then_full(self, path, *args, **kwargs):
+            Path(path).write_bytes(b"PAR1")  # a partly written file, then the disk is full
+            _fail_with(code)()
+
+        monkeypatch.setattr(pd.DataFrame, "to_parquet", half_then_full)
+        assert real is not half_then_full
+    else:
+        monkeypatch.setattr(ingest_write.tempfile, "mkdtemp", _fail_with(code))
+    with pytest.raises(FhError) as err:
+        _prepare(tmp_path, raw)
+    assert err.value.exit_code == 2
+    assert err.value.message == (
+        f"Die aufbereiteten Daten konnten nicht nach {tmp_path / 'out'} geschrieben werden: "
+        f"{words}. Die bisherigen Daten bleiben unverändert."
+    )
+    assert snapshot(tmp_path / "out") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fh-analytik.toml", "out", "raw"]
+
+
+def test_a_target_below_a_file_is_a_german_error(tmp_path):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme")
+    (tmp_path / "datei").write_text("kein Ordner", encoding="utf-8")
+    with pytest.raises(FhError, match="gibt es schon, aber nicht als Ordner"):
+        ingest.prepare(raw, tmp_path / "datei" / "out", None, today=TODAY)
+
+
+def test_build_folders_of_a_killed_run_are_removed_on_the_next_run(tmp_path):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme")
+    host = "".join(c for c in socket.gethostname() if c.isalnum())[:20]
+    stale = [".out.neu-k2j3h4_x", f".out.neu-{host}-999999999-ab12", f".out.alt-{host}-999999999-q"]
+    live = f".out.neu-{host}-{os.getppid()}-cd34"  # a running preparation: left alone
+    other_host = ".out.neu-anderermrechner-1-ef56"
+    for name in [*stale, live, other_host]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "halb.parquet").write_bytes(b"PAR1")
+    _prepare(tmp_path, raw)
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out"))
+    assert left == sorted([live, other_host])
+
+
+def test_a_previous_state_parked_by_a_killed_swap_is_put_back(tmp_path):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme")
+    _prepare(tmp_path, raw)
+    before = snapshot(tmp_path / "out")
+    parked = tmp_path / ".out.alt-k2j3h4_x"  # killed between the two renames of the fallback
+    parked.mkdir()
+    (tmp_path / "out").rename(parked / "out")
+    assert ingest_write.clean_stale(tmp_path / "out") == [".out.alt-k2j3h4_x"]
+    assert snapshot(tmp_path / "out") == before
+
+
+# --- a table that shrinks -----------------------------------------------------------------------
+
+
+def test_a_header_only_export_does_not_replace_the_previous_table(tmp_path, capsys):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, *(f"F{i};rheindorf;01.03.2014;hebamme" for i in range(1, 5)))
+    (raw / "angebote.csv").write_text(
+        "standort_id;jahr;angebot;besuche\nrheindorf;2014;kurs;10\n", encoding="utf-8"
+    )
+    _prepare(tmp_path, raw)
+    before = snapshot(tmp_path / "out")
+    _contacts(raw)  # the header only
+    with pytest.raises(FhError) as err:
+        _prepare(tmp_path, raw)
+    assert err.value.exit_code == 2
+    assert err.value.message.startswith(
+        "Aufbereitung abgebrochen – Tabellen würden gegenüber dem bisherigen Stand leer oder um "
+        "mehr als 50 % kleiner: erstkontakte: 0 statt bisher 4 angenommene Zeilen (0 gelesen "
+        "aus erstkontakte.csv)."
+    )
+    assert "fh-analytik aufbereiten --rueckgang-erlauben" in err.value.message
+    assert snapshot(tmp_path / "out") == before
+    # Confirmed on the command line: done, and the summary says so.
+    argv = ["--konfig", str(tmp_path / "fh-analytik.toml"), "aufbereiten"]
+    argv += ["--rohdaten", str(raw), "--ziel", str(tmp_path / "out"), "--rueckgang-erlauben"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Rückgang bestätigt (--rueckgang-erlauben): erstkontakte: 0 statt bisher 4" in out
+    assert len(accepted(tmp_path, "erstkontakte")) == 0
+
+
+def test_shrinking_by_more_than_the_configured_share_is_refused(tmp_path):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, *(f"F{i};rheindorf;01.03.2014;hebamme" for i in range(1, 11)))
+    _prepare(tmp_path, raw)
+    _contacts(raw, *(f"F{i};rheindorf;01.03.2014;hebamme" for i in range(1, 6)))  # 10 -> 5
+    _prepare(tmp_path, raw)  # 50 % is the default limit: allowed
+    _contacts(raw, *(f"F{i};rheindorf;01.03.2014;hebamme" for i in range(1, 4)))  # 5 -> 3
+    toml = tmp_path / "streng.toml"
+    toml.write_text("[aufbereitung]\nhoechster_rueckgang = 0.2\n", encoding="utf-8")
+    with pytest.raises(FhError, match="um mehr als 20 % kleiner: erstkontakte: 3 statt bisher 5"):
+        ingest.prepare(raw, tmp_path / "out", load_config(toml), today=TODAY)
+
+
+def test_a_table_whose_files_are_gone_is_named_in_the_summary(tmp_path):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme")
+    (raw / "angebote.csv").write_text(
+        "standort_id;jahr;angebot;besuche\nrheindorf;2014;kurs;10\n", encoding="utf-8"
+    )
+    _prepare(tmp_path, raw)
+    (raw / "angebote.csv").unlink()
+    result = _prepare(tmp_path, raw)
+    assert (
+        "Tabelle angebote: keine Datei mehr im Rohdatenordner – bisher 1 Zeile; sie entfällt "
+        "in den aufbereiteten Daten." in ingest.format_summary(result)
+    )

@@ -115,6 +115,9 @@ def test_cpi_table_is_the_shipped_destatis_series():
     cpi = costs.cpi_table()
     assert cpi[2020] == 100.0
     assert cpi[2015] == 94.5 and cpi[2022] == 110.2
+    # Destatis' own series 2020 = 100, not rebased from rounded 2015 = 100 values:
+    # 92.2 / 105.8 * 100 = 87.14 would round to 87.1; the published value is 87.2.
+    assert cpi[2009] == 87.2
     assert set(range(2010, 2025)) <= set(cpi.index)
     assert cpi.is_monotonic_increasing  # no annual deflation in Germany since 2005
 

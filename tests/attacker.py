@@ -51,6 +51,7 @@ _RENAME = {
     "weitervermittlung": "wv",
     "reaktionszeit": "rz",
     "angebot": "angebot",
+    "kinder_u3": "kinder_u3",
 }
 _PARTS = {
     "dokumentiert": "dok",

@@ -45,6 +45,11 @@ class Baseline:
     quelle: str
     untergrenze: float | None = None
     obergrenze: float | None = None
+    #: ``lokal`` (the municipality's own count), ``amtlich`` (official statistics) or
+    #: ``studie`` (a survey such as KiD 0–3): the order of precedence when several exist.
+    art: str = "studie"
+    #: The target group it is a baseline for (default: the key of its table).
+    gruppe: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,8 @@ class Config:
                     "quelle": b.quelle,
                     "untergrenze": b.untergrenze,
                     "obergrenze": b.obergrenze,
+                    "art": b.art,
+                    "gruppe": b.gruppe or k,
                 }
                 for k, b in self.baselines.items()
             },
@@ -198,15 +205,22 @@ def load_config(
                 )
             mappings.setdefault(column, {})[fold_value(label_text)] = code
 
-    baselines = {
-        key: Baseline(
+    baselines: dict[str, Baseline] = {}
+    for key, v in (data.get("vergleichswerte") or {}).items():
+        kind = str(v.get("art", "studie"))
+        if kind not in ("lokal", "amtlich", "studie"):
+            raise FhError(
+                f"Konfigurationsdatei {source}: vergleichswerte.{key}: art „{kind}“ ist unbekannt "
+                "(möglich: lokal, amtlich, studie)."
+            )
+        baselines[key] = Baseline(
             anteil=float(v["anteil"]),
             quelle=str(v.get("quelle", "")),
             untergrenze=float(v["untergrenze"]) if "untergrenze" in v else None,
             obergrenze=float(v["obergrenze"]) if "obergrenze" in v else None,
+            art=kind,
+            gruppe=str(v.get("gruppe", key)),
         )
-        for key, v in (data.get("vergleichswerte") or {}).items()
-    }
 
     return Config(
         municipality=str(data["kommune"]["name"]),

@@ -502,3 +502,35 @@ def test_representation_interval_carries_the_baselines_interval():
     # Without a baseline interval only the share's uncertainty remains (narrower).
     lo0, hi0 = reach.representation_interval(stats_wilson, Baseline(0.103, "x"))
     assert lo < lo0 < hi0 < hi
+
+
+def test_site_rates_pooled_rate_and_regions():
+    ds = make_dataset(
+        {
+            "standorte": [
+                {"standort_id": "a", "name": "A", "region": "Nord", "eroeffnet": "2011-01-01"},
+                {"standort_id": "b", "name": "B", "region": "Nord", "eroeffnet": "2014-07-01"},
+                {"standort_id": "c", "name": "C", "region": "Süd", "eroeffnet": "2011-01-01"},
+            ],
+            "erstkontakte": [contact(f"a{i}", "a", "2014-03-03") for i in range(30)]
+            + [contact(f"b{i}", "b", "2014-08-03") for i in range(6)]
+            + [contact(f"c{i}", "c", "2014-03-03") for i in range(20)],
+            "bevoelkerung": [
+                {"jahr": 2014, "gebiet": "a", "geburten": 100},
+                {"jahr": 2014, "gebiet": "b", "geburten": 40},
+                {"jahr": 2014, "gebiet": "c", "geburten": 50},
+            ],
+        }
+    )
+    sites = reach.site_rates_table(ds, 2014)
+    # b opened in July: 6 months, 40 x 6 / 12 = 20 births-equivalent, 6 / 20 = 300 per 1,000
+    assert sites.loc["b", "Monate geöffnet"] == 6
+    assert sites.loc["b", "je 1.000 Geburten"] == pytest.approx(300.0)
+    # pooled: (30 + 6 + 20) / (100 + 20 + 50) x 1000 = 56 / 170 x 1000 = 329.4
+    assert reach.pooled_rate(sites) == pytest.approx(56 / 170 * 1000)
+    regions = reach.region_table(ds, 2014)
+    assert list(regions.index) == ["Nord", "Süd"]
+    # Nord = a + b: 36 contacts over 120 births-equivalent = 300 per 1,000
+    assert regions.loc["Nord", "Erstkontakte"] == 36
+    assert regions.loc["Nord", "je 1.000 Geburten"] == pytest.approx(300.0)
+    assert regions.loc["Nord", "Standorte"] == "a, b"

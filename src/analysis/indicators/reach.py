@@ -724,3 +724,110 @@ def protect(table: pd.DataFrame, min_count: int, round_to_5: bool = False) -> Pr
         share_columns=shares,
         round_to_5=round_to_5,
     )
+
+
+# --- comparing sites and areas (issue 10) -----------------------------------------------------------
+def site_rates_table(dataset: Dataset, year: int) -> pd.DataFrame:
+    """Erstkontakte je 1.000 Geburten je geöffnetem Standort, mit Exposition (für den Trichter).
+
+    Index: ``standort_id``. Spalten: Region, Erstkontakte, Geburten, Monate geöffnet,
+    Geburten anteilig (Geburten × Monate / 12), je 1.000 Geburten, Untergrenze, Obergrenze.
+    """
+    rows = []
+    for site, y in data.site_years(dataset):
+        if y != year:
+            continue
+        f = figures(dataset, site, year)
+        rate = f.per_1000_births
+        rows.append(
+            {
+                "standort_id": site,
+                "Region": _region(dataset, site),
+                "Erstkontakte": f.first_contacts,
+                "Geburten": f.births,
+                "Monate geöffnet": f.months_open,
+                "Geburten anteilig": rate.exposure if rate else None,
+                "je 1.000 Geburten": rate.rate if rate else None,
+                "Untergrenze": rate.lower if rate else None,
+                "Obergrenze": rate.upper if rate else None,
+            }
+        )
+    columns = [
+        "Region",
+        "Erstkontakte",
+        "Geburten",
+        "Monate geöffnet",
+        "Geburten anteilig",
+        "je 1.000 Geburten",
+        "Untergrenze",
+        "Obergrenze",
+    ]
+    table = pd.DataFrame(rows, columns=["standort_id", *columns]).set_index("standort_id")
+    return table.astype(
+        {
+            "Erstkontakte": pd.Int64Dtype(),
+            "Geburten": pd.Int64Dtype(),
+            "Monate geöffnet": pd.Int64Dtype(),
+            "Geburten anteilig": "float64",
+            "je 1.000 Geburten": "float64",
+            "Untergrenze": "float64",
+            "Obergrenze": "float64",
+        }
+    )
+
+
+def pooled_rate(table: pd.DataFrame) -> float | None:
+    """The sites' pooled rate per 1,000: Σ first contacts / Σ prorated births × 1,000."""
+    known = table.dropna(subset=["Geburten anteilig"])
+    exposure_sum = float(known["Geburten anteilig"].sum())
+    if exposure_sum <= 0:
+        return None
+    return float(known["Erstkontakte"].sum()) / exposure_sum * 1000
+
+
+def _region(dataset: Dataset, site: str) -> str | None:
+    standorte = dataset.table("standorte")
+    if standorte is None or "region" not in standorte:
+        return None
+    hit = standorte.loc[standorte["standort_id"] == site, "region"].dropna()
+    return str(hit.iloc[0]) if len(hit) else None
+
+
+def region_table(dataset: Dataset, year: int) -> pd.DataFrame | None:
+    """Erstkontakte je 1.000 Geburten je Sozialraum (Spalte ``region`` der Standorte).
+
+    Summen der geöffneten Standorte einer Region (Erstkontakte, Geburten ihrer
+    Einzugsgebiete, anteilige Geburten) mit Poisson-Intervall. ``None``, wenn kein Standort
+    eine Region hat. Index: Region; Spalte ``Standorte`` nennt die ids (für die Geheimhaltung).
+    """
+    sites = site_rates_table(dataset, year)
+    sites = sites.dropna(subset=["Region"])
+    if sites.empty:
+        return None
+    rows = []
+    for region, part in sites.groupby("Region", sort=True):
+        known = part.dropna(subset=["Geburten anteilig"])
+        exposure_sum = float(known["Geburten anteilig"].sum()) if len(known) else None
+        births_known = part["Geburten"].notna().all()
+        rate = poisson_rate(int(part["Erstkontakte"].sum()), exposure_sum if births_known else None)
+        rows.append(
+            {
+                "Region": region,
+                "Standorte": ", ".join(part.index),
+                "Erstkontakte": int(part["Erstkontakte"].sum()),
+                "Geburten": int(part["Geburten"].sum()) if births_known else None,
+                "je 1.000 Geburten": rate.rate,
+                "Untergrenze": rate.lower,
+                "Obergrenze": rate.upper,
+            }
+        )
+    table = pd.DataFrame(rows).set_index("Region")
+    return table.astype(
+        {
+            "Erstkontakte": pd.Int64Dtype(),
+            "Geburten": pd.Int64Dtype(),
+            "je 1.000 Geburten": "float64",
+            "Untergrenze": "float64",
+            "Obergrenze": "float64",
+        }
+    )

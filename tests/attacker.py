@@ -51,6 +51,7 @@ _RENAME = {
     "weitervermittlung": "wv",
     "reaktionszeit": "rz",
     "angebot": "angebot",
+    "kinder_u3": "kinder_u3",
 }
 _PARTS = {
     "dokumentiert": "dok",
@@ -123,17 +124,30 @@ class Seen:
         where = f"{site}: {title}"
         if title == "Reichweite im Überblick":
             name = r["Kennzahl"]
+            self.see((site, "ek"), r["Erstkontakte"], where)
+            if name == "Erstkontakte je 1.000 Geburten":
+                self.see((site, "geburten"), r["Bezugsgröße"], where)
+            else:
+                self.see((site, "kinder_u3"), r["Bezugsgröße"], where)
+        elif title.startswith("Anteile:"):
+            name = r["Kennzahl"]
             count, n = r["Anzahl"], r["Bezugsgröße (n)"]
-            if name.startswith("Erreichungsquote"):
-                self.see((site, "ek"), count, where)
-                self.see((site, "geburten"), n, where)
-            elif name.startswith("Willkommensbesuche"):
+            if name.startswith("Willkommensbesuche"):
                 self.see((site, "wb"), count, where)
                 self.see((site, "geburten"), n, where)
+                self.see_share((site, "wb"), r["Anteil"], n, where)
             elif name.startswith("In der Schwangerschaft"):
                 self.see((site, "phase", "schwangerschaft"), count, where)
                 self.see((site, "phase_bekannt"), n, where)
                 self.see_share((site, "phase", "schwangerschaft"), r["Anteil"], n, where)
+        elif title == "Willkommensbesuche über die Jahre":
+            if year is not None and int(r["Jahr"]) == year:
+                self.see((site, "wb"), r["Willkommensbesuche"], where)
+                self.see((site, "geburten"), r["Geburten"], where)
+        elif title == "Standorte im Trichterdiagramm":
+            s = self._site_by_name(r["standort_id"] if "standort_id" in r else r[next(iter(r))])
+            self.see((s, "ek"), r["Erstkontakte"], where)
+            self.see((s, "geburten"), r["Geburten"], where)
         elif title.startswith("Zeitpunkt des Erstkontakts"):
             label = r["Lebensphase"]
             cell = (site, "ek") if label == "Insgesamt" else (site, "phase", _code(PHASES, label))

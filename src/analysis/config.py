@@ -48,6 +48,11 @@ class Baseline:
     quelle: str
     untergrenze: float | None = None
     obergrenze: float | None = None
+    #: ``lokal`` (the municipality's own count), ``amtlich`` (official statistics) or
+    #: ``studie`` (a survey such as KiD 0–3): the order of precedence when several exist.
+    art: str = "studie"
+    #: The target group it is a baseline for (default: the key of its table).
+    gruppe: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,8 @@ class Config:
                     "quelle": b.quelle,
                     "untergrenze": b.untergrenze,
                     "obergrenze": b.obergrenze,
+                    "art": b.art,
+                    "gruppe": b.gruppe or k,
                 }
                 for k, b in self.baselines.items()
             },
@@ -263,11 +270,16 @@ def _baseline(source: Path | None, key: str, entry: Any) -> Baseline:
             raise FhError(f"{where}: {name} = {entry[name]!r} ist kein Anteil zwischen 0 und 1.")
     anteil = values["anteil"]
     assert anteil is not None
+    kind = str(entry.get("art", "studie"))
+    if kind not in ("lokal", "amtlich", "studie"):
+        raise FhError(f"{where}: art „{kind}“ ist unbekannt (möglich: lokal, amtlich, studie).")
     return Baseline(
         anteil=anteil,
         quelle=str(entry.get("quelle", "")),
         untergrenze=values["untergrenze"],
         obergrenze=values["obergrenze"],
+        art=kind,
+        gruppe=str(entry.get("gruppe", key)),
     )
 
 

@@ -290,6 +290,9 @@ def test_federal_crosswalk_covers_every_route():
     # every approximate mapping says why
     approx = cw[cw["zuordnung"] == "näherungsweise"]
     assert (approx["hinweis"].str.len() > 0).all()
+    # Acquaintances have their own category on the federal form, they are not "Sonstige".
+    known = cw.set_index("zugangsweg").loc["bekannte"]
+    assert known["anregung"] == "verwandte_bekannte" and known["zuordnung"] == "genau"
 
 
 def test_federal_route_counts():
@@ -371,3 +374,66 @@ def test_the_standard_counts_holidays_out_before_comparing_with_three():
     days = ar.working_days(c["datum_meldung"], c["datum_erstkontakt"])
     assert days.tolist() == [2, 3, 4]
     assert ar.response_time(c, "NW").quote_binnen_3_werktagen == pytest.approx(2 / 3)
+
+
+def test_small_counts_merge_by_meaning_and_say_which():
+    # Welcome visits (Aufsuchend) are rare: they join "Jugendhilfe und Soziales", not the
+    # numerically smallest other column.
+    rows = (
+        _many("a", "hebamme", 20, 0)
+        + _many("a", "jugendamt", 6, 100)
+        + _many("a", "willkommensbesuch", 1, 200)
+        + _many("a", "eigeninitiative", 12, 300)
+        + _many("b", "hebamme", 12, 0)
+        + _many("b", "jugendamt", 5, 100)
+        + _many("b", "willkommensbesuch", 1, 200)
+        + _many("b", "eigeninitiative", 20, 300)
+    )
+    res = ar.site_comparison(contacts(*rows))
+    assert res.merged[0] == (
+        "„Jugendhilfe und Soziales + Aufsuchend“ zu „Jugendhilfe, Soziales und aufsuchend“"
+    )
+    assert res.test is not None
+    assert "Jugendhilfe, Soziales und aufsuchend" in res.test.observed.columns
+    assert "Wegen kleiner Zahlen zusammengefasst: „Jugendhilfe und Soziales" in res.note
+
+
+def test_conspicuous_cells_are_holm_corrected():
+    from scipy.stats import norm
+    from statsmodels.stats.multitest import multipletests
+
+    rows = (
+        _many("a", "hebamme", 30, 0)
+        + _many("a", "eigeninitiative", 10, 100)
+        + _many("b", "hebamme", 10, 0)
+        + _many("b", "eigeninitiative", 30, 100)
+    )
+    res = ar.site_comparison(contacts(*rows))
+    r = res.test.residuals.to_numpy().ravel()
+    adjusted = multipletests(2 * norm.sf(abs(r)), method="holm")[1]
+    # |residual| = 4.47 in every cell: raw p = 7.7e-6, Holm x4 still far below 0.05.
+    assert (adjusted < 0.05).all()
+    assert "Holm für 4 Zellen korrigiert" in res.note
+    # A residual of 2.1 passes the old |r| > 2 rule but not Holm over 4 cells.
+    assert 4 * 2 * norm.sf(2.1) > 0.05
+
+
+def test_group_trend_compares_like_with_like():
+    # Site a open all years with a constant 30 % via health services; site b opens in
+    # 2016 with 70 %. Over all sites the share rises; over the sites open throughout, not.
+    def many(site: str, route: str, n: int, year: int) -> list[dict]:
+        return [
+            contact(f"{site}{year}{route}{i}", site, f"{year}-03-03", zugangsweg=route)
+            for i in range(n)
+        ]
+
+    rows = []
+    for year in range(2012, 2021):
+        rows += many("a", "hebamme", 30, year) + many("a", "eigeninitiative", 70, year)
+        if year >= 2016:
+            rows += many("b", "hebamme", 70, year) + many("b", "eigeninitiative", 30, year)
+    c = contacts(*rows)
+    assert ar.stable_sites(c) == ["a"]
+    res = ar.group_trend(c, "Gesundheitswesen")
+    assert res.odds_ratio_per_year == pytest.approx(1.0, abs=1e-6)
+    assert "nicht enthalten: b" in res.note

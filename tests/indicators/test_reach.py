@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from helpers import contact, frame, make_dataset, site
 
@@ -256,6 +257,14 @@ def test_reach_block_exact_shape_and_values(dataset):
         "willkommensbesuch_quote",
         "zielgruppen",
         "lebensphase",
+        # issue 10: new keys after the specified ones, none of which changed its meaning
+        "monate_geoeffnet",
+        "kinder_u3",
+        "erstkontakte_je_1000_geburten",
+        "erstkontakte_je_1000_kinder_u3",
+        "willkommensbesuch_quote_intervall",
+        "schwangerschaft",
+        "kind_unter_1_je_geburt",
     ]
     assert block["erstkontakte"] == 4
     assert block["geburten"] == 40
@@ -407,3 +416,121 @@ def test_baseline_notes_name_definition_differences(dataset):
     table = reach.target_groups(dataset, "alle", 2014, {"mutter_unter_20": kid})
     assert "Altersgrenze" in table.loc["Mütter unter 20 Jahren", "Hinweis"]
     assert reach.baseline_note("alleinerziehend", None) is None
+
+
+# --- issue 10: rates, opening years, cohort-like share, baselines with intervals -------------------
+def test_months_open_counts_opening_and_closing_months():
+    standorte = frame(
+        "standorte",
+        [
+            {"standort_id": "a", "name": "A", "eroeffnet": "2016-03-01"},
+            {
+                "standort_id": "b",
+                "name": "B",
+                "eroeffnet": "2011-04-01",
+                "geschlossen": "2018-06-30",
+            },
+            {"standort_id": "c", "name": "C"},
+        ],
+    )
+    assert reach.months_open(standorte, "a", 2016) == 10  # March to December
+    assert reach.months_open(standorte, "a", 2017) == 12
+    assert reach.months_open(standorte, "a", 2015) == 0
+    assert reach.months_open(standorte, "b", 2018) == 6  # January to June
+    assert reach.months_open(standorte, "c", 2014) == 12  # no opening date: whole year
+    assert reach.months_open(standorte, "x", 2014) is None
+    only_new = standorte.iloc[[0]]
+    assert reach.months_open(only_new, "alle", 2016) == 10
+    assert reach.months_open(standorte.iloc[[0, 1]], "alle", 2016) == 12  # b open all year
+
+
+def test_contacts_per_1000_births_prorates_the_opening_year_with_garwood_interval():
+    from statsmodels.stats.rates import confint_poisson
+
+    # A site that opened in April: 131 first contacts, 402 births, 9 months open.
+    # Births x 9 / 12 = 301.5; 131 / 301.5 * 1000 = 434.5 (unprorated 131 / 402 = 325.9).
+    rate = reach.contacts_per_1000_births(131, 402, 9)
+    assert rate.exposure == pytest.approx(301.5)
+    assert rate.rate == pytest.approx(434.494, abs=1e-3)
+    lo, hi = confint_poisson(131, 301.5, method="exact-c")
+    assert (rate.lower, rate.upper) == (pytest.approx(lo * 1000), pytest.approx(hi * 1000))
+    assert reach.contacts_per_1000_births(5, None, 12).rate is None
+    assert reach.contacts_per_1000_under_3(50, 1000).rate == pytest.approx(50.0)
+
+
+def test_under_one_share_is_a_wilson_proportion_of_prorated_births():
+    from statsmodels.stats.proportion import proportion_confint
+
+    rows = [contact(str(i), "a", "2014-03-03", lebensphase_kind="m0_6") for i in range(6)]
+    rows += [contact(f"b{i}", "a", "2014-03-03", lebensphase_kind="m6_12") for i in range(3)]
+    rows += [contact(f"c{i}", "a", "2014-03-03", lebensphase_kind="j1_2") for i in range(4)]
+    contacts = frame("erstkontakte", rows)
+    assert reach.under_one_contacts(contacts) == 9  # 6 + 3
+    # 30 births, open 6 months: 15 births-equivalent; 9 / 15 = 0.6
+    p = reach.under_one_share(contacts, 30, 6)
+    assert (p.count, p.n, p.share) == (9, 15, pytest.approx(0.6))
+    lo, hi = proportion_confint(9, 15, method="wilson")
+    assert (p.lower, p.upper) == (pytest.approx(lo), pytest.approx(hi))
+
+
+def test_baseline_precedence_local_then_official_then_survey(dataset):
+    configured = {
+        "sgb2_bezug": Baseline(0.103, "KiD 0–3", 0.093, 0.114, art="studie"),
+        "sgb2_bezug_ba": Baseline(0.165, "BA", art="amtlich", gruppe="sgb2_bezug"),
+    }
+    # site a has no kinder_u3: the official value wins over the survey
+    chosen = reach.baselines_for(configured, dataset.table("bevoelkerung"), "a", 2014)
+    assert chosen["sgb2_bezug"].quelle == "BA"
+    # for alle the local count wins over both
+    chosen = reach.baselines_for(configured, dataset.table("bevoelkerung"), "alle", 2014)
+    assert chosen["sgb2_bezug"].art == "lokal"
+
+
+def test_representation_interval_carries_the_baselines_interval():
+    from statsmodels.stats.proportion import proportion_confint
+
+    p = stats_wilson = reach.wilson_interval(40, 200)  # 20 %
+    base = Baseline(0.103, "KiD", 0.093, 0.114)
+    lo, hi = reach.representation_interval(p, base)
+    # By hand on the log scale: se_p = log(u/l) / (2 z) from the Wilson bounds, se_b likewise.
+    z = 1.959964
+    wl, wu = proportion_confint(40, 200, method="wilson")
+    se = ((np.log(wu / wl) / (2 * z)) ** 2 + (np.log(0.114 / 0.093) / (2 * z)) ** 2) ** 0.5
+    centre = np.log(0.2 / 0.103)
+    assert lo == pytest.approx(np.exp(centre - z * se), rel=1e-5)
+    assert hi == pytest.approx(np.exp(centre + z * se), rel=1e-5)
+    # Without a baseline interval only the share's uncertainty remains (narrower).
+    lo0, hi0 = reach.representation_interval(stats_wilson, Baseline(0.103, "x"))
+    assert lo < lo0 < hi0 < hi
+
+
+def test_site_rates_pooled_rate_and_regions():
+    ds = make_dataset(
+        {
+            "standorte": [
+                {"standort_id": "a", "name": "A", "region": "Nord", "eroeffnet": "2011-01-01"},
+                {"standort_id": "b", "name": "B", "region": "Nord", "eroeffnet": "2014-07-01"},
+                {"standort_id": "c", "name": "C", "region": "Süd", "eroeffnet": "2011-01-01"},
+            ],
+            "erstkontakte": [contact(f"a{i}", "a", "2014-03-03") for i in range(30)]
+            + [contact(f"b{i}", "b", "2014-08-03") for i in range(6)]
+            + [contact(f"c{i}", "c", "2014-03-03") for i in range(20)],
+            "bevoelkerung": [
+                {"jahr": 2014, "gebiet": "a", "geburten": 100},
+                {"jahr": 2014, "gebiet": "b", "geburten": 40},
+                {"jahr": 2014, "gebiet": "c", "geburten": 50},
+            ],
+        }
+    )
+    sites = reach.site_rates_table(ds, 2014)
+    # b opened in July: 6 months, 40 x 6 / 12 = 20 births-equivalent, 6 / 20 = 300 per 1,000
+    assert sites.loc["b", "Monate geöffnet"] == 6
+    assert sites.loc["b", "je 1.000 Geburten"] == pytest.approx(300.0)
+    # pooled: (30 + 6 + 20) / (100 + 20 + 50) x 1000 = 56 / 170 x 1000 = 329.4
+    assert reach.pooled_rate(sites) == pytest.approx(56 / 170 * 1000)
+    regions = reach.region_table(ds, 2014)
+    assert list(regions.index) == ["Nord", "Süd"]
+    # Nord = a + b: 36 contacts over 120 births-equivalent = 300 per 1,000
+    assert regions.loc["Nord", "Erstkontakte"] == 36
+    assert regions.loc["Nord", "je 1.000 Geburten"] == pytest.approx(300.0)
+    assert regions.loc["Nord", "Standorte"] == "a, b"

@@ -104,7 +104,7 @@ def test_segmented_regression_recovers_level_change():
         "td",
     ]
     assert res.fitted is not None and math.isnan(res.fitted["ohne_unterbrechung"].iloc[0])
-    assert "Mit nur 10 Jahreswerten" in res.caveat
+    assert "zu kurz" in res.caveat and not res.supports_claim
 
 
 def test_segmented_regression_too_few_years_is_not_an_error():
@@ -164,3 +164,210 @@ def test_share_table_counts_shares_intervals_and_total():
     # No cases: no shares, not 0.
     empty = stats.share_table(pd.Series({"Klinik": 0}), "Zugangsweg", "Insgesamt")
     assert empty["Anteil"].isna().all()
+
+
+# --- issue 10: honest uncertainty, checked against statsmodels/scipy called directly -------------
+
+
+def test_poisson_rate_is_garwoods_exact_interval():
+    from statsmodels.stats.rates import confint_poisson
+
+    for count, exposure in [(0, 50.0), (3, 40.0), (10, 1000.0), (412, 1602.0)]:
+        r = stats.poisson_rate(count, exposure)
+        lo, hi = confint_poisson(count, exposure, method="exact-c")
+        assert r.rate == pytest.approx(count / exposure * 1000)
+        assert r.lower == pytest.approx(lo * 1000, rel=1e-9, abs=1e-12)
+        assert r.upper == pytest.approx(hi * 1000, rel=1e-9)
+    # Textbook: 10 events -> 4.795 to 18.39 (e.g. Ulm 1990, Table 1).
+    r = stats.poisson_rate(10, 1, per=1)
+    assert (round(r.lower, 3), round(r.upper, 2)) == (4.795, 18.39)
+    assert stats.poisson_rate(5, 0).rate is None
+    assert stats.poisson_rate(5, None).lower is None
+
+
+def test_holm_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    p = [0.01, 0.04, 0.03, 0.005, 0.5]
+    assert stats.holm_adjust(p) == pytest.approx(list(multipletests(p, method="holm")[1]))
+    assert stats.holm_adjust([]) == []
+
+
+def _overdispersed():
+    # Shares that jump around far more than binomial noise with n = 400 a year allows.
+    years = list(range(2011, 2021))
+    k = [40, 95, 52, 110, 70, 130, 88, 150, 96, 170]
+    return years, k, [400] * len(years)
+
+
+def test_share_trend_is_quasi_binomial_like_statsmodels():
+    import statsmodels.api as sm
+
+    years, k, n = _overdispersed()
+    res = stats.share_trend(years, k, n)
+    # Independent computation: binomial GLM, dispersion = Pearson chi2 / df, refit with it.
+    x = sm.add_constant(np.array(years, dtype=float) - years[0])
+    endog = np.column_stack([k, np.array(n) - np.array(k)])
+    binomial = sm.GLM(endog, x, family=sm.families.Binomial()).fit()
+    phi = binomial.pearson_chi2 / binomial.df_resid
+    quasi = sm.GLM(endog, x, family=sm.families.Binomial()).fit(scale=phi, use_t=True)
+    assert res.method == "quasi-binomial"
+    assert res.dispersion == pytest.approx(phi)
+    assert phi > 5  # strongly overdispersed
+    assert res.p_value == pytest.approx(quasi.pvalues[1])
+    assert res.p_value_binomial == pytest.approx(binomial.pvalues[1])
+    assert res.p_value > 100 * res.p_value_binomial  # the naive p-value is far too small
+    assert res.odds_ratio_per_year == pytest.approx(np.exp(quasi.params[1]))
+    assert "streuen" in res.note
+
+
+def test_share_trend_never_shrinks_below_binomial():
+    import statsmodels.api as sm
+
+    # Underdispersed (smoother than binomial): the binomial model as it is (scale 1, z test).
+    res = stats.share_trend([2012, 2013, 2014], [20, 30, 45], [100, 100, 100])
+    assert res.dispersion is not None and res.dispersion < 1
+    x = sm.add_constant(np.array([0.0, 1.0, 2.0]))
+    endog = np.array([[20, 80], [30, 70], [45, 55]])
+    fit = sm.GLM(endog, x, family=sm.families.Binomial()).fit()
+    assert res.p_value == pytest.approx(fit.pvalues[1])
+
+
+def test_share_trend_with_site_factor_ignores_a_site_opening():
+    # Site a: 20 % every year. Site b opens in 2016 with 60 % every year. Pooled, the share
+    # rises because the mix changes; within the sites nothing changes.
+    years, k, n, sites = [], [], [], []
+    for y in range(2011, 2021):
+        years.append(y), k.append(20 + (y % 2)), n.append(100), sites.append("a")
+        if y >= 2016:
+            years.append(y), k.append(60 - (y % 2)), n.append(100), sites.append("b")
+    pooled = stats.share_trend(
+        list(pd.Series(years).groupby(years).first().index),
+        list(pd.Series(k).groupby(years).sum()),
+        list(pd.Series(n).groupby(years).sum()),
+    )
+    within = stats.share_trend(years, k, n, sites=sites)
+    assert pooled.p_value < 0.05 and pooled.odds_ratio_per_year > 1.1
+    assert within.sites == 2 and within.p_value > 0.2
+    assert within.odds_ratio_per_year == pytest.approx(1.0, abs=0.05)
+    assert "innerhalb von 2 Standorten" in within.note
+
+
+def _ar1_series(seed: int, n: int = 18, phi: float = 0.8) -> tuple[list[int], list[float]]:
+    """A straight line (no change at all) plus AR(1) errors with coefficient ``phi``."""
+    rng = np.random.default_rng(seed)
+    e = np.zeros(n)
+    e[0] = rng.normal() / np.sqrt(1 - phi**2)
+    for i in range(1, n):
+        e[i] = phi * e[i - 1] + rng.normal()
+    return list(range(2000, 2000 + n)), list(100 + 2 * np.arange(n) + e)
+
+
+def test_segmented_regression_diagnostics_match_statsmodels():
+    import statsmodels.api as sm
+    from statsmodels.stats.diagnostic import acorr_breusch_godfrey
+    from statsmodels.stats.stattools import durbin_watson
+
+    years, values = _ar1_series(29)
+    res = stats.segmented_regression(years, values, 2008)
+    t = np.arange(len(years), dtype=float)
+    d = (t >= 8).astype(float)
+    x = np.column_stack([np.ones_like(t), t, d, (t - 8) * d])
+    ols = sm.OLS(values, x).fit()
+    glsar = sm.GLSAR(values, x, rho=1).iterative_fit(maxiter=50)
+    assert res.p_trend_change == pytest.approx(ols.pvalues[3])
+    assert res.durbin_watson == pytest.approx(durbin_watson(ols.resid))
+    assert res.p_breusch_godfrey == pytest.approx(
+        acorr_breusch_godfrey(ols, nlags=1, result_object=False)[1]
+    )
+    assert res.p_trend_change_ar1 == pytest.approx(glsar.pvalues[3])
+    assert res.rho == pytest.approx(glsar.model.rho[0])
+
+
+def test_known_ar1_errors_naive_p_wrong_ours_not():
+    # No change at all in the true series; the errors are AR(1) with phi = 0.8.
+    years, values = _ar1_series(29)
+    res = stats.segmented_regression(years, values, 2008)
+    assert res.p_trend_change < 0.001  # naive OLS: a "highly significant" trend change
+    assert res.durbin_watson < 1.0 and res.p_breusch_godfrey < 0.05
+    assert res.p_trend_change_robust > 0.1  # ours: nothing to see
+    from analysis.indicators.costs import describe_its
+
+    text = describe_its(res, unit="zahl")
+    assert "statistisch nicht gesichert" in text
+    assert "Autokorrelation" in text
+
+
+def test_ar1_false_alarms_fall_over_many_series():
+    # 150 series of 40 years without any change, AR(1) errors phi = 0.7, start after 20 years:
+    # OLS "finds" a trend change in far more than 5 % of them; the cautious p-value in far fewer.
+    naive = ours = 0
+    for seed in range(150):
+        years, values = _ar1_series(1000 + seed, n=40, phi=0.7)
+        res = stats.segmented_regression(years, values, 2020)
+        naive += res.p_trend_change < 0.05
+        ours += res.supports_claim and res.p_trend_change_robust < 0.05
+    assert naive / 150 > 0.35
+    assert ours / 150 < 0.6 * naive / 150
+
+
+def test_segments_need_four_years_and_claims_eight():
+    res = stats.segmented_regression(list(range(2008, 2016)), [1, 2, 3, 5, 5, 6, 8, 8], 2011)
+    assert not res.estimable and "mindestens 4 Jahre vor" in res.caveat
+    res = stats.segmented_regression(
+        list(range(2007, 2019)), [1, 2, 3, 4, 6, 6, 7, 9, 9, 10, 12, 12], 2011
+    )
+    assert res.estimable and not res.supports_claim
+    assert "zu kurz" in res.caveat
+
+
+def test_backtest_linear_forecast_equals_statsmodels_prediction():
+    import statsmodels.api as sm
+
+    years = list(range(2010, 2020))
+    values = [10.0, 12.5, 13.9, 16.2, 17.8, 20.5, 21.9, 24.4, 25.6, 28.3]
+    backtest = stats.rolling_origin_backtest(years, values, min_train=6)
+    linear = backtest[backtest["modell"] == stats.LINEAR].set_index("jahr")
+    assert list(linear.index) == [2016, 2017, 2018, 2019]
+    # Origin 2018: fit on 2010-2017 only, predict 2018.
+    t = np.arange(8, dtype=float)
+    fit = sm.OLS(values[:8], sm.add_constant(t)).fit()
+    pred = fit.get_prediction(np.array([[1.0, 8.0]])).summary_frame(alpha=0.05)
+    assert linear.loc[2018, "prognose"] == pytest.approx(pred["mean"].iloc[0])
+    assert linear.loc[2018, "obergrenze"] == pytest.approx(pred["obs_ci_upper"].iloc[0])
+    assert linear.loc[2018, "getroffen"] == bool(
+        pred["obs_ci_lower"].iloc[0] <= values[8] <= pred["obs_ci_upper"].iloc[0]
+    )
+
+
+def test_forecast_picks_the_model_with_the_smaller_backtest_error_and_reports_coverage():
+    # A series that levels off: the straight line keeps overshooting, the damped trend not.
+    years = list(range(2008, 2022))
+    values = [100 * (1 - 0.8**i) + w for i, w in enumerate([0, 1, -1, 0.5, 0, -0.5, 1] * 2)]
+    fc = stats.forecast(years, values, horizon=2)
+    assert set(fc.mae) == {stats.LINEAR, stats.DAMPED}
+    assert fc.method == min(fc.mae, key=fc.mae.get) == stats.DAMPED
+    chosen = fc.backtest[fc.backtest["modell"] == fc.method]
+    assert fc.coverage == pytest.approx(chosen["getroffen"].mean())
+    assert "Im Rückblick" in fc.caveat and "Vorhersageintervall" in fc.caveat
+    future = fc.table[fc.table["art"] == "prognose"]
+    assert list(future["jahr"]) == [2022, 2023]
+    assert (future["untergrenze"] < future["prognose"]).all()
+    assert "Keine Prognose" in stats.forecast(years[:5], values[:5]).caveat
+
+
+def test_funnel_limits_narrow_with_exposure_and_approach_the_normal_limits():
+    from scipy.stats import norm
+
+    rate = 0.25
+    limits = stats.funnel_limits(rate, [100, 1_000, 1_000_000])
+    width = limits["oben_95"] - limits["unten_95"]
+    assert width.is_monotonic_decreasing
+    assert (limits["unten_99_8"] < limits["unten_95"]).all()
+    # Large exposure: Poisson limits ~ rate +- z * sqrt(rate / E).
+    z = norm.ppf(0.975)
+    assert limits["oben_95"].iloc[2] == pytest.approx(rate + z * (rate / 1e6) ** 0.5, rel=1e-3)
+    # Small exposure by hand: theta = 0.25 * 100 = 25; upper 97.5 % quantile r = 35,
+    # F(34) = 0.96616, F(35) = 0.97754 -> alpha = (0.97754 - 0.975) / (0.97754 - 0.96616)
+    # = 0.2233 -> limit (35 - 0.2233) / 100 = 0.34777.
+    assert limits["oben_95"].iloc[0] == pytest.approx(0.34777, abs=2e-5)

@@ -39,11 +39,11 @@ def _cell(section, row, column):
     return SUPPRESSED if bool(t.hidden.loc[row, column]) else t.values.loc[row, column]
 
 
-RATE = "Erreichungsquote (Erstkontakte je Geburt)"  # the catalogue's label
+RATE = "Erstkontakte je 1.000 Geburten"  # the catalogue's label
 
 
-def test_reach_rate_above_100_percent_is_explained(config):
-    # 5 first contacts, 4 births: 5 / 4 = 125 %.
+def test_reach_rate_above_1000_is_explained(config):
+    # 5 first contacts, 4 births: 5 / 4 x 1000 = 1,250 per 1,000 births.
     report = _report(
         {
             "standorte": [site("a", "2011-01-01")],
@@ -53,26 +53,33 @@ def test_reach_rate_above_100_percent_is_explained(config):
         config,
     )
     section = sections.reach_overview(report)
-    assert _cell(section, RATE, "Anzahl") == 5
-    assert _cell(section, RATE, "Anteil") == pytest.approx(1.25)
+    assert _cell(section, RATE, "Erstkontakte") == 5
+    assert _cell(section, RATE, "je 1.000") == pytest.approx(1250.0)
     assert section.sentence.startswith("Standort a hatte 2014 5 Erstkontakte bei 4 Geburten")
-    assert "Erreichungsquote von 125,0 %" in section.sentence
-    assert "Ein Wert über 100 % bedeutet" in section.sentence
+    assert "1.250 Erstkontakte je 1.000 Geburten" in section.sentence
+    assert "Ein Wert über 1.000 bedeutet" in section.sentence
 
 
-def test_reach_rate_below_100_percent_has_no_explanation(config):
-    # 4 first contacts, 5 births: 80 %; the "above 100 %" caveat must not appear.
+def test_reach_rate_in_an_opening_year_is_prorated_and_says_so(config):
+    # Opened 1 July: 6 months; 30 contacts, 120 births -> 30 / (120 x 6 / 12) x 1000 = 500.
+    from statsmodels.stats.rates import confint_poisson
+
     report = _report(
         {
-            "standorte": [site("a", "2011-01-01")],
-            "erstkontakte": _contacts(4),
-            "bevoelkerung": [{"jahr": 2014, "gebiet": "a", "geburten": 5}],
+            "standorte": [site("a", "2014-07-01")],
+            "erstkontakte": [contact(f"a{i}", "a", "2014-08-04") for i in range(30)],
+            "bevoelkerung": [{"jahr": 2014, "gebiet": "a", "geburten": 120}],
         },
         config,
     )
     section = sections.reach_overview(report)
-    assert "Erreichungsquote von 80,0 %" in section.sentence
-    assert "über 100 %" not in section.sentence
+    assert _cell(section, RATE, "je 1.000") == pytest.approx(500.0)
+    lo, hi = confint_poisson(30, 60, method="exact-c")
+    assert _cell(section, RATE, "Untergrenze") == pytest.approx(lo * 1000)
+    assert _cell(section, RATE, "Obergrenze") == pytest.approx(hi * 1000)
+    assert "500 Erstkontakte je 1.000 Geburten" in section.sentence
+    assert "nur 6 Monate geöffnet" in section.sentence
+    assert "Erreichungsquote" not in section.sentence
 
 
 def test_a_hidden_count_is_not_named_in_the_sentence(config):
@@ -86,7 +93,7 @@ def test_a_hidden_count_is_not_named_in_the_sentence(config):
         config,
     )
     section = sections.reach_overview(report)
-    for column in ("Anzahl", "Anteil", "Untergrenze", "Obergrenze"):
+    for column in ("Erstkontakte", "je 1.000", "Untergrenze", "Obergrenze"):
         assert _cell(section, RATE, column) == SUPPRESSED
     assert section.sentence == (
         "Für Standort a, 2014 ist die Zahl der Erstkontakte so klein, dass sie nicht "
@@ -98,7 +105,9 @@ def test_a_hidden_count_is_not_named_in_the_sentence(config):
 def test_no_births_gives_no_rate_and_says_why(config):
     report = _report({"standorte": [site("a", "2011-01-01")], "erstkontakte": _contacts(7)}, config)
     section = sections.reach_overview(report)
-    assert "7 Erstkontakte; eine Erreichungsquote lässt sich nicht berechnen" in section.sentence
+    assert (
+        "7 Erstkontakte; eine Rate je 1.000 Geburten lässt sich nicht berechnen" in section.sentence
+    )
 
 
 def test_no_first_contacts_at_all(config):
@@ -296,3 +305,77 @@ def test_no_category_with_zero_is_called_the_most_frequent(config):
     sentence = sections.routes_table(report).sentence
     assert not re.search(r"(?<![\d,])0,0 %", sentence), sentence
     assert "Kinder- und Jugendarztpraxis" not in sentence
+
+
+def _hze_rows(values: dict[int, float]) -> list[dict]:
+    return [
+        {"jahr": y, "hilfeart": "gesamt", "ausgaben_eur": v, "fallzahl_mittel": 100.0}
+        for y, v in values.items()
+    ]
+
+
+def test_trend_change_says_plainly_when_the_series_is_too_short(config):
+    # 2007-2016: 4 years before the start in 2011, too few for a claim (8 per segment).
+    values = {y: 1_000_000.0 + 50_000 * (y - 2007) + (y % 3) * 7_000 for y in range(2007, 2017)}
+    report = _report(
+        {"standorte": [site("a", "2011-04-01")], "kosten_hze": _hze_rows(values)}, config, year=2016
+    )
+    section = sections.hze_trend_change(report)
+    assert "lässt sich mit dieser Reihe nicht sagen" in section.sentence
+    assert "zu kurz" in section.sentence
+    assert list(section.table.values["Aussage möglich"]) == ["nein, Reihe zu kurz"] * 2
+
+
+def test_cost_sections_use_no_year_after_the_report_year(config):
+    values = {y: 1_000_000.0 * 1.04 ** (y - 2005) + (y % 3) * 9_000 for y in range(2005, 2022)}
+    report = _report(
+        {"standorte": [site("a", "2011-04-01")], "kosten_hze": _hze_rows(values)}, config, year=2018
+    )
+    real = sections.hze_real_terms(report)
+    assert max(real.table.values.index) == 2018
+    forecast = sections.hze_forecast(report)
+    assert list(forecast.table.values.index) == [2019, 2020, 2021]
+    assert "nach " in forecast.sentence and "in 2018" in forecast.sentence
+    assert any("Trefferquote im Rückblick" in n for n in forecast.notes)
+    change = sections.hze_trend_change(report)
+    assert "2018" not in change.table.values.index  # rows are series, not years
+    assert change.table.values.loc["nominal", "Jahre vor / ab Start"] == "6 / 8"
+
+
+def test_funnel_names_sites_outside_the_limits_and_skips_hidden_ones(config):
+    # Sites a, b, c with 100 births each; a has 80 contacts, b 30, c 2 (hidden, < 3).
+    # Pooled: 112 / 300 = 373 per 1,000; a (800) lies far above the 99.8 % limit, b (300)
+    # within it. c is hidden, and with it one more site (secondary suppression: a + b + c =
+    # all sites would give c away).
+    rows = (
+        [contact(f"a{i}", "a", "2014-03-03") for i in range(80)]
+        + [contact(f"b{i}", "b", "2014-03-03") for i in range(30)]
+        + [contact(f"c{i}", "c", "2014-03-03") for i in range(2)]
+    )
+    report = _report(
+        {
+            "standorte": [
+                site("a", "2011-01-01"),
+                site("b", "2011-01-01"),
+                site("c", "2011-01-01"),
+            ],
+            "erstkontakte": rows,
+            "bevoelkerung": [{"jahr": 2014, "gebiet": g, "geburten": 100} for g in "abc"],
+        },
+        config,
+        site_id="alle",
+    )
+    section = sections.sites_funnel(report)
+    assert "Standort a (darüber)" in section.sentence
+    assert "Standort b" not in section.sentence
+    assert "2 Standort(e) wegen kleiner Zahlen nicht eingezeichnet" in section.sentence
+    assert _cell(section, "Standort c", "je 1.000 Geburten") == SUPPRESSED
+
+
+def test_response_time_states_the_survivor_bias(config):
+    days = ["2014-03-03", "2014-03-05", "2014-03-06", "2014-03-07", "2014-03-10", "2014-03-11"]
+    rows = [contact(f"r{i}", "a", d, datum_meldung="2014-03-03") for i, d in enumerate(days)]
+    report = _report({"standorte": [site("a", "2011-01-01")], "erstkontakte": rows}, config)
+    section = sections.response_time(report)
+    assert "nie erreicht wurden" in section.sentence
+    assert any("Überlebensverzerrung" in n for n in section.notes)

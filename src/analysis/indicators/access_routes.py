@@ -8,7 +8,7 @@ Feiertagen des Landes), Standortvergleich, Trend über die Jahre, Weitervermittl
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
 from io import StringIO
@@ -239,25 +239,48 @@ class SiteComparison:
     note: str
 
 
-def _collapse_smallest(table: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, str]]:
-    totals = table.sum(axis=0).sort_values(kind="stable")
-    a, b = str(totals.index[0]), str(totals.index[1])
-    merged = table.drop(columns=[a, b])
-    merged[f"{b} + {a}"] = table[a] + table[b]
-    return merged, (a, b)
+#: Merges that keep a meaning, in the order they are tried when expected counts are too small:
+#: welcome visits are run by (or for) the youth office; "other" routes join the families' own
+#: ways in; then every route through a professional (health or youth services) is one group.
+MERGES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("Jugendhilfe und Soziales", "Aufsuchend"), "Jugendhilfe, Soziales und aufsuchend"),
+    (("Eigener Zugang", "Sonstige"), "Eigener Zugang und Sonstige"),
+    (
+        ("Gesundheitswesen", "Jugendhilfe, Soziales und aufsuchend"),
+        "Über Fachkräfte (Gesundheit, Jugendhilfe, aufsuchend)",
+    ),
+)
 
 
-def _highlights(test: stats.ChiSquareResult, threshold: float = 2.0) -> str:
-    """Deutscher Satz zu den Zellen mit |Residuum| > 2 (mehr/weniger als erwartet)."""
+def _merge_next(table: pd.DataFrame) -> tuple[pd.DataFrame, str] | None:
+    """Apply the next meaningful merge whose parts are present; ``None`` when none is left."""
+    for parts, name in MERGES:
+        present = [p for p in parts if p in table.columns]
+        if len(present) < 2:
+            continue
+        merged = table.drop(columns=present)
+        merged[name] = table[present].sum(axis=1)
+        return merged, f"„{' + '.join(present)}“ zu „{name}“"
+    return None
+
+
+def _highlights(test: stats.ChiSquareResult, level: float = 0.05) -> str:
+    """Deutscher Satz zu den Zellen, deren angepasstes Residuum nach Holm-Korrektur auffällt."""
+    cells = [
+        (site, group, float(v))
+        for site, row in test.residuals.iterrows()
+        for group, v in row.items()
+    ]
+    adjusted = stats.holm_adjust([stats.normal_two_sided_p(v) for _, _, v in cells])
     parts = []
-    for site, row in test.residuals.iterrows():
-        for group, value in row.items():
-            if abs(value) > threshold:
-                word = "mehr" if value > 0 else "weniger"
-                parts.append(f"{site}: {word} Zugänge über „{group}“ als erwartet")
+    for (site, group, value), p in zip(cells, adjusted, strict=True):
+        if p < level:
+            word = "mehr" if value > 0 else "weniger"
+            parts.append(f"{site}: {word} Zugänge über „{group}“ als erwartet")
+    method = f"angepasste Residuen, p-Werte nach Holm für {len(cells)} Zellen korrigiert"
     if not parts:
-        return "Keine einzelne Zelle weicht deutlich ab (alle Residuen zwischen −2 und +2)."
-    return "Auffällig: " + "; ".join(parts) + "."
+        return f"Keine einzelne Zelle weicht nach Korrektur für mehrfaches Testen deutlich ab ({method})."
+    return "Auffällig: " + "; ".join(parts) + f" ({method})."
 
 
 def site_comparison(
@@ -266,8 +289,10 @@ def site_comparison(
     """Unterscheiden sich die Standorte in den Zugangsgruppen? (Chi-Quadrat, Residuen)
 
     Erstkontakte ohne Angabe zum Zugangsweg bleiben außen vor. Sind die erwarteten
-    Häufigkeiten zu klein, werden mit ``collapse`` die jeweils zwei kleinsten Gruppen
-    zusammengelegt, bis der Test verlässlich ist oder nur zwei Gruppen übrig sind.
+    Häufigkeiten zu klein, werden mit ``collapse`` Gruppen entlang ihrer Bedeutung
+    zusammengelegt (``MERGES``: aufsuchend zu Jugendhilfe, Sonstige zu Eigener Zugang,
+    dann alle Wege über Fachkräfte), bis der Test verlässlich ist; der Hinweis nennt jede
+    Zusammenlegung. Auffällige Zellen: angepasste Residuen, p-Werte nach Holm korrigiert.
     """
     known = contacts[_routes(contacts) != UNKNOWN]
     excluded = len(contacts) - len(known)
@@ -282,8 +307,11 @@ def site_comparison(
     test = stats.chi_square_independence(table)
     merged: list[str] = []
     while collapse and test is not None and not test.reliable and table.shape[1] > 2:
-        table, pair = _collapse_smallest(table)
-        merged.extend(p for p in pair if p not in merged)
+        step = _merge_next(table)
+        if step is None:
+            break
+        table, text = step
+        merged.append(text)
         test = stats.chi_square_independence(table)
     if test is None:
         note = (
@@ -293,12 +321,7 @@ def site_comparison(
     else:
         note = test.note
         if merged:
-            note = (
-                "Wegen kleiner Zahlen wurden Gruppen zusammengefasst ("
-                + ", ".join(merged)
-                + "). "
-                + note
-            )
+            note = "Wegen kleiner Zahlen zusammengefasst: " + "; ".join(merged) + ". " + note
     if test is not None and test.reliable and test.p_value < 0.05:
         note += " " + _highlights(test)
     if excluded:
@@ -321,23 +344,63 @@ def group_shares_by_year(contacts: pd.DataFrame) -> pd.DataFrame:
     return counts.div(counts.sum(axis=1), axis=0).rename_axis(columns="gruppe")
 
 
+def stable_sites(contacts: pd.DataFrame, *, by: str = "standort_id") -> list[str]:
+    """Sites with first contacts in the first and in the last year of ``contacts``.
+
+    Comparing like with like: a trend over all sites mixes in openings (a new site changes
+    the mix of routes); over these sites it does not.
+    """
+    years = _years(contacts)
+    if years.empty:
+        return []
+    sites = contacts[by].astype("string")
+    first = set(sites[years == years.min()].dropna())
+    last = set(sites[years == years.max()].dropna())
+    return sorted(first & last)
+
+
 def group_trend(contacts: pd.DataFrame, group: str, *, min_events: int = 10) -> stats.TrendResult:
     """Verändert sich der Anteil einer Zugangsgruppe über die Jahre?
 
-    Logistische Regression (statsmodels) des Gruppenanteils auf das Jahr; bei wenigen
-    Fällen der Linear-by-linear-Test auf Trend. Das Ergebnis enthält einen deutschen Satz.
+    Quasi-binomiale logistische Regression des Gruppenanteils auf das Jahr mit dem Standort
+    als Faktor, nur über die Standorte, die im ersten und im letzten Jahr Erstkontakte
+    hatten (Gleiches mit Gleichem: eine Eröffnung verschiebt den Trend nicht); gibt es
+    keinen solchen Standort, über alle Erstkontakte zusammen. Bei wenigen Fällen der
+    Linear-by-linear-Test auf Trend. Das Ergebnis enthält einen deutschen Satz.
     """
     if group not in ROUTES.group_names:
         raise FhError(
             f"Unbekannte Zugangsgruppe „{group}“. Möglich sind: {', '.join(ROUTES.group_names)}."
         )
-    years = _years(contacts)
-    in_group = (_groups(contacts) == group).fillna(False)
-    per_year = pd.DataFrame({"jahr": years, "k": in_group.astype(int)}).groupby("jahr")["k"]
-    k, n = per_year.sum(), per_year.count()
-    return stats.share_trend(
-        list(n.index), list(k.to_numpy()), list(n.to_numpy()), min_events=min_events
+    stable = stable_sites(contacts)
+    all_sites = contacts["standort_id"].astype("string").dropna().unique()
+    part = contacts
+    if stable:
+        part = contacts[contacts["standort_id"].astype("string").isin(stable).fillna(False)]
+    in_group = (_groups(part) == group).fillna(False).astype(int)
+    frame = pd.DataFrame(
+        {
+            "jahr": _years(part),
+            "standort": part["standort_id"].astype("string") if stable else "",
+            "k": in_group,
+        }
     )
+    per = frame.groupby(["standort", "jahr"])["k"].agg(["sum", "count"]).reset_index()
+    result = stats.share_trend(
+        list(per["jahr"]),
+        list(per["sum"]),
+        list(per["count"]),
+        sites=list(per["standort"]) if stable else None,
+        min_events=min_events,
+    )
+    left_out = sorted(set(map(str, all_sites)) - set(stable)) if stable else []
+    if left_out:
+        note = (
+            f"{result.note} Nur Standorte, die im ganzen Zeitraum geöffnet waren; nicht "
+            f"enthalten: {', '.join(left_out)}."
+        )
+        result = replace(result, note=note)
+    return result
 
 
 # --- Weitervermittlung ("Lotsenfunktion") ------------------------------------------------------

@@ -12,7 +12,13 @@ from typing import Literal
 
 from analysis.contract.schema import CATEGORIES
 
-Unit = Literal["anzahl", "anteil", "euro", "prozent", "werktage", "verhaeltnis"]
+Unit = Literal[
+    "anzahl", "anteil", "euro", "prozent", "werktage", "verhaeltnis", "je_1000", "monate"
+]
+#: What kind of number it is, for the reader (docs/kennzahlen.md): a proportion is a share of
+#: its denominator (the numerator is part of it; Wilson interval); a rate or ratio is a count
+#: per unit of another quantity (the numerator is not part of the denominator; Poisson).
+Measure = Literal["anzahl", "anteil", "rate", "verhaeltnis", "betrag", "veraenderung", "median"]
 #: How the confidentiality rule treats a value: a published count, a share (hidden when its
 #: numerator or denominator is a small count), a mean/median over cases (hidden when computed
 #: from fewer cases than the minimum) or money/aggregates that are not about persons.
@@ -35,6 +41,25 @@ class Indicator:
     numerator_key: str | None = None  # for shares: the count the share is computed from
     denominator_key: str | None = None
     cases_key: str | None = None  # for means/medians: how many cases it rests on
+    measure: Measure | None = None  # default from the unit, see ``kind``
+    interval: str = ""  # German: interval method ("" = the default for the measure)
+    caveat: str = ""  # German: what the number cannot say
+
+    @property
+    def kind(self) -> Measure:
+        """Proportion, rate, ratio, count, amount, change or median (default from the unit)."""
+        if self.measure is not None:
+            return self.measure
+        return {
+            "anzahl": "anzahl",
+            "anteil": "anteil",
+            "euro": "betrag",
+            "prozent": "veraenderung",
+            "werktage": "median",
+            "verhaeltnis": "verhaeltnis",
+            "je_1000": "rate",
+            "monate": "anzahl",
+        }[self.unit]
 
 
 _E: list[Indicator] = []
@@ -76,6 +101,13 @@ _add(
         protection="anteil",
         numerator_key="reichweite.erstkontakte",
         denominator_key="reichweite.geburten",
+        measure="verhaeltnis",
+        interval="Keins: ein Verhältnis, kein Anteil der Geburten (Berichte zeigen die Rate "
+        "je 1.000 Geburten mit Poisson-Intervall).",
+        caveat="Erstkontakte zählen Familien (auch Schwangere und Kinder über 3 Jahre und "
+        "Familien aus anderen Gebieten), Geburten zählen Kinder des Jahres; deshalb kann der "
+        "Wert über 1 liegen. Im Eröffnungsjahr eines Standorts nicht auf die Monate der "
+        "Öffnung umgerechnet. Bedeutung unverändert seit Version 0.1 (Schnittstelle).",
     ),
     Indicator(
         "reichweite.besuche",
@@ -115,8 +147,162 @@ _add(
         protection="anteil",
         numerator_key="reichweite.willkommensbesuche",
         denominator_key="reichweite.geburten",
+        interval="Wilson, 95 % (unter reichweite.willkommensbesuch_quote_intervall).",
+        caveat="Näherungsweise ein Anteil der Neugeborenen: Besuche im Jahr J können Kinder "
+        "betreffen, die im Dezember des Vorjahres geboren wurden; Zweitbesuche zählen mit, wenn "
+        "die Kommune Besuche statt Familien zählt.",
     ),
 )
+
+_RATE_PARTS = {
+    "wert": "",
+    "untergrenze": " – untere Grenze des 95-%-Intervalls",
+    "obergrenze": " – obere Grenze des 95-%-Intervalls",
+}
+_add(
+    Indicator(
+        "reichweite.monate_geoeffnet",
+        "Monate geöffnet",
+        "monate",
+        "Monate des Jahres, in denen der Standort geöffnet war (Eröffnungs- und "
+        "Schließungsmonat zählen ganz); für alle: Monate, in denen mindestens ein Standort "
+        "geöffnet war.",
+        missing="Leer für einen Standort, der nicht in der Tabelle standorte steht; ohne "
+        "Eröffnungsdatum 12.",
+        function="indicators.reach.months_open",
+        protection="keine",
+        caveat="Für alle wird das Eröffnungsjahr eines einzelnen Standorts nicht anteilig "
+        "berücksichtigt, sobald ein anderer Standort das ganze Jahr geöffnet war.",
+    ),
+    Indicator(
+        "reichweite.kinder_u3",
+        "Kinder unter 3 Jahren",
+        "anzahl",
+        "Kinder unter 3 Jahren laut Tabelle bevoelkerung für Jahr und Gebiet; für alle die "
+        "Zeile gesamt, sonst die Summe über die Standorte.",
+        missing="Leer, wenn die Spalte kinder_u3 für Jahr und Gebiet fehlt.",
+        function="indicators.reach.children_under_3",
+    ),
+)
+for _part, _suffix in _RATE_PARTS.items():
+    _add(
+        Indicator(
+            f"reichweite.erstkontakte_je_1000_geburten.{_part}",
+            f"Erstkontakte je 1.000 Geburten{_suffix}",
+            "je_1000",
+            "Erstkontakte im Jahr je 1.000 Geburten desselben Gebiets, die Geburten anteilig "
+            "für die Monate, in denen der Standort geöffnet war (Geburten × Monate / 12).",
+            numerator="Erstkontakte",
+            denominator="Geburten × Monate geöffnet / 12, geteilt durch 1.000",
+            missing="Leer, wenn keine Geburtenzahl vorliegt oder sie 0 ist.",
+            function="indicators.reach.contacts_per_1000_births",
+            protection="anteil",
+            numerator_key="reichweite.erstkontakte",
+            denominator_key="reichweite.geburten",
+            interval="Poisson, exakt nach Garwood, 95 %.",
+            caveat="Eine Rate, kein Anteil: Erstkontakte zählen Familien mit Schwangeren und "
+            "Kindern bis über 3 Jahre, auch aus anderen Gebieten; Werte über 1.000 sind "
+            "möglich. Die Umrechnung auf Monate unterstellt gleich viele Geburten in jedem "
+            "Monat und erklärt nicht die Anlaufzeit eines neuen Standorts.",
+        ),
+        Indicator(
+            f"reichweite.erstkontakte_je_1000_kinder_u3.{_part}",
+            f"Erstkontakte je 1.000 Kinder unter 3 Jahren{_suffix}",
+            "je_1000",
+            "Erstkontakte im Jahr je 1.000 Kinder unter 3 Jahren desselben Gebiets, anteilig "
+            "für die Monate der Öffnung.",
+            numerator="Erstkontakte",
+            denominator="Kinder unter 3 × Monate geöffnet / 12, geteilt durch 1.000",
+            missing="Leer, wenn keine Zahl der Kinder unter 3 vorliegt oder sie 0 ist.",
+            function="indicators.reach.contacts_per_1000_under_3",
+            protection="anteil",
+            numerator_key="reichweite.erstkontakte",
+            denominator_key="reichweite.kinder_u3",
+            interval="Poisson, exakt nach Garwood, 95 %.",
+            caveat="Eine Rate, kein Anteil; die Erstkontakte mit Schwangeren haben kein Kind "
+            "unter 3 im Nenner.",
+        ),
+    )
+for _part in ("untergrenze", "obergrenze"):
+    _add(
+        Indicator(
+            f"reichweite.willkommensbesuch_quote_intervall.{_part}",
+            f"Willkommensbesuche je Geburt{_RATE_PARTS[_part]}",
+            "anteil",
+            "Wilson-Intervall der Willkommensbesuche je Geburt (reichweite.willkommensbesuch_quote).",
+            numerator="Willkommensbesuche",
+            denominator="Geburten",
+            missing="Leer wie die Quote, und wenn es mehr Besuche als Geburten gab.",
+            function="indicators.reach.welcome_visit_rate",
+            protection="anteil",
+            numerator_key="reichweite.willkommensbesuche",
+            denominator_key="reichweite.geburten",
+            interval="Wilson, 95 %.",
+        )
+    )
+_add(
+    Indicator(
+        "reichweite.schwangerschaft.n_bekannt",
+        "Erstkontakte mit bekannter Lebensphase",
+        "anzahl",
+        "Erstkontakte im Jahr, deren Lebensphase des Kindes bekannt ist (nicht Keine Angabe).",
+        function="indicators.reach.pregnancy_share",
+    )
+)
+for _part, _suffix in {
+    "anteil": "",
+    **{k: v for k, v in _RATE_PARTS.items() if k != "wert"},
+}.items():
+    _add(
+        Indicator(
+            f"reichweite.schwangerschaft.{_part}",
+            f"In der Schwangerschaft erreicht{_suffix}",
+            "anteil",
+            "Anteil der Erstkontakte in der Lebensphase Schwangerschaft an den Erstkontakten mit "
+            "bekannter Lebensphase.",
+            numerator="Erstkontakte in der Schwangerschaft",
+            denominator="Erstkontakte mit bekannter Lebensphase",
+            missing="Leer, wenn keine Lebensphase bekannt ist.",
+            function="indicators.reach.pregnancy_share",
+            protection="anteil",
+            numerator_key="reichweite.lebensphase.schwangerschaft",
+            denominator_key="reichweite.schwangerschaft.n_bekannt",
+            interval="Wilson, 95 %.",
+            caveat="Ein Anteil der Erstkontakte, nicht der Schwangeren im Gebiet.",
+        )
+    )
+_add(
+    Indicator(
+        "reichweite.kind_unter_1_je_geburt.erstkontakte",
+        "Erstkontakte mit Kind unter 1 Jahr",
+        "anzahl",
+        "Erstkontakte im Jahr in den Lebensphasen 0–6 und 6–12 Monate.",
+        function="indicators.reach.under_one_contacts",
+    )
+)
+for _part, _suffix in {
+    "anteil": "",
+    **{k: v for k, v in _RATE_PARTS.items() if k != "wert"},
+}.items():
+    _add(
+        Indicator(
+            f"reichweite.kind_unter_1_je_geburt.{_part}",
+            f"Erstkontakte mit Kind unter 1 Jahr je Geburt{_suffix}",
+            "anteil",
+            "Kohortennahe Variante der Erreichung: Erstkontakte mit einem Kind unter 1 Jahr "
+            "geteilt durch die Geburten des Jahres (anteilig für die Monate der Öffnung).",
+            numerator="Erstkontakte mit Kind unter 1 Jahr",
+            denominator="Geburten × Monate geöffnet / 12",
+            missing="Leer ohne Geburtenzahl; Intervall leer, wenn der Wert über 1 liegt.",
+            function="indicators.reach.under_one_share",
+            protection="anteil",
+            numerator_key="reichweite.kind_unter_1_je_geburt.erstkontakte",
+            denominator_key="reichweite.geburten",
+            interval="Wilson, 95 %.",
+            caveat="Näherungsweise ein Anteil: Ein Kind von 8 Monaten kann im Vorjahr geboren "
+            "sein, und Familien aus anderen Gebieten zählen im Zähler mit.",
+        )
+    )
 
 _TARGET_GROUPS = {
     "alleinerziehend": ("Alleinerziehende", "alleinerziehend = ja"),
@@ -223,6 +409,9 @@ _add(
         function="indicators.access_routes.response_time",
         protection="mittelwert",
         cases_key="zugangswege.reaktionszeit.n",
+        caveat="Nur Meldungen, aus denen ein Erstkontakt wurde: Familien, die nach einer "
+        "Meldung nie erreicht wurden, fehlen (Überlebensverzerrung); die Reaktionszeit "
+        "erscheint dadurch kürzer und die Quote höher, als sie für alle Meldungen wäre.",
     ),
     Indicator(
         "zugangswege.reaktionszeit.quote_binnen_3_werktagen",
@@ -236,6 +425,9 @@ _add(
         function="indicators.access_routes.response_time",
         protection="anteil",
         denominator_key="zugangswege.reaktionszeit.n",
+        caveat="Nur Meldungen, aus denen ein Erstkontakt wurde: Familien, die nach einer "
+        "Meldung nie erreicht wurden, fehlen (Überlebensverzerrung); die Reaktionszeit "
+        "erscheint dadurch kürzer und die Quote höher, als sie für alle Meldungen wäre.",
     ),
 )
 

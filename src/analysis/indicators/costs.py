@@ -363,15 +363,20 @@ def hze_interrupted_time_series(
     *,
     measure: str = "ausgaben_eur",
     real: bool = False,
-    min_before: int = 3,
-    min_after: int = 3,
+    min_before: int = stats.MIN_SEGMENT,
+    min_after: int = stats.MIN_SEGMENT,
+    until: int | None = None,
 ) -> stats.SegmentedRegression:
     """Hat sich Niveau oder Trend der HzE-Ausgaben (oder Fallzahlen) ab ``start_year`` geändert?
 
-    Segmentierte Regression (OLS) auf die Jahreswerte; mit zu wenigen Jahren vor oder nach
-    dem Start ein Ergebnis ohne Schätzwerte und mit Begründung statt eines Fehlers.
+    Segmentierte Regression auf die Jahreswerte (bis ``until`` einschließlich: ein Bericht
+    für das Jahr J rechnet nur mit Jahren bis J), mit OLS und AR(1)-Fehlern, Durbin-Watson
+    und Breusch-Godfrey (``stats.segmented_regression``); mit zu wenigen Jahren vor oder
+    nach dem Start ein Ergebnis ohne Schätzwerte und mit Begründung statt eines Fehlers.
     """
     values = _series(kosten_hze, measure, real)
+    if until is not None:
+        values = values.loc[values.index <= int(until)]
     return stats.segmented_regression(
         list(values.index),
         list(values.to_numpy()),
@@ -382,7 +387,11 @@ def hze_interrupted_time_series(
 
 
 def describe_its(result: stats.SegmentedRegression, unit: str = "euro") -> str:
-    """Ein deutscher Satz zum Ergebnis der unterbrochenen Zeitreihe (für den Berichtstext)."""
+    """Deutsche Sätze zum Ergebnis der unterbrochenen Zeitreihe (für den Berichtstext).
+
+    Die p-Werte sind die vorsichtigeren aus OLS und AR(1)-Modell; ist die Reihe zu kurz
+    (``supports_claim``), sagt der Text das, statt ein Ergebnis als gesichert auszugeben.
+    """
     if not result.estimable:
         return result.caveat
 
@@ -392,11 +401,26 @@ def describe_its(result: stats.SegmentedRegression, unit: str = "euro") -> str:
         text = fmt.euro(abs(value)) if unit == "euro" else fmt.number(abs(value), 1)
         return ("+" if value >= 0 else "−") + text
 
+    p_trend = result.p_trend_change_robust
+    p_level = result.p_level_change_robust
+    if not result.supports_claim:
+        verdict = "Ob sich der Trend geändert hat, lässt sich mit dieser Reihe nicht sagen."
+    elif p_trend is not None and p_trend < 0.05:
+        direction = "flacher" if (result.trend_change or 0) < 0 else "steiler"
+        verdict = (
+            f"Der Anstieg verläuft seit {result.start_year} statistisch gesichert {direction} "
+            "als zuvor (5-%-Niveau, autokorrelationsbereinigt)."
+        )
+    else:
+        verdict = (
+            "Eine Änderung des Trends ist statistisch nicht gesichert (5-%-Niveau, "
+            "autokorrelationsbereinigt)."
+        )
     return (
         f"Ab {result.start_year} änderte sich das Niveau um {amount(result.level_change)} "
-        f"({stats.format_p(result.p_level_change)}) und der jährliche Trend um "
-        f"{amount(result.trend_change)} je Jahr ({stats.format_p(result.p_trend_change)}); "
-        f"vorher betrug der Trend {amount(result.trend)} je Jahr. {result.caveat}"
+        f"({stats.format_p(p_level)}) und der jährliche Trend um "
+        f"{amount(result.trend_change)} je Jahr ({stats.format_p(p_trend)}); "
+        f"vorher betrug der Trend {amount(result.trend)} je Jahr. {verdict} {result.caveat}"
     )
 
 
@@ -407,12 +431,17 @@ def hze_forecast(
     horizon: int = 3,
     level: float = 0.95,
     real: bool = False,
+    until: int | None = None,
 ) -> stats.Forecast:
-    """Kurze Prognose der HzE-Ausgaben oder Fallzahlen (linearer Trend, Vorhersageintervall)."""
+    """Kurze Prognose der HzE-Ausgaben oder Fallzahlen aus den Jahren bis ``until``.
+
+    Modellwahl (linearer oder gedämpfter Trend) nach einem rollierenden Rückblick, dessen
+    Trefferquote neben dem Intervall steht (``stats.forecast``).
+    """
     values = _series(kosten_hze, measure, real)
-    return stats.linear_trend_forecast(
-        list(values.index), list(values.to_numpy()), horizon, level=level
-    )
+    if until is not None:
+        values = values.loc[values.index <= int(until)]
+    return stats.forecast(list(values.index), list(values.to_numpy()), horizon, level=level)
 
 
 # --- Kennzahlen ----------------------------------------------------------------------------------

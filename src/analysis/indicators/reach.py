@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis import data
@@ -19,7 +20,7 @@ from analysis.contract.schema import CATEGORIES, GESAMT
 from analysis.data import ALL_SITES, Dataset
 from analysis.indicators.catalogue import TARGET_GROUPS
 from analysis.indicators.catalogue import label as indicator_label
-from analysis.indicators.stats import Proportion, wilson_interval
+from analysis.indicators.stats import Proportion, Rate, poisson_rate, wilson_interval
 from analysis.protection.rules import ProtectedTable, Share, protect_table
 
 #: Age groups that count as "mother under 20" (our cut; KiD 0–3 uses 21 or younger).
@@ -32,6 +33,8 @@ TARGET_GROUP_COLUMNS: dict[str, str] = {
     "mutter_unter_20": "altersgruppe_mutter",
 }
 PREGNANCY = "schwangerschaft"
+#: Life phases of a child under one year (the cohort-like variant of the reach rate).
+UNDER_ONE = ("m0_6", "m6_12")
 TOTAL_LABEL = "Insgesamt"
 
 
@@ -79,12 +82,96 @@ def birth_definition(dataset: Dataset, site: str, year: int) -> str | None:
 
 
 def reach_rate(first_contacts: int, births: int | None) -> Proportion:
-    """Erreichungsquote: Erstkontakte je Geburt mit Wilson-95-%-Intervall.
+    """Erreichungsquote: Erstkontakte je Geburt (Kennzahl ``erreichungsquote``, unverändert).
 
-    Ein Verhältnis, kein Kohortenanteil: Erstkontakte eines Jahres betreffen Schwangere und
-    Kinder bis 3 Jahre, nicht nur den Geburtsjahrgang (siehe docs/annahmen.md).
+    Ein Verhältnis, kein Anteil: Erstkontakte eines Jahres betreffen Schwangere und Kinder
+    bis über 3 Jahre, zählen Familien statt Kinder und umfassen nicht nur den Geburtsjahrgang.
+    Das Wilson-Intervall, das ``Proportion`` mitführt, ist dafür nicht gedacht; Berichte
+    zeigen :func:`contacts_per_1000_births` mit Poisson-Intervall (docs/annahmen.md, R2).
     """
     return ratio(first_contacts, births)
+
+
+def months_open(standorte: pd.DataFrame | None, site: str, year: int) -> int | None:
+    """Monate des Jahres, in denen der Standort geöffnet war (``alle``: mindestens einer).
+
+    Der Eröffnungs- und der Schließungsmonat zählen ganz. Ohne Eröffnungsdatum gilt ein
+    Standort als das ganze Jahr geöffnet; ``None`` für einen unbekannten Standort.
+    """
+    if standorte is None:
+        return None
+    rows = standorte if site == ALL_SITES else standorte[standorte["standort_id"] == site]
+    if rows.empty:
+        return None
+    months: set[int] = set()
+    for row in rows.itertuples(index=False):
+        first, last = 1, 12
+        if not pd.isna(row.eroeffnet):
+            if row.eroeffnet.year > year:
+                continue
+            if row.eroeffnet.year == year:
+                first = row.eroeffnet.month
+        if not pd.isna(row.geschlossen):
+            if row.geschlossen.year < year:
+                continue
+            if row.geschlossen.year == year:
+                last = row.geschlossen.month
+        months.update(range(first, last + 1))
+    return len(months)
+
+
+def exposure(population: int | None, months: int | None) -> float | None:
+    """Population weighted by the months open: ``population × months / 12`` (``None`` if unknown).
+
+    A site that opened in March was open ten months; its first contacts are set against ten
+    twelfths of the year's births, so an opening year is comparable with a full year.
+    """
+    if population is None or months is None:
+        return None
+    return float(population) * months / 12
+
+
+def contacts_per_1000_births(
+    first_contacts: int, births: int | None, months: int | None = 12
+) -> Rate:
+    """Erstkontakte je 1.000 Geburten, auf die Monate der Öffnung umgerechnet (Poisson-Intervall).
+
+    Eine Rate, kein Anteil: Zähler Erstkontakte (Familien, auch Schwangere und ältere Kinder),
+    Nenner Geburten × Monate geöffnet / 12. Intervall: exakt nach Garwood.
+    """
+    return poisson_rate(first_contacts, exposure(births, months))
+
+
+def contacts_per_1000_under_3(
+    first_contacts: int, children_under_3: int | None, months: int | None = 12
+) -> Rate:
+    """Erstkontakte je 1.000 Kinder unter 3 Jahren (Monate der Öffnung berücksichtigt, Poisson)."""
+    return poisson_rate(first_contacts, exposure(children_under_3, months))
+
+
+def children_under_3(bevoelkerung: pd.DataFrame | None, site: str, year: int) -> int | None:
+    """Kinder unter 3 Jahren für Jahr und Gebiet laut ``bevoelkerung`` (``None`` ohne Angabe)."""
+    value = data.area_value(bevoelkerung, "kinder_u3", site, year)
+    return None if value is None else int(value)
+
+
+def under_one_contacts(contacts: pd.DataFrame) -> int:
+    """Erstkontakte mit einem Kind unter 1 Jahr (Lebensphasen 0–6 und 6–12 Monate)."""
+    counts = life_phase_counts(contacts)
+    return sum(counts[c] for c in UNDER_ONE)
+
+
+def under_one_share(
+    contacts: pd.DataFrame, births: int | None, months: int | None = 12
+) -> Proportion:
+    """Kohortennahe Variante: Erstkontakte mit Kind unter 1 Jahr je Geburt (Wilson-Intervall).
+
+    Näher an einem Anteil als die Erreichungsquote, weil Zähler und Nenner Kinder des ersten
+    Lebensjahres betreffen; aber ein Kind von 8 Monaten kann im Vorjahr geboren sein, und
+    Familien aus anderen Gebieten zählen mit. Über 1 kein Intervall.
+    """
+    base = exposure(births, months)
+    return ratio(under_one_contacts(contacts), None if base is None else round(base))
 
 
 def offer_totals(offers: pd.DataFrame | None) -> dict[str, int | None]:
@@ -161,29 +248,47 @@ def pregnancy_share(contacts: pd.DataFrame) -> Proportion:
 def local_baselines(bevoelkerung: pd.DataFrame | None, site: str, year: int) -> dict[str, Baseline]:
     """Population baselines from the local table ``bevoelkerung`` for area and year.
 
-    Only SGB II is there: children under 3 in SGB II receipt / children under 3.
+    Only SGB II is there: children under 3 in SGB II receipt / children under 3, a full count
+    of the area (no sampling interval).
     """
     u3 = data.area_value(bevoelkerung, "kinder_u3", site, year)
     u3_sgb2 = data.area_value(bevoelkerung, "kinder_u3_sgb2", site, year)
     if not u3 or u3_sgb2 is None:
         return {}
     area = "Kommune" if site == ALL_SITES else f"Gebiet {site}"
+    share = float(u3_sgb2) / float(u3)
     return {
         "sgb2_bezug": Baseline(
-            anteil=float(u3_sgb2) / float(u3),
+            anteil=share,
             quelle=f"Tabelle bevoelkerung {year}, {area}: Kinder unter 3 im SGB-II-Bezug "
             "je Kind unter 3 (Kinder, nicht Familien)",
+            untergrenze=share,
+            obergrenze=share,
+            art="lokal",
         )
     }
+
+
+#: Which baseline wins when several exist: local counts, then official statistics, then surveys.
+BASELINE_PRECEDENCE = ("lokal", "amtlich", "studie")
 
 
 def baselines_for(
     configured: Mapping[str, Baseline], bevoelkerung: pd.DataFrame | None, site: str, year: int
 ) -> dict[str, Baseline]:
-    """The baseline per target group: a local ``bevoelkerung`` value, else the configured one."""
-    out = dict(configured)
-    out.update(local_baselines(bevoelkerung, site, year))
-    return out
+    """The baseline per target group: a local ``bevoelkerung`` value, else an official
+    statistic, else a survey (``[vergleichswerte]``, field ``art``; see docs/annahmen.md, R4)."""
+    candidates: dict[str, list[Baseline]] = {}
+    for key, base in configured.items():
+        candidates.setdefault(base.gruppe or key, []).append(base)
+    for group, base in local_baselines(bevoelkerung, site, year).items():
+        candidates.setdefault(group, []).append(base)
+
+    def rank(base: Baseline) -> int:
+        kind = base.art if base.art in BASELINE_PRECEDENCE else "studie"
+        return BASELINE_PRECEDENCE.index(kind)
+
+    return {group: min(found, key=rank) for group, found in candidates.items()}
 
 
 def representation_ratio(share: float | None, baseline: Baseline | None) -> float | None:
@@ -191,6 +296,32 @@ def representation_ratio(share: float | None, baseline: Baseline | None) -> floa
     if share is None or baseline is None or baseline.anteil <= 0:
         return None
     return share / baseline.anteil
+
+
+def representation_interval(
+    p: Proportion, baseline: Baseline | None, level: float = 0.95
+) -> tuple[float | None, float | None]:
+    """95-%-Intervall des Repräsentationsverhältnisses mit der Unsicherheit beider Anteile.
+
+    Auf der Log-Skala: Var(log r) = Var(log p) + Var(log b); die Varianzen folgen aus der
+    halben Breite des Wilson-Intervalls von p und des Intervalls des Vergleichswerts
+    (je log(obere/untere Grenze) / (2 z)). Ein Vergleichswert ohne Intervall zählt als
+    genau (etwa eine Vollerhebung der Kommune).
+    """
+    from scipy.stats import norm
+
+    if p.share is None or p.lower is None or p.upper is None or baseline is None:
+        return None, None
+    if p.share <= 0 or p.lower <= 0 or baseline.anteil <= 0:
+        return None, None
+    z = float(norm.ppf(1 - (1 - level) / 2))
+    var_p = (np.log(p.upper / p.lower) / (2 * z)) ** 2
+    var_b = 0.0
+    if baseline.untergrenze and baseline.obergrenze and baseline.untergrenze > 0:
+        var_b = (np.log(baseline.obergrenze / baseline.untergrenze) / (2 * z)) ** 2
+    centre = np.log(p.share / baseline.anteil)
+    half = z * np.sqrt(var_p + var_b)
+    return float(np.exp(centre - half)), float(np.exp(centre + half))
 
 
 def baseline_note(group: str, baseline: Baseline | None) -> str | None:
@@ -226,6 +357,11 @@ class ReachFigures:
     target_groups: dict[str, Proportion]
     life_phases: dict[str, int]
     pregnancy: Proportion
+    months_open: int | None = None
+    per_1000_births: Rate | None = None
+    children_under_3: int | None = None
+    per_1000_under_3: Rate | None = None
+    under_one: Proportion | None = None
 
 
 def figures(dataset: Dataset, site: str, year: int) -> ReachFigures:
@@ -234,6 +370,8 @@ def figures(dataset: Dataset, site: str, year: int) -> ReachFigures:
     n_contacts = first_contacts(contacts)
     n_births = births(dataset.table("bevoelkerung"), site, year)
     visits = welcome_visits(dataset.table("willkommensbesuche"), site, year)
+    months = months_open(dataset.table("standorte"), site, year)
+    u3 = children_under_3(dataset.table("bevoelkerung"), site, year)
     return ReachFigures(
         site=site,
         year=year,
@@ -246,6 +384,11 @@ def figures(dataset: Dataset, site: str, year: int) -> ReachFigures:
         target_groups={g: target_group_share(contacts, g) for g in TARGET_GROUPS},
         life_phases=life_phase_counts(contacts),
         pregnancy=pregnancy_share(contacts),
+        months_open=months,
+        per_1000_births=contacts_per_1000_births(n_contacts, n_births, months),
+        children_under_3=u3,
+        per_1000_under_3=contacts_per_1000_under_3(n_contacts, u3, months),
+        under_one=under_one_share(contacts, n_births, months),
     )
 
 
@@ -264,7 +407,34 @@ def reach_block(dataset: Dataset, *, site: str, year: int) -> dict[str, Any]:
             g: {"anteil": p.share, "n_bekannt": p.n} for g, p in f.target_groups.items()
         },
         "lebensphase": dict(f.life_phases),
+        # Added by issue 10; every key above keeps its meaning.
+        "monate_geoeffnet": f.months_open,
+        "kinder_u3": f.children_under_3,
+        "erstkontakte_je_1000_geburten": _rate_block(f.per_1000_births),
+        "erstkontakte_je_1000_kinder_u3": _rate_block(f.per_1000_under_3),
+        "willkommensbesuch_quote_intervall": {
+            "untergrenze": f.welcome_visit_rate.lower,
+            "obergrenze": f.welcome_visit_rate.upper,
+        },
+        "schwangerschaft": {
+            "anteil": f.pregnancy.share,
+            "untergrenze": f.pregnancy.lower,
+            "obergrenze": f.pregnancy.upper,
+            "n_bekannt": f.pregnancy.n,
+        },
+        "kind_unter_1_je_geburt": {
+            "erstkontakte": f.under_one.count if f.under_one else None,
+            "anteil": f.under_one.share if f.under_one else None,
+            "untergrenze": f.under_one.lower if f.under_one else None,
+            "obergrenze": f.under_one.upper if f.under_one else None,
+        },
     }
+
+
+def _rate_block(rate: Rate | None) -> dict[str, float | None]:
+    if rate is None:
+        return {"wert": None, "untergrenze": None, "obergrenze": None}
+    return {"wert": rate.rate, "untergrenze": rate.lower, "obergrenze": rate.upper}
 
 
 # --- tables for reports and notebooks -------------------------------------------------------------
@@ -553,4 +723,111 @@ def protect(table: pd.DataFrame, min_count: int, round_to_5: bool = False) -> Pr
         total_row=total_row,
         share_columns=shares,
         round_to_5=round_to_5,
+    )
+
+
+# --- comparing sites and areas (issue 10) -----------------------------------------------------------
+def site_rates_table(dataset: Dataset, year: int) -> pd.DataFrame:
+    """Erstkontakte je 1.000 Geburten je geöffnetem Standort, mit Exposition (für den Trichter).
+
+    Index: ``standort_id``. Spalten: Region, Erstkontakte, Geburten, Monate geöffnet,
+    Geburten anteilig (Geburten × Monate / 12), je 1.000 Geburten, Untergrenze, Obergrenze.
+    """
+    rows = []
+    for site, y in data.site_years(dataset):
+        if y != year:
+            continue
+        f = figures(dataset, site, year)
+        rate = f.per_1000_births
+        rows.append(
+            {
+                "standort_id": site,
+                "Region": _region(dataset, site),
+                "Erstkontakte": f.first_contacts,
+                "Geburten": f.births,
+                "Monate geöffnet": f.months_open,
+                "Geburten anteilig": rate.exposure if rate else None,
+                "je 1.000 Geburten": rate.rate if rate else None,
+                "Untergrenze": rate.lower if rate else None,
+                "Obergrenze": rate.upper if rate else None,
+            }
+        )
+    columns = [
+        "Region",
+        "Erstkontakte",
+        "Geburten",
+        "Monate geöffnet",
+        "Geburten anteilig",
+        "je 1.000 Geburten",
+        "Untergrenze",
+        "Obergrenze",
+    ]
+    table = pd.DataFrame(rows, columns=["standort_id", *columns]).set_index("standort_id")
+    return table.astype(
+        {
+            "Erstkontakte": pd.Int64Dtype(),
+            "Geburten": pd.Int64Dtype(),
+            "Monate geöffnet": pd.Int64Dtype(),
+            "Geburten anteilig": "float64",
+            "je 1.000 Geburten": "float64",
+            "Untergrenze": "float64",
+            "Obergrenze": "float64",
+        }
+    )
+
+
+def pooled_rate(table: pd.DataFrame) -> float | None:
+    """The sites' pooled rate per 1,000: Σ first contacts / Σ prorated births × 1,000."""
+    known = table.dropna(subset=["Geburten anteilig"])
+    exposure_sum = float(known["Geburten anteilig"].sum())
+    if exposure_sum <= 0:
+        return None
+    return float(known["Erstkontakte"].sum()) / exposure_sum * 1000
+
+
+def _region(dataset: Dataset, site: str) -> str | None:
+    standorte = dataset.table("standorte")
+    if standorte is None or "region" not in standorte:
+        return None
+    hit = standorte.loc[standorte["standort_id"] == site, "region"].dropna()
+    return str(hit.iloc[0]) if len(hit) else None
+
+
+def region_table(dataset: Dataset, year: int) -> pd.DataFrame | None:
+    """Erstkontakte je 1.000 Geburten je Sozialraum (Spalte ``region`` der Standorte).
+
+    Summen der geöffneten Standorte einer Region (Erstkontakte, Geburten ihrer
+    Einzugsgebiete, anteilige Geburten) mit Poisson-Intervall. ``None``, wenn kein Standort
+    eine Region hat. Index: Region; Spalte ``Standorte`` nennt die ids (für die Geheimhaltung).
+    """
+    sites = site_rates_table(dataset, year)
+    sites = sites.dropna(subset=["Region"])
+    if sites.empty:
+        return None
+    rows = []
+    for region, part in sites.groupby("Region", sort=True):
+        known = part.dropna(subset=["Geburten anteilig"])
+        exposure_sum = float(known["Geburten anteilig"].sum()) if len(known) else None
+        births_known = part["Geburten"].notna().all()
+        rate = poisson_rate(int(part["Erstkontakte"].sum()), exposure_sum if births_known else None)
+        rows.append(
+            {
+                "Region": region,
+                "Standorte": ", ".join(part.index),
+                "Erstkontakte": int(part["Erstkontakte"].sum()),
+                "Geburten": int(part["Geburten"].sum()) if births_known else None,
+                "je 1.000 Geburten": rate.rate,
+                "Untergrenze": rate.lower,
+                "Obergrenze": rate.upper,
+            }
+        )
+    table = pd.DataFrame(rows).set_index("Region")
+    return table.astype(
+        {
+            "Erstkontakte": pd.Int64Dtype(),
+            "Geburten": pd.Int64Dtype(),
+            "je 1.000 Geburten": "float64",
+            "Untergrenze": "float64",
+            "Obergrenze": "float64",
+        }
     )

@@ -7,11 +7,11 @@ a test the same way, with ``None`` instead of an error where the data do not all
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency
+from scipy.stats import chi2, chi2_contingency, norm, poisson
 from statsmodels.stats.contingency_tables import Table
 from statsmodels.stats.proportion import proportion_confint
 
@@ -43,6 +43,62 @@ def wilson_interval(count: int, n: int, level: float = 0.95) -> Proportion:
         raise ValueError(f"count {count} outside 0..{n}")
     lower, upper = proportion_confint(count, n, alpha=1 - level, method="wilson")
     return Proportion(count, n, count / n, float(lower), float(upper))
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A count per ``per`` units of exposure with the exact Poisson (Garwood) interval.
+
+    For ratios that are not shares of their denominator (first contacts per 1,000 births:
+    the contacts include pregnancies and children over one year, the births count one
+    year's newborns). ``None`` throughout when the exposure is missing or 0.
+    """
+
+    count: int
+    exposure: float | None
+    per: float
+    rate: float | None
+    lower: float | None
+    upper: float | None
+
+
+def poisson_rate(
+    count: int, exposure: float | None, *, per: float = 1000.0, level: float = 0.95
+) -> Rate:
+    """``count / exposure × per`` with Garwood's exact Poisson interval.
+
+    Lower bound χ²(α/2; 2k)/2, upper bound χ²(1−α/2; 2k+2)/2, each divided by the exposure
+    (Garwood 1936; statsmodels ``confint_poisson(method="exact-c")``).
+
+    >>> r = poisson_rate(10, 1000)
+    >>> round(r.rate, 1), round(r.lower, 3), round(r.upper, 3)
+    (10.0, 4.795, 18.39)
+    """
+    count = int(count)
+    if exposure is None or not np.isfinite(exposure) or exposure <= 0:
+        return Rate(count, exposure, per, None, None, None)
+    if count < 0:
+        raise ValueError(f"count {count} below 0")
+    alpha = 1 - level
+    lower = 0.0 if count == 0 else float(chi2.ppf(alpha / 2, 2 * count)) / 2
+    upper = float(chi2.ppf(1 - alpha / 2, 2 * count + 2)) / 2
+    scale = per / float(exposure)
+    return Rate(count, float(exposure), per, count * scale, lower * scale, upper * scale)
+
+
+def holm_adjust(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of p-values (family-wise error rate), in input order."""
+    p = np.asarray(list(p_values), dtype=float)
+    m = len(p)
+    if m == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return [float(v) for v in adjusted]
 
 
 # --- Gemeinsame Textbausteine ---------------------------------------------------------------
@@ -124,9 +180,7 @@ def chi_square_independence(table: pd.DataFrame) -> ChiSquareResult | None:
         note = (
             f"Die erwarteten Häufigkeiten reichen für den Chi-Quadrat-Test aus (n = "
             f"{fmt.number(n)}; χ² = {fmt.number(res.statistic, 2)}, df = {int(res.dof)}, "
-            f"{format_p(float(res.pvalue))}). Zellen mit standardisierten Residuen über +2 "
-            "oder unter −2 weichen deutlich von der Verteilung ab, die ohne Unterschiede "
-            "zu erwarten wäre."
+            f"{format_p(float(res.pvalue))})."
         )
     else:
         note = (
@@ -157,9 +211,16 @@ def chi_square_independence(table: pd.DataFrame) -> ChiSquareResult | None:
 class TrendResult:
     """Trend eines Anteils über die Jahre, mit einem deutschen Satz zum Ergebnis.
 
-    ``method`` ist ``logistisch`` (Binomial-GLM), ``linear-by-linear`` (Test auf linearen
-    Trend, Cochran-Armitage-Typ, bei wenigen Fällen) oder ``keine`` (nicht berechenbar).
-    ``odds_ratio_per_year`` gibt es nur bei der logistischen Regression.
+    ``method`` ist ``quasi-binomial`` (logistische Regression mit geschätzter Streuung, wenn
+    die Jahreswerte mehr streuen, als ein Binomialmodell erlaubt), ``logistisch`` (ohne
+    solche Überdispersion: das Binomialmodell),
+    ``linear-by-linear`` (Test auf linearen Trend, Cochran-Armitage-Typ, bei wenigen Fällen)
+    oder ``keine`` (nicht berechenbar). ``odds_ratio_per_year`` gibt es nur bei der
+    Regression. ``dispersion`` ist Pearson-χ²/df der binomialen Anpassung (1 = so viel
+    Streuung, wie ein Binomialmodell erwartet; darüber: Überdispersion); die Standardfehler
+    sind mit max(1, dispersion) skaliert. ``sites``: Zahl der Standorte, wenn das Modell den
+    Standort als Faktor enthält (Vergleich innerhalb der Standorte), sonst ``None``.
+    ``p_value_binomial``: der p-Wert, den ein reines Binomialmodell angäbe (zum Vergleich).
     """
 
     method: str
@@ -170,6 +231,13 @@ class TrendResult:
     ci_upper: float | None
     p_value: float | None
     note: str
+    dispersion: float | None = None
+    sites: int | None = None
+    p_value_binomial: float | None = None
+
+
+def _no_trend(n: int, years: int, note: str) -> TrendResult:
+    return TrendResult("keine", n, years, None, None, None, None, note)
 
 
 def share_trend(
@@ -177,56 +245,63 @@ def share_trend(
     successes: Sequence[int],
     totals: Sequence[int],
     *,
+    sites: Sequence[str] | None = None,
     min_events: int = 10,
     level: float = 0.95,
 ) -> TrendResult:
     """Verändert sich ein Anteil (``successes / totals``) linear über die Jahre?
 
     Mit genug Ereignissen und Nicht-Ereignissen (je mindestens ``min_events``) eine
-    logistische Regression des Anteils auf das Jahr (Odds Ratio je Jahr mit Konfidenz-
-    intervall); sonst der Linear-by-linear-Test auf Trend, der mit weniger Fällen auskommt
-    und keine Effektgröße schätzt.
+    logistische Regression des Anteils auf das Jahr, quasi-binomial: Die Streuung φ =
+    Pearson-χ²/df wird geschätzt; ist φ > 1, werden die Standardfehler mit √φ vergrößert und
+    die Tests nutzen die t-Verteilung mit den Restfreiheitsgraden (wie ``quasibinomial`` in R).
+    Jahresanteile schwanken fast immer mehr, als ein Binomialmodell erlaubt; ohne diese
+    Korrektur wären die p-Werte viel zu klein. Mit ``sites`` (je Zeile der Standort) ist
+    der Standort ein Faktor: Der Trend wird innerhalb der Standorte geschätzt, eine
+    Standorteröffnung verschiebt ihn nicht. Sonst der Linear-by-linear-Test auf Trend.
     """
     frame = pd.DataFrame(
         {
             "jahr": _as_float_array(years),
             "k": _as_float_array(successes),
             "n": _as_float_array(totals),
+            "standort": list(sites) if sites is not None else "",
         }
     ).dropna()
-    frame = frame[frame["n"] > 0].sort_values("jahr")
+    frame = frame[frame["n"] > 0].sort_values(["standort", "jahr"])
     n = int(frame["n"].sum())
     k = int(frame["k"].sum())
-    n_years = len(frame)
+    n_years = int(frame["jahr"].nunique())
+    n_sites = int(frame["standort"].nunique()) if sites is not None else None
     if n_years < 2 or n == 0:
-        return TrendResult(
-            "keine",
+        return _no_trend(
             n,
             n_years,
-            None,
-            None,
-            None,
-            None,
             "Ein Trend lässt sich nicht prüfen: Es braucht mindestens zwei Jahre mit Fällen.",
         )
     if k == 0 or k == n:
-        return TrendResult(
-            "keine",
+        return _no_trend(
             n,
             n_years,
-            None,
-            None,
-            None,
-            None,
             "Ein Trend lässt sich nicht prüfen: Der Anteil ist in allen Jahren "
             + ("0 %." if k == 0 else "100 %."),
         )
     if min(k, n - k) >= min_events:
         import statsmodels.api as sm  # deferred: importing it costs seconds on every CLI call
 
-        x = sm.add_constant(frame["jahr"].to_numpy() - frame["jahr"].min())
+        x = pd.DataFrame({"const": 1.0, "jahr": frame["jahr"] - frame["jahr"].min()})
+        if n_sites is not None and n_sites > 1:
+            dummies = pd.get_dummies(frame["standort"], prefix="s", drop_first=True, dtype=float)
+            x = pd.concat([x, dummies], axis=1)
         endog = np.column_stack([frame["k"], frame["n"] - frame["k"]])
-        fit = sm.GLM(endog, x, family=sm.families.Binomial()).fit()
+        model = sm.GLM(endog, x.to_numpy(), family=sm.families.Binomial())
+        binomial = model.fit()
+        df_resid = float(binomial.df_resid)
+        dispersion = float(binomial.pearson_chi2 / df_resid) if df_resid > 0 else None
+        overdispersed = dispersion is not None and dispersion > 1
+        # Without overdispersion the binomial model stands as it is (z tests); a t reference
+        # with one or two residual degrees of freedom would throw away a clear trend.
+        fit = model.fit(scale=dispersion, use_t=True) if overdispersed else binomial
         beta = float(fit.params[1])
         lo, hi = (float(v) for v in fit.conf_int(alpha=1 - level)[1])
         p = float(fit.pvalues[1])
@@ -237,18 +312,42 @@ def share_trend(
             if p < 0.05
             else "Der Trend ist statistisch nicht gesichert; die Schwankung kann Zufall sein."
         )
+        within = (
+            f", innerhalb von {n_sites} Standorten (Standort als Faktor)"
+            if n_sites is not None and n_sites > 1
+            else ""
+        )
+        spread = (
+            f" Die Jahreswerte streuen {fmt.number(dispersion, 1)}-mal so stark, wie ein "
+            "reines Zufallsmodell (binomial) erwartet; Intervall und p-Wert berücksichtigen das."
+            if dispersion is not None and dispersion > 1
+            else ""
+        )
         note = (
             f"Der Anteil {direction} im Mittel je Jahr (Odds Ratio {fmt.number(odds, 2)} je Jahr, "
             f"{fmt.number(level * 100)}-%-Konfidenzintervall {fmt.number(np.exp(lo), 2)} bis "
-            f"{fmt.number(np.exp(hi), 2)}; {format_p(p)}; logistische Regression über "
-            f"{n_years} Jahre mit {fmt.number(n)} Fällen). {verdict}"
+            f"{fmt.number(np.exp(hi), 2)}; {format_p(p)}; "
+            f"{'quasi-binomiale ' if overdispersed else ''}logistische "
+            f"Regression über {n_years} Jahre mit {fmt.number(n)} Fällen{within}).{spread} "
+            f"{verdict}"
         )
         return TrendResult(
-            "logistisch", n, n_years, odds, float(np.exp(lo)), float(np.exp(hi)), p, note
+            "quasi-binomial" if overdispersed else "logistisch",
+            n,
+            n_years,
+            odds,
+            float(np.exp(lo)),
+            float(np.exp(hi)),
+            p,
+            note,
+            dispersion=dispersion,
+            sites=n_sites,
+            p_value_binomial=float(binomial.pvalues[1]),
         )
-    table = np.column_stack([frame["k"], frame["n"] - frame["k"]])
+    by_year = frame.groupby("jahr")[["k", "n"]].sum().reset_index()
+    table = np.column_stack([by_year["k"], by_year["n"] - by_year["k"]])
     res = Table(table, shift_zeros=False).test_ordinal_association(
-        row_scores=frame["jahr"].to_numpy(), col_scores=np.array([1.0, 0.0])
+        row_scores=by_year["jahr"].to_numpy(), col_scores=np.array([1.0, 0.0])
     )
     p = float(res.pvalue)
     verdict = (
@@ -259,12 +358,21 @@ def share_trend(
     note = (
         f"Wenige Fälle ({fmt.number(k)} von {fmt.number(n)}): statt einer logistischen "
         f"Regression wurde der Linear-by-linear-Test auf Trend verwendet ({format_p(p)}). "
-        f"{verdict} Auch dieser Test ist bei sehr kleinen Zahlen nur ein grober Hinweis."
+        f"{verdict} Auch dieser Test ist bei sehr kleinen Zahlen nur ein grober Hinweis; "
+        "Schwankungen über das Zufallsmaß hinaus kann er nicht berücksichtigen."
     )
-    return TrendResult("linear-by-linear", n, n_years, None, None, None, p, note)
+    return TrendResult("linear-by-linear", n, n_years, None, None, None, p, note, sites=n_sites)
 
 
 # --- Unterbrochene Zeitreihe (segmentierte Regression) ---------------------------------------
+
+#: Fewest years per segment to estimate the model at all (level and trend per segment plus an
+#: AR(1) coefficient need more than the bare 2 points a line needs).
+MIN_SEGMENT = 4
+#: Fewest years per segment before a test result may be stated as a finding. Simulations
+#: (docs/annahmen.md, K8) show that with fewer annual values even autocorrelation-adjusted
+#: tests reject far too often when the errors are autocorrelated.
+MIN_SEGMENT_CLAIM = 8
 
 
 @dataclass(frozen=True)
@@ -272,8 +380,14 @@ class SegmentedRegression:
     """Segmentierte Regression einer Jahresreihe um ein Startjahr (unterbrochene Zeitreihe).
 
     Modell: Wert = Niveau + Trend·t + Niveauänderung·D + Trendänderung·(t − t₀)·D mit
-    t = Jahre seit dem ersten Jahr, D = 1 ab dem Startjahr. ``estimable`` ist False, wenn
-    zu wenige Jahre vor oder nach dem Start vorliegen; dann sind die Schätzwerte ``None``.
+    t = Jahre seit dem ersten Jahr, D = 1 ab dem Startjahr. Geschätzt mit OLS und, weil
+    Jahreswerte fast immer autokorreliert sind, mit AR(1)-Fehlern (GLSAR, iteriertes
+    Cochrane-Orcutt). ``p_level_change``/``p_trend_change`` sind die OLS-p-Werte,
+    ``p_*_ar1`` die mit AR(1)-Fehlern; ``p_*_robust`` der vorsichtigere (größere) von
+    beiden, den die Sätze verwenden. ``durbin_watson`` und ``p_breusch_godfrey`` (Lag 1)
+    prüfen die OLS-Residuen auf Autokorrelation. ``supports_claim`` ist False, wenn die
+    Reihe für eine Aussage zu kurz ist (weniger als ``MIN_SEGMENT_CLAIM`` Jahre in einem
+    Abschnitt); ``estimable`` ist False, wenn sie nicht einmal zum Schätzen reicht.
     ``caveat`` sagt immer in deutschen Sätzen, was der Test leisten kann und was nicht.
     """
 
@@ -291,6 +405,27 @@ class SegmentedRegression:
     coefficients: pd.DataFrame | None = None
     fitted: pd.DataFrame | None = None
     caveat: str = ""
+    durbin_watson: float | None = None
+    p_breusch_godfrey: float | None = None
+    rho: float | None = None
+    p_level_change_ar1: float | None = None
+    p_trend_change_ar1: float | None = None
+    trend_change_ar1: float | None = None
+    supports_claim: bool = False
+    min_segment_claim: int = MIN_SEGMENT_CLAIM
+
+    @property
+    def p_level_change_robust(self) -> float | None:
+        return _cautious(self.p_level_change, self.p_level_change_ar1)
+
+    @property
+    def p_trend_change_robust(self) -> float | None:
+        return _cautious(self.p_trend_change, self.p_trend_change_ar1)
+
+
+def _cautious(*p_values: float | None) -> float | None:
+    known = [p for p in p_values if p is not None and np.isfinite(p)]
+    return max(known) if known else None
 
 
 _ITS_TERMS = {
@@ -302,20 +437,26 @@ _ITS_TERMS = {
 
 
 def _its_caveat(n: int, n_before: int, n_after: int, start_year: int) -> str:
-    text = (
+    return (
         f"Unterbrochene Zeitreihe mit {n} Jahreswerten ({n_before} vor, {n_after} ab "
         f"{start_year}). Der Test vergleicht den Verlauf nach dem Start mit der Fortschreibung "
         "des Verlaufs davor; er kann keine Ursache belegen: Alles, was sich zur gleichen Zeit "
         "änderte (Gesetze, Fallzahlen, Entgelte, Bevölkerung), wirkt mit. Ein nicht "
         "signifikantes Ergebnis heißt nicht, dass es keine Wirkung gab."
     )
-    if n < 12:
-        text += (
-            f" Mit nur {n} Jahreswerten ist die Aussagekraft sehr gering: Die Konfidenz"
-            "intervalle sind breit, Autokorrelation lässt sich nicht prüfen und ein einzelnes "
-            "ungewöhnliches Jahr verschiebt das Ergebnis stark."
-        )
-    return text
+
+
+def _autocorrelation_text(dw: float | None, p_bg: float | None) -> str:
+    if dw is None:
+        return ""
+    found = p_bg is not None and p_bg < 0.05
+    return (
+        f" Die Abweichungen vom Modell sind {'deutlich ' if found else ''}"
+        f"{'autokorreliert' if found else 'nicht nachweisbar autokorreliert'} "
+        f"(Durbin-Watson {fmt.number(dw, 2)}, Breusch-Godfrey {format_p(p_bg)}); "
+        "die p-Werte berücksichtigen Autokorrelation erster Ordnung (AR(1)), es gilt der "
+        "vorsichtigere Wert."
+    )
 
 
 def segmented_regression(
@@ -323,14 +464,17 @@ def segmented_regression(
     values: Sequence[float],
     start_year: int,
     *,
-    min_before: int = 3,
-    min_after: int = 3,
+    min_before: int = MIN_SEGMENT,
+    min_after: int = MIN_SEGMENT,
+    min_segment_claim: int = MIN_SEGMENT_CLAIM,
     level: float = 0.95,
 ) -> SegmentedRegression:
-    """Hat sich Niveau oder Trend einer Jahresreihe ab ``start_year`` verändert? (OLS)
+    """Hat sich Niveau oder Trend einer Jahresreihe ab ``start_year`` verändert?
 
-    Braucht mindestens ``min_before`` Jahre vor und ``min_after`` Jahre ab dem Start
-    (je Abschnitt ein Trend mit Restfreiheitsgrad); sonst ein Ergebnis ohne Schätzwerte.
+    OLS und GLSAR mit AR(1)-Fehlern; Durbin-Watson und Breusch-Godfrey (Lag 1) auf den
+    OLS-Residuen. Braucht mindestens ``min_before`` Jahre vor und ``min_after`` Jahre ab
+    dem Start; sonst ein Ergebnis ohne Schätzwerte. Als Befund (``supports_claim``) gilt
+    ein Ergebnis erst mit ``min_segment_claim`` Jahren in jedem Abschnitt.
     """
     frame = pd.DataFrame({"jahr": _as_float_array(years), "wert": _as_float_array(values)})
     frame = frame.dropna().sort_values("jahr").reset_index(drop=True)
@@ -351,14 +495,21 @@ def segmented_regression(
                 f"{n_before} und {n_after}. "
             )
             + caveat,
+            min_segment_claim=min_segment_claim,
         )
     import statsmodels.api as sm  # deferred: see share_trend
+    from statsmodels.stats.diagnostic import acorr_breusch_godfrey
+    from statsmodels.stats.stattools import durbin_watson
 
     t = frame["jahr"] - frame["jahr"].min()
     t0 = start_year - frame["jahr"].min()
     d = after.astype(float)
     x = pd.DataFrame({"const": 1.0, "t": t, "d": d, "td": (t - t0) * d})
     fit = sm.OLS(frame["wert"], x).fit()
+    dw = float(durbin_watson(fit.resid))
+    p_bg = float(acorr_breusch_godfrey(fit, nlags=1, result_object=False)[1])
+    ar1 = sm.GLSAR(frame["wert"], x, rho=1).iterative_fit(maxiter=50)
+    rho = float(np.atleast_1d(ar1.model.rho)[0])
     ci = fit.conf_int(alpha=1 - level)
     coefficients = pd.DataFrame(
         {
@@ -367,6 +518,7 @@ def segmented_regression(
             "untere_grenze": ci[0].to_numpy(),
             "obere_grenze": ci[1].to_numpy(),
             "p_wert": fit.pvalues.to_numpy(),
+            "p_wert_ar1": ar1.pvalues.to_numpy(),
         },
         index=list(x.columns),
     )
@@ -379,6 +531,15 @@ def segmented_regression(
             "ohne_unterbrechung": counterfactual.where(after),
         }
     )
+    supports = n_before >= min_segment_claim and n_after >= min_segment_claim
+    text = caveat + _autocorrelation_text(dw, p_bg)
+    if not supports:
+        text += (
+            f" Die Reihe ist zu kurz, um eine Änderung zu belegen: Mit weniger als "
+            f"{min_segment_claim} Jahreswerten in einem Abschnitt (hier {n_before} vor und "
+            f"{n_after} ab {start_year}) lehnen auch autokorrelationsbereinigte Tests viel zu "
+            "oft ab; die Zahlen sind nur beschreibend."
+        )
     return SegmentedRegression(
         start_year=start_year,
         n=n,
@@ -393,7 +554,15 @@ def segmented_regression(
         p_trend_change=float(fit.pvalues["td"]),
         coefficients=coefficients,
         fitted=fitted,
-        caveat=caveat,
+        caveat=text,
+        durbin_watson=dw,
+        p_breusch_godfrey=p_bg,
+        rho=rho,
+        p_level_change_ar1=float(ar1.pvalues["d"]),
+        p_trend_change_ar1=float(ar1.pvalues["td"]),
+        trend_change_ar1=float(ar1.params["td"]),
+        supports_claim=supports,
+        min_segment_claim=min_segment_claim,
     )
 
 
@@ -406,13 +575,203 @@ class Forecast:
 
     ``table`` hat die Spalten jahr, wert (beobachtet, sonst leer), prognose, untergrenze,
     obergrenze und art (``beobachtet`` / ``prognose``). Ohne genug Jahre enthält sie nur
-    die beobachteten Zeilen, und ``caveat`` sagt warum.
+    die beobachteten Zeilen, und ``caveat`` sagt warum. ``backtest``: je Modell die
+    Ein-Jahres-Vorhersagen eines rollierenden Ursprungs (jahr, modell, prognose,
+    untergrenze, obergrenze, wert, getroffen); ``coverage``: Anteil der Jahre, deren Wert im
+    Vorhersageintervall des gewählten Modells lag; ``mae``: mittlerer absoluter Fehler je Modell.
     """
 
     table: pd.DataFrame
     method: str
     level: float
     caveat: str
+    backtest: pd.DataFrame | None = None
+    coverage: float | None = None
+    mae: dict[str, float] = field(default_factory=dict)
+
+
+def _observed(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "jahr": frame["jahr"].astype(int),
+            "wert": frame["wert"],
+            "prognose": np.nan,
+            "untergrenze": np.nan,
+            "obergrenze": np.nan,
+            "art": "beobachtet",
+        }
+    )
+
+
+def _clean_series(years: Sequence[int], values: Sequence[float]) -> pd.DataFrame:
+    frame = pd.DataFrame({"jahr": _as_float_array(years), "wert": _as_float_array(values)})
+    return frame.dropna().sort_values("jahr").reset_index(drop=True)
+
+
+LINEAR = "Linearer Trend (Kleinste Quadrate)"
+DAMPED = "Gedämpfter Trend (Holt, exponentielle Glättung)"
+
+
+def _linear_predict(
+    values: np.ndarray, horizon: int, level: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import statsmodels.api as sm
+
+    t = np.arange(len(values), dtype=float)
+    fit = sm.OLS(values, sm.add_constant(t)).fit()
+    future = np.arange(len(values), len(values) + horizon, dtype=float)
+    pred = fit.get_prediction(sm.add_constant(future, has_constant="add")).summary_frame(
+        alpha=1 - level
+    )
+    return (
+        pred["mean"].to_numpy(),
+        pred["obs_ci_lower"].to_numpy(),
+        pred["obs_ci_upper"].to_numpy(),
+    )
+
+
+def _damped_predict(
+    values: np.ndarray, horizon: int, level: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import warnings
+
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    with warnings.catch_warnings():
+        # Short annual series: the optimiser often warns about convergence; the backtest
+        # judges the result instead.
+        warnings.simplefilter("ignore")
+        model = ETSModel(
+            pd.Series(values, dtype=float), error="add", trend="add", damped_trend=True
+        )
+        fit = model.fit(disp=False)
+        pred = fit.get_prediction(start=len(values), end=len(values) + horizon - 1)
+        frame = pred.summary_frame(alpha=1 - level)
+    return (
+        frame["mean"].to_numpy(),
+        frame["pi_lower"].to_numpy(),
+        frame["pi_upper"].to_numpy(),
+    )
+
+
+_MODELS = {LINEAR: _linear_predict, DAMPED: _damped_predict}
+
+
+def rolling_origin_backtest(
+    years: Sequence[int],
+    values: Sequence[float],
+    *,
+    min_train: int = 6,
+    level: float = 0.95,
+    models: Sequence[str] = (LINEAR, DAMPED),
+) -> pd.DataFrame:
+    """One-year-ahead forecasts from every origin with at least ``min_train`` years before it.
+
+    For each origin year the model is fitted to the years before it only and predicts that
+    year; ``getroffen`` says whether the observed value lay within the prediction interval.
+    """
+    frame = _clean_series(years, values)
+    rows = []
+    for i in range(min_train, len(frame)):
+        train = frame["wert"].to_numpy()[:i]
+        actual = float(frame["wert"].iloc[i])
+        for name in models:
+            try:
+                mean, lo, hi = _MODELS[name](train, 1, level)
+            except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - degenerate fits
+                continue
+            rows.append(
+                {
+                    "jahr": int(frame["jahr"].iloc[i]),
+                    "modell": name,
+                    "prognose": float(mean[0]),
+                    "untergrenze": float(lo[0]),
+                    "obergrenze": float(hi[0]),
+                    "wert": actual,
+                    "getroffen": bool(lo[0] <= actual <= hi[0]),
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=["jahr", "modell", "prognose", "untergrenze", "obergrenze", "wert", "getroffen"],
+    )
+
+
+def forecast(
+    years: Sequence[int],
+    values: Sequence[float],
+    horizon: int = 3,
+    *,
+    level: float = 0.95,
+    min_points: int = 8,
+    min_train: int = 6,
+) -> Forecast:
+    """Kurze Prognose mit dem Modell, das im rollierenden Rückblick am besten vorhersagte.
+
+    Kandidaten: linearer Trend (OLS) und gedämpfter Trend (Holt/ETS, additiv). Für jedes Jahr
+    ab dem ``min_train``-ten wird jedes Modell nur auf die Jahre davor angepasst und sagt
+    das Jahr voraus; gewählt wird das Modell mit dem kleineren mittleren absoluten Fehler.
+    Der Anteil der Jahre, die im Vorhersageintervall lagen (``coverage``), gehört neben
+    das Intervall: Liegt er deutlich unter dem Nennniveau, ist das Intervall zu schmal.
+    """
+    frame = _clean_series(years, values)
+    observed = _observed(frame)
+    if len(frame) < min_points or horizon < 1:
+        return Forecast(
+            observed,
+            LINEAR,
+            level,
+            f"Keine Prognose: Es braucht mindestens {min_points} Jahreswerte, vorhanden "
+            f"sind {len(frame)}.",
+        )
+    backtest = rolling_origin_backtest(
+        frame["jahr"], frame["wert"], min_train=min_train, level=level
+    )
+    errors = (backtest["prognose"] - backtest["wert"]).abs().groupby(backtest["modell"]).mean()
+    mae = {str(k): float(v) for k, v in errors.items()}
+    method = min(mae, key=lambda m: mae[m]) if mae else LINEAR
+    chosen = backtest[backtest["modell"] == method]
+    coverage = float(chosen["getroffen"].mean()) if len(chosen) else None
+    mean, lo, hi = _MODELS[method](frame["wert"].to_numpy(), horizon, level)
+    last = int(frame["jahr"].max())
+    future = pd.DataFrame(
+        {
+            "jahr": np.arange(last + 1, last + 1 + horizon),
+            "wert": np.nan,
+            "prognose": mean,
+            "untergrenze": lo,
+            "obergrenze": hi,
+            "art": "prognose",
+        }
+    )
+    hit = (
+        f" Im Rückblick ({len(chosen)} Jahre, jeweils nur mit den Jahren davor vorhergesagt) "
+        f"lagen {fmt.percent(coverage, 0)} der Werte im {fmt.number(level * 100)}-%-"
+        "Vorhersageintervall"
+        + (
+            "; das Intervall ist also eher zu schmal."
+            if coverage is not None and coverage < level - 0.1
+            else "."
+        )
+        if coverage is not None
+        else ""
+    )
+    caveat = (
+        f"Prognose mit dem Modell „{method}“ aus {len(frame)} Jahreswerten, gewählt nach dem "
+        f"kleineren mittleren Fehler der Ein-Jahres-Vorhersagen im Rückblick.{hit} Sie "
+        "unterstellt, dass der bisherige Verlauf anhält; Gesetzesänderungen, neue Hilfearten "
+        "oder Entgeltsteigerungen sind nicht enthalten. Je weiter ein Jahr in der Zukunft "
+        "liegt, desto unsicherer ist es."
+    )
+    return Forecast(
+        pd.concat([observed, future], ignore_index=True),
+        method,
+        level,
+        caveat,
+        backtest=backtest,
+        coverage=coverage,
+        mae=mae,
+    )
 
 
 def linear_trend_forecast(
@@ -425,46 +784,29 @@ def linear_trend_forecast(
 ) -> Forecast:
     """Fortschreibung des linearen Trends (OLS) um ``horizon`` Jahre mit Vorhersageintervall.
 
-    Bewusst einfach: Bei wenigen Jahreswerten sind Verfahren mit mehr Parametern (Holt,
-    ARIMA) nicht stabil schätzbar. Das Vorhersageintervall enthält die Streuung der Jahre
-    um den Trend und die Unsicherheit des Trends selbst, nicht aber Strukturbrüche.
+    Ohne Modellwahl und Rückblick; für Berichte :func:`forecast` verwenden. Das Intervall
+    unterstellt unabhängige Abweichungen vom Trend und ist bei autokorrelierten
+    Jahreswerten zu schmal.
     """
-    frame = pd.DataFrame({"jahr": _as_float_array(years), "wert": _as_float_array(values)})
-    frame = frame.dropna().sort_values("jahr").reset_index(drop=True)
-    observed = pd.DataFrame(
-        {
-            "jahr": frame["jahr"].astype(int),
-            "wert": frame["wert"],
-            "prognose": np.nan,
-            "untergrenze": np.nan,
-            "obergrenze": np.nan,
-            "art": "beobachtet",
-        }
-    )
-    method = "Linearer Trend (Kleinste Quadrate)"
+    frame = _clean_series(years, values)
+    observed = _observed(frame)
     if len(frame) < min_points or horizon < 1:
         return Forecast(
             observed,
-            method,
+            LINEAR,
             level,
             f"Keine Prognose: Es braucht mindestens {min_points} Jahreswerte, vorhanden "
             f"sind {len(frame)}.",
         )
-    import statsmodels.api as sm  # deferred: see share_trend
-
-    origin = frame["jahr"].min()
-    fit = sm.OLS(frame["wert"], sm.add_constant(frame["jahr"] - origin)).fit()
+    mean, lo, hi = _linear_predict(frame["wert"].to_numpy(), horizon, level)
     last = int(frame["jahr"].max())
-    future = np.arange(last + 1, last + 1 + horizon)
-    x_new = sm.add_constant(pd.Series(future - origin, name="jahr"), has_constant="add")
-    pred = fit.get_prediction(x_new).summary_frame(alpha=1 - level)
-    forecast = pd.DataFrame(
+    future = pd.DataFrame(
         {
-            "jahr": future,
+            "jahr": np.arange(last + 1, last + 1 + horizon),
             "wert": np.nan,
-            "prognose": pred["mean"].to_numpy(),
-            "untergrenze": pred["obs_ci_lower"].to_numpy(),
-            "obergrenze": pred["obs_ci_upper"].to_numpy(),
+            "prognose": mean,
+            "untergrenze": lo,
+            "obergrenze": hi,
             "art": "prognose",
         }
     )
@@ -474,7 +816,48 @@ def linear_trend_forecast(
         "Verlauf anhält; Gesetzesänderungen, neue Hilfearten oder Entgeltsteigerungen sind "
         "nicht enthalten. Je weiter ein Jahr in der Zukunft liegt, desto unsicherer ist es."
     )
-    return Forecast(pd.concat([observed, forecast], ignore_index=True), method, level, caveat)
+    return Forecast(pd.concat([observed, future], ignore_index=True), LINEAR, level, caveat)
+
+
+# --- Trichterdiagramm (Funnel plot) -------------------------------------------------------------
+
+
+def poisson_control_limit(target_rate: float, exposure: float, p: float) -> float:
+    """Control limit of a Poisson rate at probability ``p`` for an exposure (Spiegelhalter 2005).
+
+    The ``p``-quantile r of Poisson(θ = rate × exposure), interpolated between r − 1 and r
+    so the limits are smooth in the exposure, divided by the exposure.
+    """
+    theta = target_rate * exposure
+    if exposure <= 0:
+        return float("nan")
+    r = float(poisson.ppf(p, theta))
+    below = float(poisson.cdf(r - 1, theta)) if r > 0 else 0.0
+    at = float(poisson.cdf(r, theta))
+    alpha = (at - p) / (at - below) if at > below else 0.0
+    return max(0.0, r - alpha) / exposure
+
+
+def funnel_limits(
+    target_rate: float, exposures: Sequence[float], levels: Sequence[float] = (0.95, 0.998)
+) -> pd.DataFrame:
+    """Lower and upper control limits around ``target_rate`` for each exposure and level.
+
+    Columns ``exposition``, and per level ``unten_95``/``oben_95`` (``unten_99_8``, …).
+    """
+    exposures = [float(e) for e in exposures]
+    out = pd.DataFrame({"exposition": exposures})
+    for level in levels:
+        tag = fmt.number(level * 100, 1 if level * 100 % 1 else 0).replace(",", "_")
+        lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+        out[f"unten_{tag}"] = [poisson_control_limit(target_rate, e, lo) for e in exposures]
+        out[f"oben_{tag}"] = [poisson_control_limit(target_rate, e, hi) for e in exposures]
+    return out
+
+
+def normal_two_sided_p(z: float) -> float:
+    """Two-sided p-value of a standard normal statistic (for adjusted residuals)."""
+    return float(2 * norm.sf(abs(z)))
 
 
 # --- Wachstum --------------------------------------------------------------------------------

@@ -34,6 +34,37 @@ _UNIT_TEXT = {
     "prozent": "Prozent",
     "werktage": "Werktage",
     "verhaeltnis": "Verhältnis",
+    "je_1000": "je 1.000",
+    "monate": "Monate",
+}
+_KIND_TEXT = {
+    "anzahl": "Anzahl (Zählung, weder Anteil noch Rate)",
+    "anteil": "Anteil (Proportion: der Zähler ist Teil des Nenners)",
+    "rate": "Rate (Zähler je 1.000 einer Bezugsgröße; der Zähler ist nicht Teil des Nenners)",
+    "verhaeltnis": "Verhältnis (kein Anteil: der Zähler ist nicht Teil des Nenners)",
+    "betrag": "Geldbetrag",
+    "veraenderung": "Veränderung in Prozent",
+    "median": "Median",
+}
+_DEFAULT_INTERVAL = {
+    "anzahl": "Keins (Vollzählung der gelieferten Daten).",
+    "anteil": "Wilson, 95 % (in den Berichten).",
+    "rate": "Poisson, exakt nach Garwood, 95 %.",
+    "verhaeltnis": "Keins.",
+    "betrag": "Keins (Rechnungsbeträge).",
+    "veraenderung": "Keins (Rechnungsbeträge und Fallzahlen, keine Stichprobe).",
+    "median": "Keins.",
+}
+_DEFAULT_CAVEAT = {
+    "anzahl": "Zählt nur, was dokumentiert und angenommen wurde (abgelehnte Zeilen: "
+    "Datenqualitätsbericht).",
+    "anteil": "Fehlende Angaben verkleinern den Nenner oder bleiben im Nenner, wie in der "
+    "Definition gesagt; kleine Nenner geben breite Intervalle.",
+    "rate": "",
+    "verhaeltnis": "",
+    "betrag": "Nominal, nicht um Preissteigerung bereinigt (reale Werte im Kostenbericht).",
+    "veraenderung": "Eine Veränderung zum Vorjahr sagt nichts über einen Trend.",
+    "median": "",
 }
 
 
@@ -84,8 +115,30 @@ def key_indicators(
         values, hidden = confidentiality.protect_indicators(
             values, config.min_count, round_to_5=config.round_to_5, decided=decided
         )
+        values, hidden = _hide_derived_sums(values, hidden)
     values["geheimgehalten"] = hidden
     return values
+
+
+def _hide_derived_sums(
+    values: dict[str, Any], hidden: list[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """A sum of published counts is hidden with every value built on it when a part is hidden."""
+    from analysis.protection.publication import DERIVED_SUMS
+
+    now = set(hidden)
+    for block, parts in DERIVED_SUMS.items():
+        if not any(p in now for p in parts):
+            continue
+        section, name = block.split(".", 1)
+        node = values.get(section, {}).get(name)
+        if not isinstance(node, dict):
+            continue
+        for key, value in list(node.items()):
+            if value is not None:
+                now.add(f"{block}.{key}")
+            node[key] = None
+    return values, [k for k in CATALOGUE if k in now]
 
 
 # --- documentation ----------------------------------------------------------------------------
@@ -107,6 +160,9 @@ def _entry(ind: Indicator) -> list[str]:
     lines += [
         f"- **Fehlende Werte:** {_cell(ind.missing)}",
         f"- **Einheit:** {_UNIT_TEXT.get(ind.unit, ind.unit)}",
+        f"- **Art:** {_KIND_TEXT[ind.kind]}",
+        f"- **Intervall:** {_cell(ind.interval or _DEFAULT_INTERVAL[ind.kind])}",
+        f"- **Vorbehalte:** {_cell(ind.caveat or _DEFAULT_CAVEAT[ind.kind])}",
         f"- **Berechnet in:** `analysis.{ind.function}`"
         if ind.function
         else "- **Berechnet in:** –",

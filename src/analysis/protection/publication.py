@@ -38,6 +38,7 @@ BIRTHS = "geburten"
 WELCOME = "willkommensbesuche"
 PHASE = "lebensphase"
 PHASE_KNOWN = "lebensphase_bekannt"
+CHILDREN_U3 = "kinder_u3"
 ROUTE = "zugangsweg"
 ROUTE_KNOWN = "zugangsweg_bekannt"
 GROUP = "zugangsgruppe"
@@ -184,6 +185,9 @@ def _site_cells(dataset: Dataset, site: str, year: int, land: str) -> dict[Cell,
     births = reach.births(dataset.table("bevoelkerung"), site, year)
     if births is not None:
         cells[(site, BIRTHS)] = births
+    u3 = reach.children_under_3(dataset.table("bevoelkerung"), site, year)
+    if u3 is not None:
+        cells[(site, CHILDREN_U3)] = u3
     visits = reach.welcome_visits(dataset.table("willkommensbesuche"), site, year)
     if visits is not None:
         cells[(site, WELCOME)] = visits
@@ -294,7 +298,7 @@ def _site_equations(site: str, values: Mapping[Cell, float]) -> list[dict[Cell, 
 
 # Quantities that add up over the sites to the all-sites value (first-contact and offer
 # counts; births and welcome visits of ``alle`` are the municipality row, not a sum).
-_NOT_ADDITIVE = {BIRTHS, WELCOME}
+_NOT_ADDITIVE = {BIRTHS, WELCOME, CHILDREN_U3}
 
 
 def build_publication(dataset: Dataset, year: int, *, land: str = "NW") -> Publication:
@@ -328,6 +332,21 @@ def build_publication(dataset: Dataset, year: int, *, land: str = "NW") -> Publi
     return Publication(year, values, equations, published, ordered)
 
 
+#: Published sums of published cells that are no cell of their own (a new cell would change the
+#: pattern without protecting anything): shown only when every part is shown.
+DERIVED_SUMS: dict[str, tuple[str, ...]] = {
+    "reichweite.kind_unter_1_je_geburt": (
+        "reichweite.lebensphase.m0_6",
+        "reichweite.lebensphase.m6_12",
+    ),
+}
+
+
+def derived_cells(site: str) -> dict[str, list[Cell]]:
+    """Report rows that show a sum of phases: the cells they rest on (hidden if any is)."""
+    return {"kind_unter_1": [(site, PHASE, "m0_6"), (site, PHASE, "m6_12")]}
+
+
 def indicator_cells(site: str) -> dict[str, Cell]:
     """``kennzahlen`` path -> the publication cell it shows (a share: the count it reveals,
     share x published denominator)."""
@@ -340,6 +359,8 @@ def indicator_cells(site: str) -> dict[str, Cell]:
         "reichweite.besuche": (site, OFFER_TOTAL, "besuche"),
         "reichweite.termine": (site, OFFER_TOTAL, "termine"),
         "reichweite.willkommensbesuche": (site, WELCOME),
+        "reichweite.kinder_u3": (site, CHILDREN_U3),
+        "reichweite.schwangerschaft.n_bekannt": (site, PHASE_KNOWN),
         "zugangswege.reaktionszeit.n": (site, RESPONSE, "n"),
         "zugangswege.reaktionszeit.quote_binnen_3_werktagen": (site, RESPONSE, "binnen_3"),
     }

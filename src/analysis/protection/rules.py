@@ -162,6 +162,10 @@ def _share_hidden(
 
 def _rounded_share(ind: Indicator, flat: Mapping[str, Any]) -> float | None:
     """A share (or amount per count) recomputed from the rounded counts it rests on."""
+    if ind.unit == "je_1000" or ind.key.rsplit(".", 1)[-1] in ("untergrenze", "obergrenze"):
+        # Rates per 1,000 (their denominator is prorated by months) and interval bounds
+        # cannot be recomputed from rounded counts alone: not shown beside rounded counts.
+        return None
     den = flat.get(ind.denominator_key) if ind.denominator_key else None
     if den in (None, _MISSING) or den <= 0:
         return None  # nothing published to recompute it from: not shown beside rounded counts

@@ -60,10 +60,12 @@ REPORTS: dict[str, Report] = {
             tables=("standorte", "erstkontakte", "angebote", "willkommensbesuche", "bevoelkerung"),
             sections=(
                 "reach_overview",
+                "reach_shares",
                 "reach_life_phase",
                 "reach_target_groups",
                 "reach_offers",
                 "reach_trend",
+                "welcome_trend",
             ),
             audience="oeffentlich",
             manifest=False,
@@ -89,6 +91,9 @@ REPORTS: dict[str, Report] = {
             tables=("standorte", "erstkontakte", "kosten_hze", "finanzierung"),
             sections=(
                 "hze_development",
+                "hze_real_terms",
+                "hze_trend_change",
+                "hze_forecast",
                 "fh_budget",
             ),
             audience="oeffentlich",
@@ -109,6 +114,8 @@ REPORTS: dict[str, Report] = {
             ),
             sections=(
                 "sites_overview",
+                "sites_funnel",
+                "regions_overview",
                 "reach_overview",
                 "site_route_comparison",
                 "route_groups",

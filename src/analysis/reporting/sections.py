@@ -198,63 +198,6 @@ def _rate_table(
 # --- Reichweite ----------------------------------------------------------------------------
 
 
-def reach_overview(report: Report) -> Section:
-    f = reach.figures(report.dataset, report.site, report.year)
-    rows = [
-        _rate_row(indicator_label("reichweite.erreichungsquote"), f.reach_rate),
-        _rate_row(indicator_label("reichweite.willkommensbesuch_quote"), f.welcome_visit_rate),
-        _rate_row("In der Schwangerschaft erreicht", f.pregnancy),
-    ]
-    first = indicator_label("reichweite.erreichungsquote")
-    welcome = indicator_label("reichweite.willkommensbesuch_quote")
-    s = report.site
-    overview_cells = {
-        (first, "Anzahl"): (s, pub.EK),
-        (first, "Bezugsgröße (n)"): (s, pub.BIRTHS),
-        (welcome, "Anzahl"): (s, pub.WELCOME),
-        (welcome, "Bezugsgröße (n)"): (s, pub.BIRTHS),
-        ("In der Schwangerschaft erreicht", "Anzahl"): (s, pub.PHASE, "schwangerschaft"),
-        ("In der Schwangerschaft erreicht", "Bezugsgröße (n)"): (s, pub.PHASE_KNOWN),
-    }
-    table = _rate_table(report, rows, lambda r, c: overview_cells.get((r, c)))
-    count, births, share = (
-        _value(table, first, c) for c in ("Anzahl", "Bezugsgröße (n)", "Anteil")
-    )
-    if f.first_contacts == 0:
-        sentence = f"Für {report.scope_text} sind keine Erstkontakte erfasst."
-    elif count is None:
-        sentence = (
-            f"Für {report.scope_text} ist die Zahl der Erstkontakte so klein, dass sie "
-            "nicht ausgewiesen wird."
-        )
-    elif births is None or share is None:
-        sentence = (
-            f"{_subject(report)} {formatting.number(count)} Erstkontakte; "
-            "eine Erreichungsquote lässt sich nicht berechnen, weil keine Geburtenzahl "
-            "für dieses Gebiet vorliegt."
-        )
-    else:
-        sentence = (
-            f"{_subject(report)} {formatting.number(count)} Erstkontakte bei "
-            f"{formatting.number(births)} Geburten; das entspricht einer Erreichungsquote von "
-            f"{formatting.percent(share)}"
-            f"{_interval(_value(table, first, 'Untergrenze'), _value(table, first, 'Obergrenze'))}."
-        )
-        if share > 1:
-            sentence += (
-                " Ein Wert über 100 % bedeutet, dass mehr Familien Kontakt aufnahmen, als im "
-                "Gebiet Kinder geboren wurden – etwa, weil Familien aus anderen Gebieten "
-                "kommen oder ältere Kinder haben."
-            )
-    notes = []
-    definition = reach.birth_definition(report.dataset, report.site, report.year)
-    if definition:
-        notes.append(definition)
-    if report.dataset.table("willkommensbesuche") is None:
-        notes.append("Die Tabelle willkommensbesuche wurde nicht geliefert.")
-    return Section("Reichweite im Überblick", sentence, table, notes=notes)
-
-
 def reach_life_phase(report: Report) -> Section:
     contacts = data.contacts_for(report.dataset, report.site, report.year)
     frame = reach.timing_table(contacts)
@@ -366,35 +309,92 @@ def reach_offers(report: Report) -> Section:
 
 
 def reach_trend(report: Report) -> Section:
-    frame = reach.trend_table(report.dataset, report.site)
+    years = [int(y) for y in reach.trend_table(report.dataset, report.site).index]
     # A report for year J shows nothing after J: it is what was published for J.
-    frame = frame.loc[frame.index <= report.year] if report.year is not None else frame
-    frame = frame[["Erstkontakte", "Geburten", "Erreichungsquote", "Untergrenze", "Obergrenze"]]
+    years = [y for y in years if report.year is None or y <= report.year]
+    rows = []
+    for year in years:
+        f = reach.figures(report.dataset, report.site, year)
+        rate = f.per_1000_births
+        rows.append(
+            {
+                "Jahr": year,
+                "Erstkontakte": f.first_contacts,
+                "Geburten": f.births,
+                "Monate geöffnet": f.months_open,
+                "je 1.000 Geburten": rate.rate if rate else None,
+                "Untergrenze": rate.lower if rate else None,
+                "Obergrenze": rate.upper if rate else None,
+            }
+        )
+    columns = [
+        "Jahr",
+        "Erstkontakte",
+        "Geburten",
+        "Monate geöffnet",
+        "je 1.000 Geburten",
+        "Untergrenze",
+        "Obergrenze",
+    ]
+    frame = (
+        pd.DataFrame(rows, columns=columns)
+        .set_index("Jahr")
+        .astype(
+            {
+                "Erstkontakte": pd.Int64Dtype(),
+                "Geburten": pd.Int64Dtype(),
+                "Monate geöffnet": pd.Int64Dtype(),
+                "je 1.000 Geburten": "float64",
+                "Untergrenze": "float64",
+                "Obergrenze": "float64",
+            }
+        )
+    )
     share = Share("Erstkontakte", "Geburten")
     trend_cells = {"Erstkontakte": pub.EK, "Geburten": pub.BIRTHS}
     table = _protect(
         report,
         frame,
-        lambda r, c: (report.site, trend_cells[c]),
+        lambda r, c: (report.site, trend_cells[c]) if c in trend_cells else None,
         # Each year as its own publication hid it: hidden in 2013, hidden in 2014's trend.
         publication=lambda row: report.publication_of(int(row)),
         count_columns=["Erstkontakte", "Geburten"],
-        share_columns={"Erreichungsquote": share, "Untergrenze": share, "Obergrenze": share},
+        share_columns={"je 1.000 Geburten": share, "Untergrenze": share, "Obergrenze": share},
     )
+    table.kinds.update(
+        {
+            "je 1.000 Geburten": "zahl1",
+            "Untergrenze": "zahl1",
+            "Obergrenze": "zahl1",
+            "Monate geöffnet": "zahl0",
+        }
+    )
+    _blank_when_rounded(report, table, ["je 1.000 Geburten", "Untergrenze", "Obergrenze"])
     shown = table.values.mask(table.hidden)
     fig, ax = style.new_figure()
     years = [int(y) for y in shown.index]
-    rate = pd.to_numeric(shown["Erreichungsquote"], errors="coerce").astype(float)
-    ax.plot(years, rate, marker="o", color=style.palette(1)[0], label="Erreichungsquote")
+    colour = style.palette(1)[0]
+    rate = pd.to_numeric(shown["je 1.000 Geburten"], errors="coerce").astype(float)
+    ax.plot(years, rate, marker="o", color=colour, label="Erstkontakte je 1.000 Geburten")
     lower = pd.to_numeric(shown["Untergrenze"], errors="coerce").astype(float)
     upper = pd.to_numeric(shown["Obergrenze"], errors="coerce").astype(float)
-    ax.fill_between(
-        years, lower, upper, alpha=0.2, color=style.palette(1)[0], label="95-%-Intervall"
-    )
+    ax.fill_between(years, lower, upper, alpha=0.2, color=colour, label="95-%-Intervall (Poisson)")
+    partial = [y for y in years if 0 < (frame.loc[y, "Monate geöffnet"] or 12) < 12]
+    if partial:
+        ax.scatter(
+            partial,
+            rate.loc[partial],
+            marker="D",
+            s=60,
+            facecolors="none",
+            edgecolors=style.palette(2)[1],
+            zorder=3,
+            label="Eröffnungsjahr (anteilig)",
+        )
     ax.set_xlabel("Jahr")
-    ax.set_ylabel("Erreichungsquote (Erstkontakte je Geburt)")
+    ax.set_ylabel("Erstkontakte je 1.000 Geburten")
     _years_axis(ax, years)
-    style.percent_axis(ax, "y")
+    style.number_axis(ax, "y")
     ax.legend(loc="best")
     style.source_note(fig, f"Quelle: {SOURCE}; {report.site_name}")
     first, last = (years[0], years[-1]) if years else (None, None)
@@ -408,9 +408,20 @@ def reach_trend(report: Report) -> Section:
             f"{formatting.number(_value(table, first, 'Erstkontakte'))} auf "
             f"{formatting.number(_value(table, last, 'Erstkontakte'))}."
         )
+        if partial:
+            sentence += (
+                " In "
+                + ", ".join(str(y) for y in partial)
+                + (
+                    " war noch kein Standort das ganze Jahr geöffnet"
+                    if report.site == data.ALL_SITES
+                    else " war der Standort nicht das ganze Jahr geöffnet"
+                )
+                + "; die Rate bezieht dort nur die Monate der Öffnung ein (markiert)."
+            )
     else:
         sentence = "Für den Verlauf liegen nicht genug ausweisbare Jahre vor."
-    return Section("Verlauf über die Jahre", sentence, table, figure=fig)
+    return Section("Verlauf über die Jahre", sentence, table, figure=fig, notes=[RATE_NOTE])
 
 
 # --- Zugangswege ---------------------------------------------------------------------------
@@ -544,13 +555,20 @@ def response_time(report: Report) -> Section:
             f"{formatting.number(median, 1)} Werktagen zustande; "
             f"{formatting.percent(quota)} der gemeldeten Familien wurden binnen 3 Werktagen "
             f"erreicht{_interval(_value(table, row, 'Untergrenze'), _value(table, row, 'Obergrenze'))} "
-            "(Bergkamener Standard: binnen 3 Werktagen)."
+            "(Bergkamener Standard: binnen 3 Werktagen). Familien, die nach einer Meldung "
+            "nie erreicht wurden, sind darin nicht enthalten."
         )
     return Section(
         "Reaktionszeit nach Meldung",
         sentence,
         table,
-        notes=[f"Werktage ohne Samstage, Sonntage und Feiertage ({report.config.land})."],
+        notes=[
+            f"Werktage ohne Samstage, Sonntage und Feiertage ({report.config.land}).",
+            "Gezählt sind nur Meldungen, aus denen ein Erstkontakt wurde: Familien, die nach "
+            "einer Meldung nie erreicht wurden, fehlen in dieser Zahl (Überlebensverzerrung). "
+            "Die Reaktionszeit wirkt dadurch kürzer und die Quote höher, als sie für alle "
+            "Meldungen wäre; die Daten erfassen Meldungen ohne Kontakt bisher nicht.",
+        ],
     )
 
 
@@ -763,6 +781,674 @@ def site_route_comparison(report: Report) -> Section:
     )
     table = _rename_rows(table, {s: report.dataset.site_name(s) for s in counts.index})
     return Section("Zugangsgruppen je Standort (Chi-Quadrat-Test)", comparison.note, table)
+
+
+# --- Raten, Anteile, Trichter, Sozialräume (issue 10) -----------------------------------------
+
+RATE_NOTE = (
+    "Raten: Erstkontakte je 1.000 der Bezugsgröße, im Eröffnungsjahr eines Standorts nur für "
+    "die Monate der Öffnung gezählt (Bezugsgröße × Monate / 12); 95-%-Intervall nach Poisson "
+    "(exakt, Garwood). Eine Rate ist kein Anteil: Erstkontakte betreffen auch Schwangere, "
+    "Kinder über 3 Jahre und Familien aus anderen Gebieten, Werte über 1.000 sind möglich."
+)
+
+
+def _blank_when_rounded(report: Report, table: ProtectedTable, columns: list[str]) -> None:
+    """With rounding to 5 a rate over a prorated denominator cannot be recomputed from the
+    rounded counts; it is not shown (rather than shown exactly beside rounded counts)."""
+    if not report.config.round_to_5:
+        return
+    for column in columns:
+        if column in table.values.columns:
+            table.hidden[column] = True
+            table.values[column] = pd.NA
+
+
+def _hide_cells(table: ProtectedTable, row: Any, columns: list[str]) -> None:
+    for column in columns:
+        if column in table.values.columns and row in table.values.index:
+            table.hidden.loc[row, column] = True
+            table.values.loc[row, column] = pd.NA
+
+
+def _any_hidden(report: Report, cells: list[pub.Cell], year: int | None = None) -> bool:
+    protected = report.publication if year is None else report.publication_of(year)
+    if protected is None:
+        return False
+    return any(protected.knows(c) and protected.is_hidden(c) for c in cells)
+
+
+def reach_overview(report: Report) -> Section:
+    f = reach.figures(report.dataset, report.site, report.year)
+    per_births = indicator_label("reichweite.erstkontakte_je_1000_geburten.wert")
+    per_u3 = indicator_label("reichweite.erstkontakte_je_1000_kinder_u3.wert")
+    rows = []
+    for label, rate, population in (
+        (per_births, f.per_1000_births, f.births),
+        (per_u3, f.per_1000_under_3, f.children_under_3),
+    ):
+        rows.append(
+            {
+                "Kennzahl": label,
+                "Erstkontakte": f.first_contacts,
+                "Bezugsgröße": population,
+                "Monate geöffnet": f.months_open,
+                "je 1.000": rate.rate if rate else None,
+                "Untergrenze": rate.lower if rate else None,
+                "Obergrenze": rate.upper if rate else None,
+            }
+        )
+    frame = (
+        pd.DataFrame(rows)
+        .set_index("Kennzahl")
+        .astype(
+            {
+                "Erstkontakte": pd.Int64Dtype(),
+                "Bezugsgröße": pd.Int64Dtype(),
+                "Monate geöffnet": pd.Int64Dtype(),
+                "je 1.000": "float64",
+                "Untergrenze": "float64",
+                "Obergrenze": "float64",
+            }
+        )
+    )
+    s = report.site
+    denominators = {per_births: (s, pub.BIRTHS), per_u3: (s, pub.CHILDREN_U3)}
+    share = Share("Erstkontakte", "Bezugsgröße")
+    table = _protect(
+        report,
+        frame,
+        lambda r, c: (s, pub.EK) if c == "Erstkontakte" else denominators[r],
+        count_columns=["Erstkontakte", "Bezugsgröße"],
+        share_columns={"je 1.000": share, "Untergrenze": share, "Obergrenze": share},
+    )
+    table.kinds.update(
+        {
+            "je 1.000": "zahl1",
+            "Untergrenze": "zahl1",
+            "Obergrenze": "zahl1",
+            "Monate geöffnet": "zahl0",
+        }
+    )
+    _blank_when_rounded(report, table, ["je 1.000", "Untergrenze", "Obergrenze"])
+    count = _value(table, per_births, "Erstkontakte")
+    births = _value(table, per_births, "Bezugsgröße")
+    rate = _value(table, per_births, "je 1.000")
+    if f.first_contacts == 0:
+        sentence = f"Für {report.scope_text} sind keine Erstkontakte erfasst."
+    elif count is None:
+        sentence = (
+            f"Für {report.scope_text} ist die Zahl der Erstkontakte so klein, dass sie "
+            "nicht ausgewiesen wird."
+        )
+    elif births is None or rate is None:
+        sentence = (
+            f"{_subject(report)} {formatting.number(count)} Erstkontakte; "
+            "eine Rate je 1.000 Geburten lässt sich nicht berechnen, weil keine Geburtenzahl "
+            "für dieses Gebiet vorliegt."
+        )
+    else:
+        lower, upper = (
+            _value(table, per_births, "Untergrenze"),
+            _value(table, per_births, "Obergrenze"),
+        )
+        interval = (
+            f" (95-%-Intervall {formatting.number(lower, 0)} bis {formatting.number(upper, 0)})"
+            if lower is not None and upper is not None
+            else ""
+        )
+        sentence = (
+            f"{_subject(report)} {formatting.number(count)} Erstkontakte bei "
+            f"{formatting.number(births)} Geburten; das sind {formatting.number(rate, 0)} "
+            f"Erstkontakte je 1.000 Geburten{interval}."
+        )
+        months = f.months_open
+        if months is not None and 0 < months < 12:
+            sentence += (
+                f" Der Standort war {report.year} nur {months} Monate geöffnet; die Rate setzt "
+                f"die Erstkontakte deshalb ins Verhältnis zu {months}/12 der Geburten."
+            )
+        if rate > 1000:
+            sentence += (
+                " Ein Wert über 1.000 bedeutet, dass mehr Familien Kontakt aufnahmen, als im "
+                "Gebiet Kinder geboren wurden – etwa, weil Familien aus anderen Gebieten "
+                "kommen oder ältere Kinder haben."
+            )
+    notes = [RATE_NOTE]
+    definition = reach.birth_definition(report.dataset, report.site, report.year)
+    if definition:
+        notes.append(definition)
+    return Section("Reichweite im Überblick", sentence, table, notes=notes)
+
+
+def reach_shares(report: Report) -> Section:
+    f = reach.figures(report.dataset, report.site, report.year)
+    welcome = indicator_label("reichweite.willkommensbesuch_quote")
+    pregnancy = indicator_label("reichweite.schwangerschaft.anteil")
+    under_one = indicator_label("reichweite.kind_unter_1_je_geburt.anteil")
+    rows = [
+        _rate_row(welcome, f.welcome_visit_rate),
+        _rate_row(pregnancy, f.pregnancy),
+        _rate_row(under_one, f.under_one or stats.Proportion(0, 0, None, None, None)),
+    ]
+    s = report.site
+    cells = {
+        (welcome, "Anzahl"): (s, pub.WELCOME),
+        (welcome, "Bezugsgröße (n)"): (s, pub.BIRTHS),
+        (pregnancy, "Anzahl"): (s, pub.PHASE, "schwangerschaft"),
+        (pregnancy, "Bezugsgröße (n)"): (s, pub.PHASE_KNOWN),
+        (under_one, "Bezugsgröße (n)"): (s, pub.BIRTHS),
+    }
+    table = _rate_table(report, rows, lambda r, c: cells.get((r, c)))
+    # The under-one count is a sum of two published life phases: hidden when either is.
+    if _any_hidden(report, pub.derived_cells(s)["kind_unter_1"]):
+        _hide_cells(table, under_one, ["Anzahl", "Anteil", "Untergrenze", "Obergrenze"])
+    parts = []
+    for row, text in (
+        (welcome, "Willkommensbesuche je Geburt"),
+        (pregnancy, "in der Schwangerschaft erreicht"),
+        (under_one, "Erstkontakte mit Kind unter 1 Jahr je Geburt"),
+    ):
+        value = _value(table, row, "Anteil")
+        if value is not None:
+            parts.append(
+                f"{text}: {formatting.percent(value)}"
+                f"{_interval(_value(table, row, 'Untergrenze'), _value(table, row, 'Obergrenze'))}"
+            )
+    sentence = (
+        "; ".join(parts)[0].upper() + "; ".join(parts)[1:] + "."
+        if parts
+        else "Für diese Auswahl lassen sich keine Anteile ausweisen."
+    )
+    notes = [
+        "Anteile mit Wilson-Intervall (95 %). Willkommensbesuche je Geburt und Erstkontakte "
+        "mit Kind unter 1 Jahr je Geburt sind nur näherungsweise Anteile der Neugeborenen "
+        "(Kinder vom Jahresende, Familien aus anderen Gebieten); über 100 % ohne Intervall.",
+    ]
+    if report.dataset.table("willkommensbesuche") is None:
+        notes.append("Die Tabelle willkommensbesuche wurde nicht geliefert.")
+    return Section(
+        "Anteile: Willkommensbesuche, Schwangerschaft, erstes Lebensjahr",
+        sentence,
+        table,
+        notes=notes,
+    )
+
+
+def welcome_trend(report: Report) -> Section:
+    years = [y for y in sorted(report.dataset.years) if report.year is None or y <= report.year]
+    rows = []
+    for year in years:
+        visits = reach.welcome_visits(report.dataset.table("willkommensbesuche"), report.site, year)
+        births = reach.births(report.dataset.table("bevoelkerung"), report.site, year)
+        if visits is None:
+            continue
+        p = reach.welcome_visit_rate(visits, births)
+        rows.append(
+            {
+                "Jahr": year,
+                "Willkommensbesuche": visits,
+                "Geburten": births,
+                "Anteil": p.share,
+                "Untergrenze": p.lower,
+                "Obergrenze": p.upper,
+            }
+        )
+    if not rows:
+        return Section(
+            "Willkommensbesuche über die Jahre",
+            "Für diese Auswahl liegen keine Willkommensbesuche vor.",
+        )
+    frame = (
+        pd.DataFrame(rows)
+        .set_index("Jahr")
+        .astype(
+            {
+                "Willkommensbesuche": pd.Int64Dtype(),
+                "Geburten": pd.Int64Dtype(),
+                "Anteil": "float64",
+                "Untergrenze": "float64",
+                "Obergrenze": "float64",
+            }
+        )
+    )
+    share = Share("Willkommensbesuche", "Geburten")
+    quantity = {"Willkommensbesuche": pub.WELCOME, "Geburten": pub.BIRTHS}
+    table = _protect(
+        report,
+        frame,
+        lambda r, c: (report.site, quantity[c]),
+        publication=lambda row: report.publication_of(int(row)),
+        count_columns=["Willkommensbesuche", "Geburten"],
+        share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
+    )
+    shown = table.values.mask(table.hidden)
+    visible = shown.dropna(subset=["Willkommensbesuche", "Geburten"])
+    visible = visible[visible["Willkommensbesuche"] <= visible["Geburten"]]
+    trend = stats.share_trend(
+        [int(y) for y in visible.index],
+        [int(v) for v in visible["Willkommensbesuche"]],
+        [int(v) for v in visible["Geburten"]],
+    )
+    fig, ax = style.new_figure()
+    years_shown = [int(y) for y in shown.index]
+    colour = style.palette(1)[0]
+    ax.plot(
+        years_shown,
+        pd.to_numeric(shown["Anteil"], errors="coerce").astype(float),
+        marker="o",
+        color=colour,
+        label="Willkommensbesuche je Geburt",
+    )
+    ax.fill_between(
+        years_shown,
+        pd.to_numeric(shown["Untergrenze"], errors="coerce").astype(float),
+        pd.to_numeric(shown["Obergrenze"], errors="coerce").astype(float),
+        alpha=0.2,
+        color=colour,
+        label="95-%-Intervall (Wilson)",
+    )
+    ax.set_xlabel("Jahr")
+    ax.set_ylabel("Willkommensbesuche je Geburt")
+    _years_axis(ax, years_shown)
+    style.percent_axis(ax, "y")
+    ax.legend(loc="best")
+    style.source_note(
+        fig, f"Quelle: Tabellen willkommensbesuche und bevoelkerung; {report.site_name}"
+    )
+    return Section("Willkommensbesuche über die Jahre", trend.note, table, figure=fig)
+
+
+def sites_funnel(report: Report) -> Section:
+    frame = reach.site_rates_table(report.dataset, report.year)
+    if frame.empty:
+        return Section("Standorte im Trichterdiagramm", "Im Jahr war kein Standort geöffnet.")
+    ids = list(frame.index)
+    frame = frame.drop(columns=["Region"])
+    share = Share("Erstkontakte", "Geburten")
+    quantity = {"Erstkontakte": pub.EK, "Geburten": pub.BIRTHS}
+    table = _protect(
+        report,
+        frame,
+        lambda r, c: (r, quantity[c]) if c in quantity else None,
+        count_columns=["Erstkontakte", "Geburten"],
+        share_columns={
+            "Geburten anteilig": share,
+            "je 1.000 Geburten": share,
+            "Untergrenze": share,
+            "Obergrenze": share,
+        },
+    )
+    table.kinds.update(
+        {
+            "Geburten anteilig": "zahl1",
+            "je 1.000 Geburten": "zahl1",
+            "Untergrenze": "zahl1",
+            "Obergrenze": "zahl1",
+            "Monate geöffnet": "zahl0",
+        }
+    )
+    _blank_when_rounded(
+        report, table, ["Geburten anteilig", "je 1.000 Geburten", "Untergrenze", "Obergrenze"]
+    )
+    shown = table.values.mask(table.hidden).dropna(
+        subset=["je 1.000 Geburten", "Geburten anteilig"]
+    )
+    target = reach.pooled_rate(frame)
+    # The pooled rate times the published births gives the sum of the first contacts: not
+    # shown when the publication hides the all-sites count.
+    if _any_hidden(report, [(data.ALL_SITES, pub.EK)]):
+        target = None
+    fig, ax = style.new_figure()
+    colours = style.palette(3)
+    outside: list[str] = []
+    if target is not None and len(shown):
+        top = float(shown["Geburten anteilig"].max()) * 1.15
+        grid = [top * i / 200 for i in range(4, 201)]
+        limits = stats.funnel_limits(target / 1000, grid)
+        for level, dash, colour in (("95", "--", colours[1]), ("99_8", ":", colours[2])):
+            text = level.replace("_", ",")
+            ax.plot(
+                grid,
+                limits[f"oben_{level}"] * 1000,
+                dash,
+                color=colour,
+                label=f"{text}-%-Kontrollgrenzen",
+            )
+            ax.plot(grid, limits[f"unten_{level}"] * 1000, dash, color=colour)
+        ax.axhline(target, color="#444444", linewidth=1, label="Alle Standorte zusammen")
+        ax.scatter(
+            shown["Geburten anteilig"], shown["je 1.000 Geburten"], color=colours[0], zorder=3
+        )
+        for site, row in shown.iterrows():
+            name = report.dataset.site_name(str(site))
+            ax.annotate(
+                name,
+                (row["Geburten anteilig"], row["je 1.000 Geburten"]),
+                fontsize=8,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
+            point = stats.funnel_limits(target / 1000, [float(row["Geburten anteilig"])])
+            rate = float(row["je 1.000 Geburten"]) / 1000
+            if rate > point["oben_99_8"].iloc[0]:
+                outside.append(f"{name} (darüber)")
+            elif rate < point["unten_99_8"].iloc[0]:
+                outside.append(f"{name} (darunter)")
+        ax.legend(loc="best", fontsize=8)
+    ax.set_xlabel("Geburten im Einzugsgebiet (anteilig für die Monate der Öffnung)")
+    ax.set_ylabel("Erstkontakte je 1.000 Geburten")
+    style.number_axis(ax, "x")
+    style.number_axis(ax, "y")
+    style.source_note(fig, f"Quelle: {SOURCE}; {report.year}")
+    table = _rename_rows(table, {s: report.dataset.site_name(s) for s in ids})
+    hidden_sites = len(ids) - len(shown)
+    if target is None:
+        sentence = (
+            "Ohne ausweisbare Erstkontakte und Geburtenzahlen der Einzugsgebiete lässt sich "
+            "kein Trichter zeichnen."
+        )
+    else:
+        sentence = (
+            f"Alle Standorte zusammen erreichten {report.year} {formatting.number(target, 0)} "
+            "Erstkontakte je 1.000 Geburten. "
+            + (
+                "Außerhalb der 99,8-%-Kontrollgrenzen liegen: " + ", ".join(outside) + "; "
+                "dort ist der Unterschied größer, als Zufall bei dieser Größe erklärt."
+                if outside
+                else "Kein Standort liegt außerhalb der 99,8-%-Kontrollgrenzen: Die Unterschiede "
+                "sind mit zufälliger Schwankung bei der jeweiligen Größe vereinbar."
+            )
+        )
+        if hidden_sites:
+            sentence += f" {hidden_sites} Standort(e) wegen kleiner Zahlen nicht eingezeichnet."
+    return Section(
+        "Standorte im Trichterdiagramm",
+        sentence,
+        table,
+        figure=fig,
+        notes=[
+            "Statt einer Rangliste: Jeder Standort ist ein Punkt (Rate gegen Größe des "
+            "Einzugsgebiets). Die Kontrollgrenzen (Poisson, 95 % und 99,8 %) zeigen, wie weit "
+            "ein Standort dieser Größe allein durch Zufall vom Wert aller Standorte abweichen "
+            "kann; ein Punkt außerhalb ist ein Anlass nachzufragen, kein Urteil.",
+            RATE_NOTE,
+        ],
+    )
+
+
+def regions_overview(report: Report) -> Section:
+    frame = reach.region_table(report.dataset, report.year)
+    if frame is None:
+        return Section(
+            "Sozialräume",
+            "Die Tabelle standorte nennt keine Sozialräume (Spalte region); eine Auswertung je "
+            "Sozialraum ist nicht möglich.",
+        )
+    members = {r: str(m).split(", ") for r, m in frame["Standorte"].items()}
+    frame = frame.drop(columns=["Standorte"])
+    quantity = {"Erstkontakte": pub.EK, "Geburten": pub.BIRTHS}
+    share = Share("Erstkontakte", "Geburten")
+
+    def cell(row: Any, column: str) -> pub.Cell | None:
+        sites = members[row]
+        return (sites[0], quantity[column]) if len(sites) == 1 and column in quantity else None
+
+    table = _protect(
+        report,
+        frame,
+        cell,
+        count_columns=["Erstkontakte", "Geburten"],
+        share_columns={"je 1.000 Geburten": share, "Untergrenze": share, "Obergrenze": share},
+    )
+    # A region of several sites is a sum of site counts: hidden when any of them is.
+    for region, sites in members.items():
+        for column, q in quantity.items():
+            if len(sites) > 1 and _any_hidden(report, [(s, q) for s in sites]):
+                _hide_cells(
+                    table, region, [column, "je 1.000 Geburten", "Untergrenze", "Obergrenze"]
+                )
+    table.kinds.update(
+        {"je 1.000 Geburten": "zahl1", "Untergrenze": "zahl1", "Obergrenze": "zahl1"}
+    )
+    _blank_when_rounded(report, table, ["je 1.000 Geburten", "Untergrenze", "Obergrenze"])
+    visible = {r: _value(table, r, "je 1.000 Geburten") for r in table.values.index}
+    visible = {r: v for r, v in visible.items() if v is not None}
+    if len(visible) >= 2:
+        high = max(visible, key=lambda r: visible[r])
+        low = min(visible, key=lambda r: visible[r])
+        sentence = (
+            f"Je 1.000 Geburten reichte die Spanne {report.year} von "
+            f"{formatting.number(visible[low], 0)} Erstkontakten ({low}) bis "
+            f"{formatting.number(visible[high], 0)} ({high}); die Intervalle zeigen, ob der "
+            "Abstand über Zufall hinausgeht."
+        )
+    else:
+        sentence = "Für weniger als zwei Sozialräume lässt sich eine Rate ausweisen."
+    return Section("Sozialräume", sentence, table, notes=[RATE_NOTE])
+
+
+# --- Kosten: real, Trendänderung, Prognose (issue 10) -------------------------------------------
+
+
+def hze_real_terms(report: Report) -> Section:
+    frame = costs.hze_real(report.dataset.table("kosten_hze"))
+    if report.year is not None:
+        frame = frame.loc[frame.index <= report.year]
+    if frame.empty:
+        return Section(
+            "Ausgaben nominal und real",
+            "Die Tabelle kosten_hze wurde nicht geliefert oder enthält keine Jahre.",
+        )
+    frame = frame.rename(
+        columns={
+            "ausgaben_eur": "Nominal (€)",
+            "vpi": "VPI (2020 = 100)",
+            "ausgaben_real_eur": "Real, Preise 2020 (€)",
+            "ausgaben_veraenderung_pct": "nominal zum Vorjahr",
+            "ausgaben_real_veraenderung_pct": "real zum Vorjahr",
+        }
+    )
+    frame.index.name = "Jahr"
+    table = _protect(report, frame, count_columns=[])
+    table.kinds.update(
+        {
+            "Nominal (€)": "euro",
+            "Real, Preise 2020 (€)": "euro",
+            "VPI (2020 = 100)": "zahl1",
+            "nominal zum Vorjahr": "prozent",
+            "real zum Vorjahr": "prozent",
+        }
+    )
+    years = [int(y) for y in frame.index]
+    fig, ax = style.new_figure()
+    colours = style.palette(2)
+    ax.plot(years, list(frame["Nominal (€)"]), marker="o", color=colours[0], label="nominal")
+    ax.plot(
+        years,
+        list(frame["Real, Preise 2020 (€)"]),
+        marker="s",
+        color=colours[1],
+        label="real (Preise 2020)",
+    )
+    ax.set_xlabel("Jahr")
+    ax.set_ylabel("HzE-Ausgaben")
+    _years_axis(ax, years)
+    style.euro_axis(ax, millions=True)
+    ax.legend(loc="best")
+    style.source_note(
+        fig, "Quelle: Tabelle kosten_hze; Destatis, VPI 61111-0001; eigene Auswertung"
+    )
+    nominal = costs.compound_growth_rate(frame["Nominal (€)"])
+    real = costs.compound_growth_rate(frame["Real, Preise 2020 (€)"].dropna())
+    real_years = frame["Real, Preise 2020 (€)"].dropna().index
+    if nominal is not None and real is not None and len(real_years) > 1:
+        sentence = (
+            f"Von {years[0]} bis {years[-1]} wuchsen die HzE-Ausgaben nominal um "
+            f"{formatting.percent(nominal)} im Jahr; in Preisen von 2020 (real) von "
+            f"{int(real_years[0])} bis {int(real_years[-1])} um {formatting.percent(real)} im Jahr."
+        )
+    else:
+        sentence = (
+            "Für einen Vergleich nominal und real braucht es mindestens zwei Jahre mit Preisindex."
+        )
+    return Section(
+        "Ausgaben nominal und real (Verbraucherpreisindex)",
+        sentence,
+        table,
+        figure=fig,
+        notes=[
+            "Real = nominal × VPI 2020 / VPI des Jahres. Der VPI misst Verbraucherpreise, nicht "
+            "die Personalkosten der Jugendhilfe (docs/annahmen.md, K5). Jahre ohne Index bleiben leer."
+        ],
+    )
+
+
+def _its_start(report: Report) -> int:
+    return costs.fh_start_year(report.dataset.table("standorte")) or costs.DEFAULT_START_YEAR
+
+
+def hze_trend_change(report: Report) -> Section:
+    kosten = report.dataset.table("kosten_hze")
+    start = _its_start(report)
+    results = {
+        "nominal": costs.hze_interrupted_time_series(kosten, start, until=report.year),
+        "real (Preise 2020)": costs.hze_interrupted_time_series(
+            kosten, start, real=True, until=report.year
+        ),
+    }
+    rows = []
+    for name, r in results.items():
+        rows.append(
+            {
+                "Reihe": name,
+                "Jahre vor / ab Start": f"{r.n_before} / {r.n_after}",
+                "Trend vorher (€/Jahr)": r.trend,
+                "Trendänderung (€/Jahr)": r.trend_change,
+                "p (OLS)": r.p_trend_change,
+                "p (AR(1))": r.p_trend_change_ar1,
+                "Durbin-Watson": r.durbin_watson,
+                "Aussage möglich": "ja" if r.supports_claim else "nein, Reihe zu kurz",
+            }
+        )
+    frame = pd.DataFrame(rows).set_index("Reihe")
+    table = _protect(report, frame, count_columns=[])
+    table.kinds.update(
+        {
+            "Trend vorher (€/Jahr)": "euro",
+            "Trendänderung (€/Jahr)": "euro",
+            "p (OLS)": "zahl2",
+            "p (AR(1))": "zahl2",
+            "Durbin-Watson": "zahl2",
+            "Jahre vor / ab Start": "text",
+            "Aussage möglich": "text",
+        }
+    )
+    real = results["real (Preise 2020)"]
+    figure = None
+    if real.estimable and real.fitted is not None:
+        figure, ax = style.new_figure()
+        colours = style.palette(3)
+        fitted = real.fitted
+        years = [int(y) for y in fitted["jahr"]]
+        ax.plot(years, fitted["wert"], "o", color=colours[0], label="real (Preise 2020)")
+        ax.plot(years, fitted["angepasst"], "-", color=colours[1], label="segmentierte Regression")
+        ax.plot(
+            years,
+            fitted["ohne_unterbrechung"],
+            "--",
+            color=colours[2],
+            label="Fortschreibung des Trends davor",
+        )
+        ax.axvline(start - 0.5, color="#444444", linewidth=1)
+        ax.set_xlabel("Jahr")
+        ax.set_ylabel("HzE-Ausgaben, real")
+        _years_axis(ax, years)
+        style.euro_axis(ax, millions=True)
+        ax.legend(loc="best", fontsize=8)
+        style.source_note(figure, "Quelle: Tabelle kosten_hze; Destatis, VPI; eigene Auswertung")
+    sentence = (
+        f"Frage des Konzepts: Flacht der Anstieg der HzE-Ausgaben seit dem Start der Frühen "
+        f"Hilfen ({start}) ab? Real gerechnet: {costs.describe_its(real)}"
+    )
+    return Section(
+        "Trendänderung der HzE-Ausgaben seit dem Start (unterbrochene Zeitreihe)",
+        sentence,
+        table,
+        figure=figure,
+        notes=[
+            "p (OLS) unterstellt unabhängige Jahreswerte; p (AR(1)) berücksichtigt, dass ein "
+            "Jahr dem vorigen ähnelt (GLSAR). Durbin-Watson nahe 2: keine Autokorrelation, "
+            "deutlich darunter: positive Autokorrelation. Die Sätze verwenden den größeren der "
+            "beiden p-Werte; eine Aussage gilt erst ab "
+            f"{real.min_segment_claim} Jahren je Abschnitt (docs/annahmen.md, K8).",
+        ],
+    )
+
+
+def hze_forecast(report: Report) -> Section:
+    fc = costs.hze_forecast(report.dataset.table("kosten_hze"), until=report.year)
+    future = fc.table[fc.table["art"] == "prognose"]
+    if future.empty:
+        return Section("Kurze Prognose der HzE-Ausgaben", fc.caveat)
+    frame = (
+        future[["jahr", "prognose", "untergrenze", "obergrenze"]]
+        .rename(
+            columns={
+                "jahr": "Jahr",
+                "prognose": "Prognose (€)",
+                "untergrenze": "Untergrenze (€)",
+                "obergrenze": "Obergrenze (€)",
+            }
+        )
+        .set_index("Jahr")
+    )
+    table = _protect(report, frame, count_columns=[])
+    table.kinds.update({c: "euro" for c in frame.columns})
+    observed = fc.table[fc.table["art"] == "beobachtet"]
+    fig, ax = style.new_figure()
+    colours = style.palette(2)
+    ax.plot(observed["jahr"], observed["wert"], marker="o", color=colours[0], label="beobachtet")
+    ax.plot(
+        future["jahr"],
+        future["prognose"],
+        marker="o",
+        linestyle="--",
+        color=colours[1],
+        label="Prognose",
+    )
+    ax.fill_between(
+        future["jahr"],
+        future["untergrenze"],
+        future["obergrenze"],
+        alpha=0.2,
+        color=colours[1],
+        label="95-%-Vorhersageintervall",
+    )
+    years = [int(y) for y in fc.table["jahr"]]
+    ax.set_xlabel("Jahr")
+    ax.set_ylabel("HzE-Ausgaben (nominal)")
+    _years_axis(ax, years)
+    style.euro_axis(ax, millions=True)
+    ax.legend(loc="best", fontsize=8)
+    style.source_note(
+        fig, f"Quelle: Tabelle kosten_hze bis {int(observed['jahr'].max())}; eigene Auswertung"
+    )
+    last = observed.iloc[-1]
+    first = future.iloc[0]
+    sentence = (
+        f"Für {int(first['jahr'])} ergibt die Prognose {formatting.euro(first['prognose'])} "
+        f"(95-%-Vorhersageintervall {formatting.euro(first['untergrenze'])} bis "
+        f"{formatting.euro(first['obergrenze'])}) nach {formatting.euro(last['wert'])} in "
+        f"{int(last['jahr'])}. {fc.caveat}"
+    )
+    notes = []
+    if fc.coverage is not None:
+        notes.append(
+            f"Trefferquote im Rückblick: {formatting.percent(fc.coverage, 0)} der Jahre lagen im "
+            f"95-%-Vorhersageintervall des gewählten Modells „{fc.method}“."
+        )
+    return Section("Kurze Prognose der HzE-Ausgaben", sentence, table, figure=fig, notes=notes)
 
 
 # --- Datenqualität -----------------------------------------------------------------------

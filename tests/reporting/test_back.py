@@ -171,35 +171,43 @@ GROUPS = [
 PHASES = ["Schwangerschaft", "0–6 Monate", "6–12 Monate", "1–2 Jahre", "2–3 Jahre", "über 3 Jahre",
           "Keine Angabe"]  # fmt: skip
 RATE_HEAD = ["Kennzahl", "Anzahl", "Bezugsgröße (n)", "Anteil", "Untergrenze", "Obergrenze"]
-REACH = "Erreichungsquote (Erstkontakte je Geburt)"
-WELCOME = "Willkommensbesuche je Geburt"
-PREGNANT = "In der Schwangerschaft erreicht"
 
 
 # --- reach ----------------------------------------------------------------------------------
 
 
+def garwood(k: int, n: int) -> list[float]:
+    """Exact Poisson (Garwood) 95 % interval of k events per 1,000 of n, from the chi-square
+    quantiles directly: lower chi2(0.025; 2k)/2, upper chi2(0.975; 2k + 2)/2."""
+    from scipy.stats import chi2
+
+    lower = chi2.ppf(0.025, 2 * k) / 2 if k else 0.0
+    return [1000 * lower / n, 1000 * chi2.ppf(0.975, 2 * k + 2) / 2 / n]
+
+
+PER_1000_HEAD = [
+    "Kennzahl", "Erstkontakte", "Bezugsgröße", "Monate geöffnet", "je 1.000", "Untergrenze",
+    "Obergrenze",
+]  # fmt: skip
+PER_BIRTHS = "Erstkontakte je 1.000 Geburten"
+PER_U3 = "Erstkontakte je 1.000 Kinder unter 3 Jahren"
+
+
 @pytest.mark.parametrize(
-    ("site_id", "expected"),
+    ("site_id", "k", "n"),
     [
-        # a: 13 contacts / 52 births = 25 %; 26 welcome visits / 52 = 50 %; 3 of 13 pregnant
-        ("a", [RATE_HEAD, rate(REACH, 13, 52), rate(WELCOME, 26, 52), rate(PREGNANT, 3, 13)]),
-        # b: 3 (exactly the minimum: shown) / 28; no welcome-visit row for b: 0 visits, no
-        # rate; 0 of 3 in pregnancy
-        (
-            "b",
-            [
-                RATE_HEAD,
-                rate(REACH, 3, 28),
-                [WELCOME, 0, 28, None, None, None],
-                rate(PREGNANT, 0, 3),
-            ],
-        ),
-        # alle: 16 / 80 (the gesamt row) = 20 %; 40 / 80 welcome visits; 3 of 16 pregnant
-        ("alle", [RATE_HEAD, rate(REACH, 16, 80), rate(WELCOME, 40, 80), rate(PREGNANT, 3, 16)]),
+        ("a", 13, 52),  # 13 / 52 births x 1,000 = 250
+        ("b", 3, 28),  # exactly the minimum, shown: 3 / 28 x 1,000 = 107.14...; open 31.12.2013
+        ("alle", 16, 80),  # the gesamt row: 16 / 80 x 1,000 = 200
     ],
 )
-def test_reach_overview_every_number(dataset, config, site_id, expected):
+def test_reach_overview_every_number(dataset, config, site_id, k, n):
+    # Both sites are open all twelve months of 2014; no children under 3 in the data.
+    expected = [
+        PER_1000_HEAD,
+        [PER_BIRTHS, k, n, 12, 1000 * k / n, *garwood(k, n)],
+        [PER_U3, k, None, 12, None, None, None],
+    ]
     assert_table(shown(dataset, config, "reach_overview", site_id), expected)
 
 

@@ -697,6 +697,16 @@ def rolling_origin_backtest(
     )
 
 
+def _no_forecast(observed: pd.DataFrame, level: float, min_points: int, n: int) -> Forecast:
+    """The forecast that says why there is none (too few years)."""
+    return Forecast(
+        observed,
+        LINEAR,
+        level,
+        f"Keine Prognose: Es braucht mindestens {min_points} Jahreswerte, vorhanden sind {n}.",
+    )
+
+
 def forecast(
     years: Sequence[int],
     values: Sequence[float],
@@ -717,13 +727,7 @@ def forecast(
     frame = _clean_series(years, values)
     observed = _observed(frame)
     if len(frame) < min_points or horizon < 1:
-        return Forecast(
-            observed,
-            LINEAR,
-            level,
-            f"Keine Prognose: Es braucht mindestens {min_points} Jahreswerte, vorhanden "
-            f"sind {len(frame)}.",
-        )
+        return _no_forecast(observed, level, min_points, len(frame))
     backtest = rolling_origin_backtest(
         frame["jahr"], frame["wert"], min_train=min_train, level=level
     )
@@ -791,13 +795,7 @@ def linear_trend_forecast(
     frame = _clean_series(years, values)
     observed = _observed(frame)
     if len(frame) < min_points or horizon < 1:
-        return Forecast(
-            observed,
-            LINEAR,
-            level,
-            f"Keine Prognose: Es braucht mindestens {min_points} Jahreswerte, vorhanden "
-            f"sind {len(frame)}.",
-        )
+        return _no_forecast(observed, level, min_points, len(frame))
     mean, lo, hi = _linear_predict(frame["wert"].to_numpy(), horizon, level)
     last = int(frame["jahr"].max())
     future = pd.DataFrame(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -697,6 +698,20 @@ def rolling_origin_backtest(
     )
 
 
+def _future(last: int, horizon: int, mean: Any, lo: Any, hi: Any) -> pd.DataFrame:
+    """The forecast rows after the last observed year."""
+    return pd.DataFrame(
+        {
+            "jahr": np.arange(last + 1, last + 1 + horizon),
+            "wert": np.nan,
+            "prognose": mean,
+            "untergrenze": lo,
+            "obergrenze": hi,
+            "art": "prognose",
+        }
+    )
+
+
 def _no_forecast(observed: pd.DataFrame, level: float, min_points: int, n: int) -> Forecast:
     """The forecast that says why there is none (too few years)."""
     return Forecast(
@@ -737,17 +752,7 @@ def forecast(
     chosen = backtest[backtest["modell"] == method]
     coverage = float(chosen["getroffen"].mean()) if len(chosen) else None
     mean, lo, hi = _MODELS[method](frame["wert"].to_numpy(), horizon, level)
-    last = int(frame["jahr"].max())
-    future = pd.DataFrame(
-        {
-            "jahr": np.arange(last + 1, last + 1 + horizon),
-            "wert": np.nan,
-            "prognose": mean,
-            "untergrenze": lo,
-            "obergrenze": hi,
-            "art": "prognose",
-        }
-    )
+    future = _future(int(frame["jahr"].max()), horizon, mean, lo, hi)
     hit = (
         f" Im Rückblick ({len(chosen)} Jahre, jeweils nur mit den Jahren davor vorhergesagt) "
         f"lagen {fmt.percent(coverage, 0)} der Werte im {fmt.number(level * 100)}-%-"
@@ -797,17 +802,7 @@ def linear_trend_forecast(
     if len(frame) < min_points or horizon < 1:
         return _no_forecast(observed, level, min_points, len(frame))
     mean, lo, hi = _linear_predict(frame["wert"].to_numpy(), horizon, level)
-    last = int(frame["jahr"].max())
-    future = pd.DataFrame(
-        {
-            "jahr": np.arange(last + 1, last + 1 + horizon),
-            "wert": np.nan,
-            "prognose": mean,
-            "untergrenze": lo,
-            "obergrenze": hi,
-            "art": "prognose",
-        }
-    )
+    future = _future(int(frame["jahr"].max()), horizon, mean, lo, hi)
     caveat = (
         f"Fortschreibung des linearen Trends aus {len(frame)} Jahreswerten mit "
         f"{fmt.number(level * 100)}-%-Vorhersageintervall. Sie unterstellt, dass der bisherige "

@@ -241,6 +241,30 @@ def show_table(
     return payload
 
 
+def show_figure(figure: Any, alt: str) -> None:
+    """Show a figure as PNG with its German text alternative (``alt``) and close it.
+
+    The one way a figure reaches a report: the text alternative states the figure's main
+    finding for readers who cannot see it (screen readers, ``<img alt>`` in the HTML) and is
+    required, so no figure is published without one.
+    """
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    if not alt or not alt.strip():
+        raise ValueError("Grafik ohne Textalternative: jede Grafik braucht einen Alternativtext.")
+    buffer = io.BytesIO()
+    # As the inline backend draws it: screen resolution, cut to what is drawn.
+    figure.savefig(buffer, format="png", dpi=figure.dpi, bbox_inches="tight")
+    plt.close(figure)
+    _display(
+        {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": alt},
+        {"image/png": {"alt": alt}},
+    )
+
+
 def show_text(text: str, kind: str = "satz") -> None:
     """A generated sentence (``satz``), a caveat (``hinweis``) or a missing-table note (``fehlt``)."""
     _display({"text/html": f"<p class='fh-{kind}'>{html.escape(text)}</p>", "text/plain": text})

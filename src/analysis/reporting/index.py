@@ -123,9 +123,11 @@ def render_index(
     ):
         sites = by_year[year]
         heading = "Über alle Jahre" if year == ALL_YEARS_FOLDER else f"Berichtsjahr {year}"
+        caption = "Berichte über alle Jahre" if year == ALL_YEARS_FOLDER else f"Berichte für {year}"
         cols = [a for a in analysis_names if any(a in s for s in sites.values())]
         head = "".join(
-            f"<th>{html.escape(REPORTS[a].title if a in REPORTS else a)}</th>" for a in cols
+            f"<th scope='col'>{html.escape(REPORTS[a].title if a in REPORTS else a)}</th>"
+            for a in cols
         )
         rows = []
         for site in sorted(sites, key=lambda s: (s != ALL_SITES, s)):
@@ -142,9 +144,11 @@ def render_index(
                 f"<td>{cell(*sites[site][a])}</td>" if a in sites[site] else "<td></td>"
                 for a in cols
             )
-            rows.append(f"<tr><th>{name}</th>{tds}</tr>")
+            rows.append(f"<tr><th scope='row'>{name}</th>{tds}</tr>")
         sections.append(
-            f"<section><h2 id='jahr-{year}'>{heading}</h2><table><thead><tr><th>Standort</th>"
+            f"<section><h2 id='jahr-{year}'>{heading}</h2><table>"
+            f"<caption>{caption} nach Standort</caption>"
+            "<thead><tr><th scope='col'>Standort</th>"
             f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
         )
     counts = manifest.get("anzahl", {})

@@ -34,6 +34,7 @@ main{max-width:70rem;margin:0 auto;padding:1.5rem}
 h1{color:#003b5c;border-bottom:3px solid #003b5c;padding-bottom:.3rem}
 h2{color:#003b5c;margin-top:2rem}
 table{border-collapse:collapse;width:100%;font-size:.95rem}
+caption{text-align:left;font-weight:bold;padding:0 0 .3rem}
 th,td{border-bottom:1px solid #d0d7de;padding:.35rem .6rem;text-align:left;vertical-align:top}
 thead th{background:#f3f6f9;border-bottom:2px solid #003b5c}
 .status{font-size:.8rem;padding:.05rem .4rem;border-radius:.3rem;white-space:nowrap}

@@ -451,6 +451,7 @@ def reach_trend(report: Report) -> Section:
             zorder=3,
             label="Eröffnungsjahr (anteilig)",
         )
+    style.mark_hidden(ax, [y for y, v in zip(years, rate, strict=True) if not _shown(v)])
     ax.set_xlabel("Jahr")
     ax.set_ylabel("Erstkontakte je 1.000 Geburten")
     _years_axis(ax, years)
@@ -1127,6 +1128,16 @@ def welcome_trend(report: Report) -> Section:
         color=colour,
         label="95-%-Intervall (Wilson)",
     )
+    style.mark_hidden(
+        ax,
+        [
+            y
+            for y, v in zip(
+                years_shown, pd.to_numeric(shown["Anteil"], errors="coerce"), strict=True
+            )
+            if not _shown(v)
+        ],
+    )
     ax.set_xlabel("Jahr")
     ax.set_ylabel("Willkommensbesuche je Geburt")
     _years_axis(ax, years_shown)
@@ -1204,6 +1215,9 @@ def sites_funnel(report: Report) -> Section:
         # Outside the 99.8 % limits is said by the marker's shape and the label, not by
         # colour alone: ▲ above, ▼ below, ● inside.
         markers = {"darüber": "^", "darunter": "v", "": "o"}
+        # Sites of similar size and rate lie close together: their names are stacked from
+        # the highest rate down, each on its own line, with a thin line to its point.
+        rank = {s: i for i, s in enumerate(shown["je 1.000 Geburten"].sort_values().index[::-1])}
         for site, row in shown.iterrows():
             name = report.dataset.site_name(str(site))
             point = stats.funnel_limits(target / 1000, [float(row["Geburten anteilig"])])
@@ -1227,8 +1241,10 @@ def sites_funnel(report: Report) -> Section:
                 f"{name} ({side} 99,8 %)" if side else name,
                 (row["Geburten anteilig"], row["je 1.000 Geburten"]),
                 fontsize=8,
-                xytext=(4, 4),
+                xytext=(-8, 30 - 13 * rank[site]),
                 textcoords="offset points",
+                ha="right",
+                arrowprops={"arrowstyle": "-", "color": "#666666", "linewidth": 0.5},
             )
         ax.legend(loc="best", fontsize=8)
     ax.set_xlabel("Geburten im Einzugsgebiet (anteilig für die Monate der Öffnung)")

@@ -112,11 +112,14 @@ def _by_label(category: str) -> dict[str, str]:
     return {label: code for code, label in CATEGORIES[category].labels.items()}
 
 
-def _rename_rows(table: ProtectedTable, names: dict[Any, str]) -> ProtectedTable:
-    """Show rows by name after protecting them by id (two sites may share a name)."""
+def _rename_rows(
+    table: ProtectedTable, names: dict[Any, str], heading: str | None = None
+) -> ProtectedTable:
+    """Show rows by name after protecting them by id (two sites may share a name); the row
+    heading becomes ``heading`` (a reader sees "Standort", not the code ``standort_id``)."""
     values = table.values.rename(index=names)
     hidden = table.hidden.rename(index=names)
-    values.index.name = hidden.index.name = table.values.index.name
+    values.index.name = hidden.index.name = heading or table.values.index.name
     return ProtectedTable(
         values, hidden, table.footnote, table.min_count, table.rounded, dict(table.kinds)
     )
@@ -1252,7 +1255,7 @@ def sites_funnel(report: Report) -> Section:
     style.number_axis(ax, "x")
     style.number_axis(ax, "y")
     style.source_note(fig, f"Quelle: {SOURCE}; {report.year}")
-    table = _rename_rows(table, {s: report.dataset.site_name(s) for s in ids})
+    table = _rename_rows(table, {s: report.dataset.site_name(s) for s in ids}, "Standort")
     hidden_sites = len(ids) - len(shown)
     if target is None:
         sentence = (

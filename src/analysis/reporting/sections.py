@@ -1522,7 +1522,7 @@ def hze_trend_change(report: Report) -> Section:
             "Punktgrafik der realen HzE-Ausgaben (Preise 2020) mit segmentierter Regression "
             f"und der Fortschreibung des Trends vor dem Start der Frühen Hilfen ({start}), "
             f"{series_change(list(zip(years, real.fitted['wert'], strict=True)), formatting.euro)}. "
-            f"{costs.describe_its(real)}"
+            f"{costs.describe_its(real, caveat=False)}"
         )
     return Section(
         "Trendänderung der HzE-Ausgaben seit dem Start (unterbrochene Zeitreihe)",

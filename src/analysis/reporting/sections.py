@@ -1505,7 +1505,9 @@ def hze_trend_change(report: Report) -> Section:
             color=colours[2],
             label="Fortschreibung des Trends davor",
         )
-        ax.axvline(start - 0.5, color="#444444", linewidth=1)
+        ax.axvline(
+            start - 0.5, color="#444444", linewidth=1, label=f"Start der Frühen Hilfen ({start})"
+        )
         ax.set_xlabel("Jahr")
         ax.set_ylabel("HzE-Ausgaben, real")
         _years_axis(ax, years)

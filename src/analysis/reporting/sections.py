@@ -557,8 +557,23 @@ def route_groups(report: Report) -> Section:
     )
     shown = table.values.mask(table.hidden).drop(index=TOTAL)
     fig, ax = style.new_figure()
-    values = pd.to_numeric(shown["Anteil"], errors="coerce").astype(float).fillna(0.0)
-    ax.barh(list(shown.index)[::-1], list(values)[::-1], color=style.palette(len(values)))
+    shares = pd.to_numeric(shown["Anteil"], errors="coerce").astype(float)
+    # One colour: the bars are named on the axis, a colour per bar would say nothing, and
+    # the palette's light blue and yellow stand out too little from white (< 3:1). Each bar
+    # carries its value; a hidden one its "•", so an empty bar does not read as 0 %.
+    bars = ax.barh(
+        list(shown.index)[::-1], list(shares.fillna(0.0))[::-1], color=style.palette(1)[0]
+    )
+    ax.bar_label(
+        bars,
+        labels=[
+            formatting.percent(v) if _shown(v) else formatting.SUPPRESSED for v in shares[::-1]
+        ],
+        padding=3,
+        fontsize=style.FONT_SIZE - 1,
+    )
+    widest = float(shares.max()) if shares.notna().any() else 0.0
+    ax.set_xlim(0, (widest or 1.0) * 1.15)  # room for the value beside the longest bar
     ax.set_xlabel("Anteil an den Erstkontakten")
     style.percent_axis(ax, "x")
     style.source_note(fig, f"Quelle: {SOURCE}; {report.scope_text}")

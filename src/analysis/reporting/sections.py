@@ -1236,6 +1236,7 @@ def sites_funnel(report: Report) -> Section:
         # Sites of similar size and rate lie close together: their names are stacked from
         # the highest rate down, each on its own line, with a thin line to its point.
         rank = {s: i for i, s in enumerate(shown["je 1.000 Geburten"].sort_values().index[::-1])}
+        column = float(shown["Geburten anteilig"].min()) - 0.03 * top
         for site, row in shown.iterrows():
             name = report.dataset.site_name(str(site))
             point = stats.funnel_limits(target / 1000, [float(row["Geburten anteilig"])])
@@ -1259,8 +1260,10 @@ def sites_funnel(report: Report) -> Section:
                 f"{name} ({side} 99,8 %)" if side else name,
                 (row["Geburten anteilig"], row["je 1.000 Geburten"]),
                 fontsize=8,
-                xytext=(-8, 30 - 13 * rank[site]),
-                textcoords="offset points",
+                # One column of names left of the leftmost point, ordered like the points:
+                # the thin lines fan out to the right without crossing.
+                xytext=(column, 30 - 13 * rank[site]),
+                textcoords=("data", "offset points"),
                 ha="right",
                 arrowprops={"arrowstyle": "-", "color": "#666666", "linewidth": 0.5},
             )

@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installiert
 RAW    ?= data/raw
 DATA   ?= data/processed
 
-.PHONY: hilfe venv beispieldaten aufbereiten berichte demo daten reports planlauf test test-schnell lint format bench lock clean jupyter
+.PHONY: hilfe venv beispieldaten aufbereiten berichte demo daten reports planlauf test test-schnell lint format bench screenshots lock clean jupyter
 
 hilfe: ## Diese Übersicht
 	@echo "fh-analytik – verfügbare Ziele:"
@@ -63,6 +63,19 @@ format: $(STAMP) ## Code formatieren (ruff)
 bench: $(STAMP) ## Geschwindigkeitsmessungen (Verhältnis zur Basismessung im selben Lauf)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/geheimhaltung.py
+
+AXE_VERSION := 4.14.1
+AXE_DIR     := build/axe
+
+screenshots: $(STAMP) ## Bildschirmfotos von Übersicht und je einem Bericht jeder Art, axe-core-Prüfung (braucht chromium)
+	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then \
+		echo "Chromium ist nicht installiert – keine Bildschirmfotos und keine axe-Prüfung."; exit 0; \
+	fi; \
+	if [ ! -f $(AXE_DIR)/node_modules/axe-core/axe.min.js ]; then \
+		command -v npm >/dev/null || { echo "npm fehlt: axe-core lässt sich nicht installieren."; exit 2; }; \
+		npm install --prefix $(AXE_DIR) --no-save --no-audit --no-fund --silent axe-core@$(AXE_VERSION); \
+	fi; \
+	$(BIN)/python tools/screenshots.py --axe $(AXE_DIR)/node_modules/axe-core
 
 jupyter: $(STAMP) ## JupyterLab zum Erkunden starten
 	$(BIN)/jupyter lab notebooks/

@@ -236,6 +236,9 @@ def test_interrupted_time_series_and_description():
     assert res.trend_change == pytest.approx(-300_000, rel=0.05)
     text = costs.describe_its(res)
     assert text.startswith("Ab 2011 änderte sich das Niveau um −") and "Jahreswerten" in text
+    # Without the caveat (the figure's alt text): the same result, ending with the verdict.
+    short = costs.describe_its(res, caveat=False)
+    assert text == f"{short} {res.caveat}" and "Jahreswerten" not in short
 
 
 def test_interrupted_time_series_too_few_years():

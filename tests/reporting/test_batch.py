@@ -338,7 +338,7 @@ def test_index_names_sites_and_keeps_their_id():
     assert "Rheindorfer Laden &amp; Co<br><span class='meta'>rheindorf</span>" in page
     assert "href='2014/rheindorf/reichweite.html'" in page
     # Without names the id stands alone.
-    assert "<th>rheindorf</th>" in reports.render_index(known, [], manifest)
+    assert "<th scope='row'>rheindorf</th>" in reports.render_index(known, [], manifest)
 
 
 def test_a_year_index_stays_visible_even_as_range_index():

@@ -159,6 +159,21 @@ def _check_html(built: dict[str, Path]) -> None:
         assert "Datengrundlage" in page and "Manifest-SHA-256" in page
 
 
+def _check_accessibility(built: dict[str, Path]) -> None:
+    """Every page of the build – both indexes and every report of every kind in the
+    catalogue – passes every accessibility rule (the rules: test_accessibility.py)."""
+    from analysis.reporting.accessibility import check_file
+    from analysis.reporting.catalogue import REPORTS
+
+    pages = sorted(built["out"].rglob("*.html"))
+    assert {p.stem for p in pages} >= {*REPORTS, "index"}, "eine Berichtsart fehlt im Lauf"
+    findings = {str(p.relative_to(built["out"])): check_file(p) for p in pages}
+    assert {k: [str(f) for f in v] for k, v in findings.items() if v} == {}
+    # The figures reached the page with their text alternative, not nbconvert's placeholder.
+    page = (built["out"] / YEAR / "alle" / "reichweite.html").read_text(encoding="utf-8")
+    assert 'alt="Liniengrafik der Erstkontakte je 1.000 Geburten' in page
+
+
 def small_counts(tables: list[dict], minimum: int) -> tuple[int, list[tuple[str, list]]]:
     """Published counts 0 < x < minimum in report tables: (cells scanned, offending rows)."""
     scanned, found = 0, []
@@ -203,6 +218,7 @@ def test_berichte_for_one_year_on_the_demo_data(tmp_path: Path) -> None:
     built = _build(tmp_path)
     _check_set_and_index(built)
     _check_html(built)
+    _check_accessibility(built)
     _check_confidentiality(built)
     _check_publication(built)
     _check_incremental(built)

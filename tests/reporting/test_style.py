@@ -57,6 +57,24 @@ def test_german_number_percent_and_year_axes(fig_ax):
     assert "10,0 Mio. €" in _labels(ax.yaxis)
 
 
+def test_percent_axis_shows_the_decimal_a_tick_needs(fig_ax):
+    fig, ax = fig_ax
+    ax.plot([2012, 2014], [0.10, 0.25])
+    ax.set_yticks([0.10, 0.125, 0.15, 0.2])
+    style.percent_axis(ax)
+    fig.canvas.draw()
+    # 0.125 is 12,5 % – rounded to "12 %" it would lie about where the line is
+    assert _labels(ax.yaxis) == ["10 %", "12,5 %", "15 %", "20 %"]
+
+
+def test_hidden_years_are_written_on_the_figure(fig_ax):
+    _fig, ax = fig_ax
+    ax.plot([2012, 2014], [1, 2])
+    style.mark_hidden(ax, [2013])
+    (note,) = ax.texts
+    assert note.get_text() == "• nicht ausweisbar" and note.xy == (2013, 0)
+
+
 def test_source_note_under_the_figure(fig_ax):
     fig, ax = fig_ax
     style.source_note(ax, "Musterstadt, Erstkontakte (synthetisch)")

@@ -386,11 +386,15 @@ def hze_interrupted_time_series(
     )
 
 
-def describe_its(result: stats.SegmentedRegression, unit: str = "euro") -> str:
+def describe_its(
+    result: stats.SegmentedRegression, unit: str = "euro", *, caveat: bool = True
+) -> str:
     """Deutsche Sätze zum Ergebnis der unterbrochenen Zeitreihe (für den Berichtstext).
 
     Die p-Werte sind die vorsichtigeren aus OLS und AR(1)-Modell; ist die Reihe zu kurz
     (``supports_claim``), sagt der Text das, statt ein Ergebnis als gesichert auszugeben.
+    ``caveat=False`` lässt die Vorbehalte weg (der Alternativtext der Grafik nennt nur das
+    Ergebnis; die Vorbehalte stehen im Satz darunter).
     """
     if not result.estimable:
         return result.caveat
@@ -420,7 +424,8 @@ def describe_its(result: stats.SegmentedRegression, unit: str = "euro") -> str:
         f"Ab {result.start_year} änderte sich das Niveau um {amount(result.level_change)} "
         f"({stats.format_p(p_level)}) und der jährliche Trend um "
         f"{amount(result.trend_change)} je Jahr ({stats.format_p(p_trend)}); "
-        f"vorher betrug der Trend {amount(result.trend)} je Jahr. {verdict} {result.caveat}"
+        f"vorher betrug der Trend {amount(result.trend)} je Jahr. {verdict}"
+        + (f" {result.caveat}" if caveat else "")
     )
 
 

@@ -184,20 +184,42 @@ def table_payload(
     }
 
 
+#: Column formats of a row label (the first column then heads its row for screen readers).
+_LABEL_FORMATS = (None, "text", "jahr")
+#: What a screen reader says for a hidden cell, instead of "Aufzählungszeichen".
+SUPPRESSED_TITLE = "aus Gründen der Geheimhaltung nicht ausgewiesen"
+
+
+def _cell_html(value: Any, fmt: Format | None) -> str:
+    text = html.escape(_cell_text(value, fmt))
+    if value == formatting.SUPPRESSED:
+        return f"<abbr title='{SUPPRESSED_TITLE}'>{text}</abbr>"
+    return text
+
+
 def payload_html(payload: dict[str, Any]) -> str:
-    """The table as HTML, numbers right-aligned in German format, hidden cells as ``•``."""
+    """The table as HTML, numbers right-aligned in German format, hidden cells as ``•``.
+
+    Column heads carry ``scope='col'``; a first column of labels (text or years) heads its
+    row (``<th scope='row'>``), so a screen reader names row and column with each number.
+    """
     fmts = payload["formate"]
     head = "".join(
-        f"<th class='{'zahl' if fmts[i] and fmts[i] != 'text' else 'text'}'>{html.escape(c)}</th>"
+        f"<th scope='col' class='{'zahl' if fmts[i] and fmts[i] != 'text' else 'text'}'>"
+        f"{html.escape(c)}</th>"
         for i, c in enumerate(payload["spalten"])
     )
+    row_heads = bool(fmts) and fmts[0] in _LABEL_FORMATS
     body = []
     for row in payload["zeilen"]:
         cells = []
         for i, value in enumerate(row):
             numeric = isinstance(value, int | float) or value in (formatting.SUPPRESSED,)
             klass = "zahl" if numeric or (fmts[i] and fmts[i] != "text") else "text"
-            cells.append(f"<td class='{klass}'>{html.escape(_cell_text(value, fmts[i]))}</td>")
+            if i == 0 and row_heads:
+                cells.append(f"<th scope='row' class='{klass}'>{_cell_html(value, fmts[i])}</th>")
+            else:
+                cells.append(f"<td class='{klass}'>{_cell_html(value, fmts[i])}</td>")
         first = str(row[0]) if row else ""
         tr = " class='summe'" if first.startswith(("Summe", "Insgesamt", "Gesamt")) else ""
         body.append(f"<tr{tr}>{''.join(cells)}</tr>")
@@ -239,6 +261,30 @@ def show_table(
         }
     )
     return payload
+
+
+def show_figure(figure: Any, alt: str) -> None:
+    """Show a figure as PNG with its German text alternative (``alt``) and close it.
+
+    The one way a figure reaches a report: the text alternative states the figure's main
+    finding for readers who cannot see it (screen readers, ``<img alt>`` in the HTML) and is
+    required, so no figure is published without one.
+    """
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    if not alt or not alt.strip():
+        raise ValueError("Grafik ohne Textalternative: jede Grafik braucht einen Alternativtext.")
+    buffer = io.BytesIO()
+    # As the inline backend draws it: screen resolution, cut to what is drawn.
+    figure.savefig(buffer, format="png", dpi=figure.dpi, bbox_inches="tight")
+    plt.close(figure)
+    _display(
+        {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": alt},
+        {"image/png": {"alt": alt}},
+    )
 
 
 def show_text(text: str, kind: str = "satz") -> None:
@@ -296,7 +342,7 @@ def show_data_basis(report: Report, tables: Sequence[str] | None = None) -> dict
     created = formatting.timestamp(datetime.fromisoformat(basis["erzeugt"]))
     with_rows = any("zeilen" in f for f in basis["dateien"])
     rows = "".join(
-        "<tr><td>{}</td><td>{}</td>{}<td><code>{}</code></td></tr>".format(
+        "<tr><th scope='row'>{}</th><td>{}</td>{}<td><code>{}</code></td></tr>".format(
             html.escape(str(f["tabelle"])),
             html.escape(str(f["datei"])),
             (
@@ -312,16 +358,17 @@ def show_data_basis(report: Report, tables: Sequence[str] | None = None) -> dict
         )
         for f in basis["dateien"]
     )
-    rows_head = "<th class='zahl'>Zeilen</th>" if with_rows else ""
+    rows_head = "<th scope='col' class='zahl'>Zeilen</th>" if with_rows else ""
     text = (
-        "<div class='fh-grundlage'><h3>Datengrundlage</h3>"
+        "<div class='fh-grundlage'><h2>Datengrundlage</h2>"
         f"<p>Erzeugt am {html.escape(created)} mit fh-analytik {html.escape(basis['version'])}. "
         f"Aufbereitete Daten vom {html.escape(str(basis['daten_erstellt'] or '–'))}; "
         f"Manifest-SHA-256 <code>{html.escape(basis['manifest_sha256'] or '–')}</code>; "
         f"Konfiguration-SHA-256 <code>{html.escape(basis['konfiguration_sha256'][:16])}</code>; "
         f"Mindestfallzahl {basis['mindestfallzahl']}.</p>"
-        f"<table><thead><tr><th>Tabelle</th><th>Rohdatei</th>{rows_head}"
-        f"<th>SHA-256 (Anfang)</th></tr></thead><tbody>{rows}</tbody></table>"
+        "<table><caption>Rohdateien, aus denen der Bericht berechnet wurde</caption>"
+        f"<thead><tr><th scope='col'>Tabelle</th><th scope='col'>Rohdatei</th>{rows_head}"
+        f"<th scope='col'>SHA-256 (Anfang)</th></tr></thead><tbody>{rows}</tbody></table>"
         "<p>Nachrechnen: <code>fh-analytik berichte</code> mit denselben Rohdateien, derselben "
         "Konfiguration und derselben Programmversion ergibt denselben Bericht.</p></div>"
     )

@@ -34,6 +34,7 @@ main{max-width:70rem;margin:0 auto;padding:1.5rem}
 h1{color:#003b5c;border-bottom:3px solid #003b5c;padding-bottom:.3rem}
 h2{color:#003b5c;margin-top:2rem}
 table{border-collapse:collapse;width:100%;font-size:.95rem}
+caption{text-align:left;font-weight:bold;padding:0 0 .3rem}
 th,td{border-bottom:1px solid #d0d7de;padding:.35rem .6rem;text-align:left;vertical-align:top}
 thead th{background:#f3f6f9;border-bottom:2px solid #003b5c}
 .status{font-size:.8rem;padding:.05rem .4rem;border-radius:.3rem;white-space:nowrap}
@@ -123,9 +124,11 @@ def render_index(
     ):
         sites = by_year[year]
         heading = "Über alle Jahre" if year == ALL_YEARS_FOLDER else f"Berichtsjahr {year}"
+        caption = "Berichte über alle Jahre" if year == ALL_YEARS_FOLDER else f"Berichte für {year}"
         cols = [a for a in analysis_names if any(a in s for s in sites.values())]
         head = "".join(
-            f"<th>{html.escape(REPORTS[a].title if a in REPORTS else a)}</th>" for a in cols
+            f"<th scope='col'>{html.escape(REPORTS[a].title if a in REPORTS else a)}</th>"
+            for a in cols
         )
         rows = []
         for site in sorted(sites, key=lambda s: (s != ALL_SITES, s)):
@@ -142,9 +145,11 @@ def render_index(
                 f"<td>{cell(*sites[site][a])}</td>" if a in sites[site] else "<td></td>"
                 for a in cols
             )
-            rows.append(f"<tr><th>{name}</th>{tds}</tr>")
+            rows.append(f"<tr><th scope='row'>{name}</th>{tds}</tr>")
         sections.append(
-            f"<section><h2 id='jahr-{year}'>{heading}</h2><table><thead><tr><th>Standort</th>"
+            f"<section><h2 id='jahr-{year}'>{heading}</h2><table>"
+            f"<caption>{caption} nach Standort</caption>"
+            "<thead><tr><th scope='col'>Standort</th>"
             f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
         )
     counts = manifest.get("anzahl", {})

@@ -25,7 +25,7 @@ from analysis.protection import publication as pub
 from analysis.protection.publication import ProtectedPublication
 from analysis.protection.rules import ProtectedTable, Share, protect_table
 from analysis.reporting import style
-from analysis.reporting.cells import Report, show_table, show_text
+from analysis.reporting.cells import Report, show_figure, show_table, show_text
 
 TOTAL = reach.TOTAL_LABEL
 SOURCE = "Eigene Auswertung, fh-analytik"
@@ -40,6 +40,13 @@ class Section:
     notes: list[str] = field(default_factory=list)
     source: str = SOURCE
     internal: bool = False
+    #: The figure's text alternative: its main finding in one or two German sentences,
+    #: computed from the same numbers as the figure (for screen readers, ``<img alt>``).
+    alt: str = ""
+
+    def __post_init__(self) -> None:
+        if self.figure is not None and not self.alt.strip():
+            raise ValueError(f"Grafik im Abschnitt „{self.title}“ ohne Alternativtext.")
 
 
 def show(section: Section) -> None:
@@ -53,12 +60,7 @@ def show(section: Section) -> None:
             internal=section.internal,
         )
     if section.figure is not None:
-        from IPython.display import display
-
-        display(section.figure)
-        import matplotlib.pyplot as plt
-
-        plt.close(section.figure)
+        show_figure(section.figure, section.alt)
     show_text(section.sentence, "satz")
 
 
@@ -110,11 +112,14 @@ def _by_label(category: str) -> dict[str, str]:
     return {label: code for code, label in CATEGORIES[category].labels.items()}
 
 
-def _rename_rows(table: ProtectedTable, names: dict[Any, str]) -> ProtectedTable:
-    """Show rows by name after protecting them by id (two sites may share a name)."""
+def _rename_rows(
+    table: ProtectedTable, names: dict[Any, str], heading: str | None = None
+) -> ProtectedTable:
+    """Show rows by name after protecting them by id (two sites may share a name); the row
+    heading becomes ``heading`` (a reader sees "Standort", not the code ``standort_id``)."""
     values = table.values.rename(index=names)
     hidden = table.hidden.rename(index=names)
-    values.index.name = hidden.index.name = table.values.index.name
+    values.index.name = hidden.index.name = heading or table.values.index.name
     return ProtectedTable(
         values, hidden, table.footnote, table.min_count, table.rounded, dict(table.kinds)
     )
@@ -152,6 +157,64 @@ def _years_axis(ax: Any, years: list[int]) -> None:
     if years:
         ax.set_xticks(years if len(years) <= 12 else years[:: max(1, len(years) // 8)])
         ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
+
+
+# --- Text alternatives of figures ----------------------------------------------------------
+# A figure's alt text states what a sighted reader takes from it, from the same (protected)
+# numbers the figure draws: hidden values are named as such, never as a number.
+
+
+def _shown(value: Any) -> bool:
+    return (
+        value is not None
+        and value is not pd.NA
+        and not (isinstance(value, float) and math.isnan(value))
+    )
+
+
+def series_change(points: list[tuple[int, Any]], text: Callable[[Any], str]) -> str:
+    """How a yearly series went: ``von 52,0 (2012) auf 61,0 (2014) gestiegen, am höchsten
+    2013 mit 63,0`` – first and last shown year, the peak when it lies between them, and the
+    years without a shown value."""
+    shown = [(year, value) for year, value in points if _shown(value)]
+    missing = [str(year) for year, value in points if not _shown(value)]
+    if not shown:
+        words = "kein Jahr ausweisbar"
+    elif len(shown) == 1:
+        words = f"nur {shown[0][0]} ausweisbar, mit {text(shown[0][1])}"
+    else:
+        (y0, v0), (y1, v1) = shown[0], shown[-1]
+        if text(v0) == text(v1):
+            words = f"von {y0} bis {y1} gleich bei {text(v0)}"
+        else:
+            moved = "gestiegen" if v1 > v0 else "gesunken"
+            words = f"von {text(v0)} ({y0}) auf {text(v1)} ({y1}) {moved}"
+        peak = max(shown, key=lambda p: p[1])
+        if peak[0] not in (y0, y1) and text(peak[1]) not in (text(v0), text(v1)):
+            words += f", am höchsten {peak[0]} mit {text(peak[1])}"
+    if missing and shown:
+        words += f"; ohne ausweisbaren Wert: {', '.join(missing)}"
+    return words
+
+
+def series_alt(what: str, points: list[tuple[int, Any]], text: Callable[[Any], str]) -> str:
+    """Alt text of a line chart over the years: ``Liniengrafik der …: von … auf … gestiegen.``"""
+    return f"Liniengrafik {what}: {series_change(points, text)}."
+
+
+def bars_alt(what: str, bars: list[tuple[str, Any]], text: Callable[[Any], str]) -> str:
+    """Alt text of a bar chart: every bar, largest first, hidden ones named as hidden."""
+    shown = sorted(((label, value) for label, value in bars if _shown(value)), key=lambda b: -b[1])
+    hidden = [label for label, value in bars if not _shown(value)]
+    if shown:
+        parts = [f"am größten „{shown[0][0]}“ mit {text(shown[0][1])}"]
+        parts += [f"„{label}“ {text(value)}" for label, value in shown[1:]]
+        words = ", ".join(parts)
+    else:
+        words = "kein Balken ausweisbar"
+    if hidden:
+        words += "; nicht ausweisbar: " + ", ".join(f"„{h}“" for h in hidden)
+    return f"Balkengrafik {what}: {words}."
 
 
 def _subject(report: Report) -> str:
@@ -391,6 +454,7 @@ def reach_trend(report: Report) -> Section:
             zorder=3,
             label="Eröffnungsjahr (anteilig)",
         )
+    style.mark_hidden(ax, [y for y, v in zip(years, rate, strict=True) if not _shown(v)])
     ax.set_xlabel("Jahr")
     ax.set_ylabel("Erstkontakte je 1.000 Geburten")
     _years_axis(ax, years)
@@ -421,7 +485,16 @@ def reach_trend(report: Report) -> Section:
             )
     else:
         sentence = "Für den Verlauf liegen nicht genug ausweisbare Jahre vor."
-    return Section("Verlauf über die Jahre", sentence, table, figure=fig, notes=[RATE_NOTE])
+    alt = series_alt(
+        f"der Erstkontakte je 1.000 Geburten mit 95-%-Intervall, {report.site_name}",
+        list(zip(years, rate, strict=True)),
+        lambda v: formatting.number(v, 1),
+    )
+    if partial:
+        alt += " Als Eröffnungsjahr (anteilig) markiert: " + ", ".join(map(str, partial)) + "."
+    return Section(
+        "Verlauf über die Jahre", sentence, table, figure=fig, notes=[RATE_NOTE], alt=alt
+    )
 
 
 # --- Zugangswege ---------------------------------------------------------------------------
@@ -484,8 +557,23 @@ def route_groups(report: Report) -> Section:
     )
     shown = table.values.mask(table.hidden).drop(index=TOTAL)
     fig, ax = style.new_figure()
-    values = pd.to_numeric(shown["Anteil"], errors="coerce").astype(float).fillna(0.0)
-    ax.barh(list(shown.index)[::-1], list(values)[::-1], color=style.palette(len(values)))
+    shares = pd.to_numeric(shown["Anteil"], errors="coerce").astype(float)
+    # One colour: the bars are named on the axis, a colour per bar would say nothing, and
+    # the palette's light blue and yellow stand out too little from white (< 3:1). Each bar
+    # carries its value; a hidden one its "•", so an empty bar does not read as 0 %.
+    bars = ax.barh(
+        list(shown.index)[::-1], list(shares.fillna(0.0))[::-1], color=style.palette(1)[0]
+    )
+    ax.bar_label(
+        bars,
+        labels=[
+            formatting.percent(v) if _shown(v) else formatting.SUPPRESSED for v in shares[::-1]
+        ],
+        padding=3,
+        fontsize=style.FONT_SIZE - 1,
+    )
+    widest = float(shares.max()) if shares.notna().any() else 0.0
+    ax.set_xlim(0, (widest or 1.0) * 1.15)  # room for the value beside the longest bar
     ax.set_xlabel("Anteil an den Erstkontakten")
     style.percent_axis(ax, "x")
     style.source_note(fig, f"Quelle: {SOURCE}; {report.scope_text}")
@@ -497,7 +585,12 @@ def route_groups(report: Report) -> Section:
         )
     else:
         sentence = "Der Anteil des Gesundheitswesens lässt sich nicht ausweisen."
-    return Section("Zugangswege nach Gruppen", sentence, table, figure=fig)
+    alt = bars_alt(
+        f"der Anteile an den Erstkontakten nach Gruppen von Zugangswegen, {report.scope_text}",
+        [(str(g), v) for g, v in pd.to_numeric(shown["Anteil"], errors="coerce").items()],
+        formatting.percent,
+    )
+    return Section("Zugangswege nach Gruppen", sentence, table, figure=fig, alt=alt)
 
 
 def response_time(report: Report) -> Section:
@@ -671,6 +764,11 @@ def hze_development(report: Report) -> Section:
         table,
         figure=fig,
         notes=["Gesamtstädtische Werte, für jeden Standort gleich."],
+        alt=series_alt(
+            "der gesamtstädtischen Ausgaben für Hilfen zur Erziehung",
+            [(int(y), v) for y, v in frame["Ausgaben (€)"].items()],
+            formatting.euro,
+        ),
     )
 
 
@@ -1048,6 +1146,16 @@ def welcome_trend(report: Report) -> Section:
         color=colour,
         label="95-%-Intervall (Wilson)",
     )
+    style.mark_hidden(
+        ax,
+        [
+            y
+            for y, v in zip(
+                years_shown, pd.to_numeric(shown["Anteil"], errors="coerce"), strict=True
+            )
+            if not _shown(v)
+        ],
+    )
     ax.set_xlabel("Jahr")
     ax.set_ylabel("Willkommensbesuche je Geburt")
     _years_axis(ax, years_shown)
@@ -1056,7 +1164,12 @@ def welcome_trend(report: Report) -> Section:
     style.source_note(
         fig, f"Quelle: Tabellen willkommensbesuche und bevoelkerung; {report.site_name}"
     )
-    return Section("Willkommensbesuche über die Jahre", trend.note, table, figure=fig)
+    alt = series_alt(
+        f"der Willkommensbesuche je Geburt mit 95-%-Intervall, {report.site_name}",
+        list(zip(years_shown, pd.to_numeric(shown["Anteil"], errors="coerce"), strict=True)),
+        formatting.percent,
+    )
+    return Section("Willkommensbesuche über die Jahre", trend.note, table, figure=fig, alt=alt)
 
 
 def sites_funnel(report: Report) -> Section:
@@ -1117,31 +1230,50 @@ def sites_funnel(report: Report) -> Section:
             )
             ax.plot(grid, limits[f"unten_{level}"] * 1000, dash, color=colour)
         ax.axhline(target, color="#444444", linewidth=1, label="Alle Standorte zusammen")
-        ax.scatter(
-            shown["Geburten anteilig"], shown["je 1.000 Geburten"], color=colours[0], zorder=3
-        )
+        # Outside the 99.8 % limits is said by the marker's shape and the label, not by
+        # colour alone: ▲ above, ▼ below, ● inside.
+        markers = {"darüber": "^", "darunter": "v", "": "o"}
+        # Sites of similar size and rate lie close together: their names are stacked from
+        # the highest rate down, each on its own line, with a thin line to its point.
+        rank = {s: i for i, s in enumerate(shown["je 1.000 Geburten"].sort_values().index[::-1])}
+        column = float(shown["Geburten anteilig"].min()) - 0.03 * top
         for site, row in shown.iterrows():
             name = report.dataset.site_name(str(site))
-            ax.annotate(
-                name,
-                (row["Geburten anteilig"], row["je 1.000 Geburten"]),
-                fontsize=8,
-                xytext=(4, 4),
-                textcoords="offset points",
-            )
             point = stats.funnel_limits(target / 1000, [float(row["Geburten anteilig"])])
             rate = float(row["je 1.000 Geburten"]) / 1000
+            side = ""
             if rate > point["oben_99_8"].iloc[0]:
-                outside.append(f"{name} (darüber)")
+                side = "darüber"
             elif rate < point["unten_99_8"].iloc[0]:
-                outside.append(f"{name} (darunter)")
+                side = "darunter"
+            if side:
+                outside.append(f"{name} ({side})")
+            ax.scatter(
+                [row["Geburten anteilig"]],
+                [row["je 1.000 Geburten"]],
+                marker=markers[side],
+                s=70 if side else 40,
+                color=colours[0],
+                zorder=3,
+            )
+            ax.annotate(
+                f"{name} ({side} 99,8 %)" if side else name,
+                (row["Geburten anteilig"], row["je 1.000 Geburten"]),
+                fontsize=8,
+                # One column of names left of the leftmost point, ordered like the points:
+                # the thin lines fan out to the right without crossing.
+                xytext=(column, 30 - 13 * rank[site]),
+                textcoords=("data", "offset points"),
+                ha="right",
+                arrowprops={"arrowstyle": "-", "color": "#666666", "linewidth": 0.5},
+            )
         ax.legend(loc="best", fontsize=8)
     ax.set_xlabel("Geburten im Einzugsgebiet (anteilig für die Monate der Öffnung)")
     ax.set_ylabel("Erstkontakte je 1.000 Geburten")
     style.number_axis(ax, "x")
     style.number_axis(ax, "y")
     style.source_note(fig, f"Quelle: {SOURCE}; {report.year}")
-    table = _rename_rows(table, {s: report.dataset.site_name(s) for s in ids})
+    table = _rename_rows(table, {s: report.dataset.site_name(s) for s in ids}, "Standort")
     hidden_sites = len(ids) - len(shown)
     if target is None:
         sentence = (
@@ -1162,11 +1294,32 @@ def sites_funnel(report: Report) -> Section:
         )
         if hidden_sites:
             sentence += f" {hidden_sites} Standort(e) wegen kleiner Zahlen nicht eingezeichnet."
+    if target is None:
+        alt = "Trichterdiagramm ohne Punkte: keine ausweisbaren Raten der Standorte."
+    else:
+        points = "; ".join(
+            f"{report.dataset.site_name(str(site))} {formatting.number(row['je 1.000 Geburten'], 1)}"
+            f" bei {formatting.number(row['Geburten anteilig'], 1)} Geburten"
+            for site, row in shown.iterrows()
+        )
+        alt = (
+            f"Trichterdiagramm der Erstkontakte je 1.000 Geburten {report.year} gegen die Zahl "
+            f"der Geburten je Standort, mit Kontrollgrenzen um den Wert aller Standorte "
+            f"({formatting.number(target, 0)}): {points or 'kein Standort ausweisbar'}. "
+            + (
+                "Außerhalb der 99,8-%-Kontrollgrenzen: " + ", ".join(outside) + "."
+                if outside
+                else "Kein Standort liegt außerhalb der 99,8-%-Kontrollgrenzen."
+            )
+        )
+        if hidden_sites:
+            alt += f" {hidden_sites} Standort(e) wegen kleiner Zahlen nicht eingezeichnet."
     return Section(
         "Standorte im Trichterdiagramm",
         sentence,
         table,
         figure=fig,
+        alt=alt,
         notes=[
             "Statt einer Rangliste: Jeder Standort ist ein Punkt (Rate gegen Größe des "
             "Einzugsgebiets). Die Kontrollgrenzen (Poisson, 95 % und 99,8 %) zeigen, wie weit "
@@ -1292,11 +1445,21 @@ def hze_real_terms(report: Report) -> Section:
         sentence = (
             "Für einen Vergleich nominal und real braucht es mindestens zwei Jahre mit Preisindex."
         )
+    alt = (
+        "Liniengrafik der HzE-Ausgaben nominal und real: nominal "
+        + series_change(list(zip(years, frame["Nominal (€)"], strict=True)), formatting.euro)
+        + "; real in Preisen von 2020 "
+        + series_change(
+            list(zip(years, frame["Real, Preise 2020 (€)"], strict=True)), formatting.euro
+        )
+        + "."
+    )
     return Section(
         "Ausgaben nominal und real (Verbraucherpreisindex)",
         sentence,
         table,
         figure=fig,
+        alt=alt,
         notes=[
             "Real = nominal × VPI 2020 / VPI des Jahres. Der VPI misst Verbraucherpreise, nicht "
             "die Personalkosten der Jugendhilfe (docs/annahmen.md, K5). Jahre ohne Index bleiben leer."
@@ -1360,7 +1523,9 @@ def hze_trend_change(report: Report) -> Section:
             color=colours[2],
             label="Fortschreibung des Trends davor",
         )
-        ax.axvline(start - 0.5, color="#444444", linewidth=1)
+        ax.axvline(
+            start - 0.5, color="#444444", linewidth=1, label=f"Start der Frühen Hilfen ({start})"
+        )
         ax.set_xlabel("Jahr")
         ax.set_ylabel("HzE-Ausgaben, real")
         _years_axis(ax, years)
@@ -1371,11 +1536,20 @@ def hze_trend_change(report: Report) -> Section:
         f"Frage des Konzepts: Flacht der Anstieg der HzE-Ausgaben seit dem Start der Frühen "
         f"Hilfen ({start}) ab? Real gerechnet: {costs.describe_its(real)}"
     )
+    alt = ""
+    if figure is not None:
+        alt = (
+            "Punktgrafik der realen HzE-Ausgaben (Preise 2020) mit segmentierter Regression "
+            f"und der Fortschreibung des Trends vor dem Start der Frühen Hilfen ({start}), "
+            f"{series_change(list(zip(years, real.fitted['wert'], strict=True)), formatting.euro)}. "
+            f"{costs.describe_its(real, caveat=False)}"
+        )
     return Section(
         "Trendänderung der HzE-Ausgaben seit dem Start (unterbrochene Zeitreihe)",
         sentence,
         table,
         figure=figure,
+        alt=alt,
         notes=[
             "p (OLS) unterstellt unabhängige Jahreswerte; p (AR(1)) berücksichtigt, dass ein "
             "Jahr dem vorigen ähnelt (GLSAR). Durbin-Watson nahe 2: keine Autokorrelation, "
@@ -1448,7 +1622,19 @@ def hze_forecast(report: Report) -> Section:
             f"Trefferquote im Rückblick: {formatting.percent(fc.coverage, 0)} der Jahre lagen im "
             f"95-%-Vorhersageintervall des gewählten Modells „{fc.method}“."
         )
-    return Section("Kurze Prognose der HzE-Ausgaben", sentence, table, figure=fig, notes=notes)
+    alt = (
+        "Liniengrafik der HzE-Ausgaben (nominal) mit Prognose: beobachtet "
+        + series_change(
+            [(int(y), v) for y, v in zip(observed["jahr"], observed["wert"], strict=True)],
+            formatting.euro,
+        )
+        + f"; Prognose für {int(first['jahr'])} {formatting.euro(first['prognose'])} "
+        f"(95-%-Vorhersageintervall {formatting.euro(first['untergrenze'])} bis "
+        f"{formatting.euro(first['obergrenze'])})."
+    )
+    return Section(
+        "Kurze Prognose der HzE-Ausgaben", sentence, table, figure=fig, notes=notes, alt=alt
+    )
 
 
 # --- Datenqualität -----------------------------------------------------------------------

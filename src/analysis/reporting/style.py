@@ -89,8 +89,19 @@ def number_axis(target: Axes | Figure, axis: str = "y", digits: int = 0) -> None
 
 
 def percent_axis(target: Axes | Figure, axis: str = "y", digits: int = 0) -> None:
-    """Achse für Anteile (0 bis 1) als deutsche Prozentwerte beschriften (``25 %``)."""
-    formatter = FuncFormatter(lambda value, _pos: fmt.percent(value, digits).replace("\xa0", " "))
+    """Achse für Anteile (0 bis 1) als deutsche Prozentwerte beschriften (``25 %``).
+
+    Eine Marke zwischen ganzen Prozent (0,125) bekommt die Nachkommastelle, die sie braucht
+    (``12,5 %``): gerundet stünde sie als ``12 %`` neben einer echten ``12``.
+    """
+
+    def label(value: float, _pos: int) -> str:
+        shown = digits
+        while shown < digits + 2 and abs(round(value * 100, shown) - value * 100) > 1e-9:
+            shown += 1
+        return fmt.percent(value, shown).replace("\xa0", " ")
+
+    formatter = FuncFormatter(label)
     for ax in _axes(target):
         (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
 
@@ -116,6 +127,27 @@ def year_axis(target: Axes | Figure, axis: str = "x") -> None:
         target_axis = ax.xaxis if axis == "x" else ax.yaxis
         target_axis.set_major_locator(MaxNLocator(integer=True))
         target_axis.set_major_formatter(formatter)
+
+
+#: Beschriftung der Jahre, deren Wert die Geheimhaltung verbirgt (Text, nicht nur eine Lücke).
+HIDDEN_LABEL = "• nicht ausweisbar"
+
+
+def mark_hidden(ax: Axes, positions: list[float]) -> None:
+    """Verborgene Werte als „• nicht ausweisbar“ unten an ihrer Stelle der x-Achse zeigen:
+    Eine Lücke in der Linie allein sähe aus wie ein fehlender oder ein Nullwert."""
+    for x in positions:
+        ax.annotate(
+            HIDDEN_LABEL,
+            (x, 0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=FONT_SIZE - 2,
+            color="#444444",
+        )
 
 
 def source_note(target: Axes | Figure, text: str) -> None:

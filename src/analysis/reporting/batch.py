@@ -9,15 +9,19 @@ error; the batch goes on and ends with exit status 1.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import hashlib
 import json
 import os
+import queue
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -36,6 +40,7 @@ from analysis.contract.safety import site_folder
 from analysis.contract.schema import ALL_SITES, ALL_YEARS_FOLDER, TABLES
 from analysis.errors import FhError, os_error_text
 from analysis.reporting.catalogue import REPORTS, Report
+from analysis.reporting.export import DONE
 from analysis.reporting.index import INTERNAL_FOLDER, RUN_MANIFEST, render_index, site_names_of
 
 TIMEZONE = ZoneInfo("Europe/Berlin")
@@ -304,19 +309,154 @@ def _run_worker(order: dict[str, Any], timeout: int, env: dict[str, str]) -> dic
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            return {
-                "status": "fehlgeschlagen",
-                "error": f"Zeitlimit von {timeout} Sekunden überschritten; abgebrochen.",
-                "seconds": time.perf_counter() - started,
-            }
+            return _timed_out(timeout, started)
         if result_path.is_file():
             return json.loads(result_path.read_text(encoding="utf-8"))
-        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
-        return {
-            "status": "fehlgeschlagen",
-            "error": f"Arbeitsprozess beendet mit Status {proc.returncode}: " + " | ".join(tail),
-            "seconds": time.perf_counter() - started,
-        }
+        _log_tail(order, stderr.decode("utf-8", "replace"))
+        return _crashed(proc.returncode, started)
+
+
+def _log_tail(order: dict[str, Any], text: str) -> None:
+    """The last lines a crashed worker wrote: to the operator's log, never to the index."""
+    tail = "\n".join(text.strip().splitlines()[-20:])
+    if tail:
+        print(f"Arbeitsprozess für {order.get('title', '?')} beendet:\n{tail}", file=sys.stderr)
+
+
+def _timed_out(timeout: int, started: float) -> dict[str, Any]:
+    return {
+        "status": "fehlgeschlagen",
+        "error": f"Zeitlimit von {timeout} Sekunden überschritten; abgebrochen.",
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _crashed(returncode: int | None, started: float) -> dict[str, Any]:
+    # Only the exit status reaches the index: the worker's last output may name server paths.
+    return {
+        "status": "fehlgeschlagen",
+        "error": f"Arbeitsprozess unerwartet beendet (Status {returncode}); Einzelheiten im "
+        "Protokoll des Laufs.",
+        "seconds": time.perf_counter() - started,
+    }
+
+
+class KeptWorker:
+    """A long-lived worker process (``export --dauerhaft``) with one kept kernel.
+
+    Starting a process and a kernel per report costs more than most reports' work; this
+    worker pays it once for many reports. A report that overruns its time limit takes the
+    worker and its kernel down with it (both process groups are killed); the next report
+    gets a new worker.
+    """
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.tmp = tempfile.TemporaryDirectory(prefix="fh-arbeiter-")
+        self.pid_file = Path(self.tmp.name) / "kernel.pid"
+        self.log = Path(self.tmp.name) / "protokoll.txt"
+        env = {**env, "FH_ANALYTIK_KERNEL_PID_DATEI": str(self.pid_file)}
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "analysis.reporting.export", "--dauerhaft"],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,  # read only when the worker fails
+                start_new_session=True,
+                text=True,
+                bufsize=1,
+            )
+        self.count = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def run(self, order: dict[str, Any], timeout: int) -> dict[str, Any]:
+        self.count += 1
+        folder = Path(self.tmp.name)
+        order_path = folder / f"auftrag-{self.count}.json"
+        result_path = folder / f"ergebnis-{self.count}.json"
+        order_path.write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
+        started = time.perf_counter()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(f"{order_path}\t{result_path}\n")
+            self.proc.stdin.flush()
+        except OSError:
+            self.kill(order)
+            return _crashed(self.proc.poll(), started)
+        deadline = started + timeout
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+                self.kill(order)
+                return _timed_out(timeout, started)
+            line = self.proc.stdout.readline()
+            if not line:  # the worker died
+                self.kill(order)
+                return _crashed(self.proc.poll(), started)
+            if line.strip() == DONE:
+                break
+        outcome = json.loads(result_path.read_text(encoding="utf-8"))
+        order_path.unlink(missing_ok=True)
+        result_path.unlink(missing_ok=True)
+        return outcome
+
+    def kill(self, order: dict[str, Any] | None = None) -> None:
+        """Stop worker and kernel at once (the kernel runs in a session of its own)."""
+        pids = [self.proc.pid]
+        with contextlib.suppress(OSError, ValueError):
+            pids.append(int(self.pid_file.read_text(encoding="utf-8")))
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        self.proc.wait()
+        if order is not None:
+            _log_tail(order, self.log.read_text(encoding="utf-8", errors="replace"))
+        self.tmp.cleanup()
+
+    def close(self) -> None:
+        """End of the batch: the worker shuts its kernel down and exits."""
+        if self.alive:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        if self.alive:
+            self.kill()
+        else:
+            self.tmp.cleanup()
+
+
+class WorkerPool:
+    """``size`` kept workers, handed to one report at a time (thread-safe)."""
+
+    def __init__(self, size: int, env: dict[str, str]) -> None:
+        self.env = env
+        self.idle: queue.SimpleQueue[KeptWorker | None] = queue.SimpleQueue()
+        for _ in range(size):
+            self.idle.put(None)  # started on first use
+        self.all: list[KeptWorker] = []
+        self.lock = threading.Lock()
+
+    def run(self, order: dict[str, Any], timeout: int) -> dict[str, Any]:
+        worker = self.idle.get()
+        try:
+            if worker is None or not worker.alive:
+                worker = KeptWorker(self.env)
+                with self.lock:
+                    self.all.append(worker)
+            return worker.run(order, timeout)
+        finally:
+            self.idle.put(worker if worker is not None and worker.alive else None)
+
+    def close(self) -> None:
+        with self.lock:
+            for worker in self.all:
+                worker.close()
 
 
 def _load_state(out_dir: Path) -> dict[str, Any]:
@@ -503,38 +643,41 @@ def build_reports(
         from tqdm import tqdm
 
         bar = tqdm(total=len(todo), desc="Berichte", unit="Bericht", disable=not progress)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {
-                pool.submit(_run_worker, order_for(job), config.timeout_seconds + 30, env): (
-                    job,
-                    res,
-                )
-                for job, res in todo
-            }
-            for future in as_completed(futures):
-                job, res = futures[future]
-                outcome = future.result()
-                res.status = outcome["status"]
-                res.fehler = outcome.get("error")
-                if outcome.get("details"):  # unexpected: for the operator's log only
-                    print(f"FEHLER {job.key}:\n{outcome['details']}", file=sys.stderr)
-                res.dauer_s = round(float(outcome.get("seconds", 0.0)), 2)
-                res.versuche = int(outcome.get("attempts", 0))
-                res.zeiten = {k: round(v, 3) for k, v in (outcome.get("timings") or {}).items()}
-                if res.status == "erzeugt":
-                    res.erzeugt = _now()
-                    res.dateien = [f"{job.folder}/{f}" for f in outcome.get("files", [])]
-                    known[job.key] = {
-                        "analyse": res.analyse,
-                        "standort": res.standort,
-                        "jahr": res.jahr,
-                        "titel": res.titel,
-                        "fingerabdruck": res.fingerabdruck,
-                        "erzeugt": res.erzeugt,
-                        "dateien": res.dateien,
-                    }
-                bar.set_postfix_str(job.key)
-                bar.update()
+        kept = WorkerPool(min(workers, len(todo)), env) if config.keep_kernel else None
+        run_one = kept.run if kept is not None else functools.partial(_run_worker, env=env)
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = {
+                    pool.submit(run_one, order_for(job), config.timeout_seconds + 30): (job, res)
+                    for job, res in todo
+                }
+                for future in as_completed(futures):
+                    job, res = futures[future]
+                    outcome = future.result()
+                    res.status = outcome["status"]
+                    res.fehler = outcome.get("error")
+                    if outcome.get("details"):  # unexpected: for the operator's log only
+                        print(f"FEHLER {job.key}:\n{outcome['details']}", file=sys.stderr)
+                    res.dauer_s = round(float(outcome.get("seconds", 0.0)), 2)
+                    res.versuche = int(outcome.get("attempts", 0))
+                    res.zeiten = {k: round(v, 3) for k, v in (outcome.get("timings") or {}).items()}
+                    if res.status == "erzeugt":
+                        res.erzeugt = _now()
+                        res.dateien = [f"{job.folder}/{f}" for f in outcome.get("files", [])]
+                        known[job.key] = {
+                            "analyse": res.analyse,
+                            "standort": res.standort,
+                            "jahr": res.jahr,
+                            "titel": res.titel,
+                            "fingerabdruck": res.fingerabdruck,
+                            "erzeugt": res.erzeugt,
+                            "dateien": res.dateien,
+                        }
+                    bar.set_postfix_str(job.key)
+                    bar.update()
+        finally:
+            if kept is not None:
+                kept.close()
         bar.close()
     seconds = time.perf_counter() - started
     batch = BatchResult(results, False, seconds, out_dir)

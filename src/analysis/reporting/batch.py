@@ -34,10 +34,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis import __version__
-from analysis.checksums import sha256_file_or_none
+from analysis.checksums import package_source_sha256, sha256_file_or_none
 from analysis.config import Config, project_root
 from analysis.contract.safety import site_folder
 from analysis.contract.schema import ALL_SITES, ALL_YEARS_FOLDER, TABLES
+from analysis.data import bound_to_year
 from analysis.errors import FhError, os_error_text
 from analysis.reporting.catalogue import REPORTS, Report
 from analysis.reporting.export import DONE
@@ -174,16 +175,19 @@ def _site_column(table: str, frame: pd.DataFrame) -> str | None:
 
 
 class DataHasher:
-    """Hashes of the processed rows a report reads, cached per table and site for one batch.
+    """Hashes of the processed rows a report reads, cached per table, site and year.
 
     Rows are hashed by content (not the Parquet bytes), so re-running ``aufbereiten`` on the
-    same raw files changes nothing, and touching one site changes only that site's hash.
+    same raw files changes nothing, and touching one site changes only that site's hash. A
+    report of year J reads the data as they stood at the end of J
+    (:func:`analysis.data.bound_to_year`, the same slice ``open_report`` gives it): data of
+    later years do not change its hash.
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._frames: dict[str, pd.DataFrame | None] = {}
-        self._hashes: dict[tuple[str, str], str] = {}
+        self._hashes: dict[tuple[str, str, int | None], str] = {}
 
     def _frame(self, table: str) -> pd.DataFrame | None:
         if table not in self._frames:
@@ -191,13 +195,15 @@ class DataHasher:
             self._frames[table] = pd.read_parquet(path) if path.is_file() else None
         return self._frames[table]
 
-    def table_hash(self, table: str, site: str) -> str:
-        key = (table, site)
+    def table_hash(self, table: str, site: str, year: int | None = None) -> str:
+        key = (table, site, year)
         if key not in self._hashes:
             frame = self._frame(table)
             if frame is None:
                 self._hashes[key] = "fehlt"
             else:
+                if year is not None:
+                    frame = bound_to_year(table, frame, year)
                 column = _site_column(table, frame)
                 if site != ALL_SITES and column is not None:
                     frame = frame.loc[(frame[column] == site).fillna(False).astype(bool)]
@@ -232,13 +238,15 @@ def fingerprint(
     hasher: DataHasher,
     protection: Mapping[int, Mapping[str, str]] | None = None,
 ) -> str:
-    """Changes exactly when the report's content could: notebook, version, config, its data."""
+    """Changes exactly when the report's content could: notebook, program code (not only its
+    version number), configuration, and the data it reads – up to its year, not beyond."""
     parts: dict[str, Any] = {
         "notebook": sha256_file_or_none(template),
         "version": __version__,
+        "programm": package_source_sha256(),
         "konfiguration": config.sha256,
         "parameter": job.parameters,
-        "daten": {t: hasher.table_hash(t, job.site) for t in job.analysis.tables}
+        "daten": {t: hasher.table_hash(t, job.site, job.year) for t in job.analysis.tables}
         if job.analysis.rows
         else {},
     }

@@ -144,14 +144,7 @@ def plan_jobs(
                 jobs.extend(
                     Job(analysis, site, year) for site, y in pairs if y == year and want_site(site)
                 )
-    jobs.sort(
-        key=lambda j: (
-            j.year if j.year is not None else 0,
-            j.site != ALL_SITES,
-            j.site,
-            j.analysis.name,
-        )
-    )
+    jobs.sort(key=lambda j: (j.year or 0, j.site != ALL_SITES, j.site, j.analysis.name))
     if not jobs:
         raise FhError(
             "Die Auswahl ergibt keinen Bericht (Standort in diesem Jahr nicht geöffnet?)."
@@ -504,11 +497,16 @@ def _remove_leftovers(out_dir: Path) -> None:
 
 
 class _BatchLock:
-    """Two batches on the same report folder would overwrite each other's state."""
+    """Two batches on the same report folder would overwrite each other's state.
 
-    def __init__(self, out_dir: Path) -> None:
+    Parts of one sharded run (``--teil K/N``) write disjoint reports and state files of their
+    own: they share the lock (``shared``), and exclude a whole run or a merge, and vice versa.
+    """
+
+    def __init__(self, out_dir: Path, shared: bool = False) -> None:
         self.path = out_dir / LOCK_FILE
         self.fh: Any = None
+        self.mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
 
     def __enter__(self) -> _BatchLock:
         try:
@@ -519,7 +517,7 @@ class _BatchLock:
                 f"Berichtsordner {self.path.parent} ist nicht beschreibbar: {os_error_text(exc)}."
             ) from exc
         try:
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self.fh, self.mode | fcntl.LOCK_NB)
         except BlockingIOError:
             self.fh.close()
             raise FhError(
@@ -546,8 +544,10 @@ def _under_lock(build: Callable[..., BatchResult]) -> Callable[..., BatchResult]
     def locked(config: Config, *args: Any, **kwargs: Any) -> BatchResult:
         if kwargs.get("dry_run"):
             return build(config, *args, **kwargs)
-        with _BatchLock(config.reports_dir):
-            _remove_leftovers(config.reports_dir)
+        shard = kwargs.get("shard")
+        with _BatchLock(config.reports_dir, shared=shard is not None):
+            if shard is None:  # a part must not remove what a running part writes
+                _remove_leftovers(config.reports_dir)
             return build(config, *args, **kwargs)
 
     return locked
@@ -568,8 +568,12 @@ def build_reports(
     site_names: Mapping[str, str] | None = None,
     protection: Mapping[int, Mapping[str, str]] | None = None,
     refused: Mapping[int, str] | None = None,
+    shard: Shard | None = None,
 ) -> BatchResult:
-    """Run the planned jobs whose fingerprint changed; write index and run manifest."""
+    """Run the planned jobs whose fingerprint changed; write index and run manifest.
+
+    A part of a sharded run (``shard``) writes its state and run record under
+    ``.teile/`` instead, and no index: :func:`merge_shards` joins the parts."""
     started_at, started = _now(), time.perf_counter()
     out_dir = config.reports_dir
     processed = config.processed_dir
@@ -689,9 +693,29 @@ def build_reports(
         bar.close()
     seconds = time.perf_counter() - started
     batch = BatchResult(results, False, seconds, out_dir)
-    _write_json(out_dir / STATE_FILE, state)
     manifest = run_manifest(batch, config, started_at, parameters or {})
+    if shard is not None:
+        folder = out_dir / SHARD_FOLDER
+        folder.mkdir(exist_ok=True)
+        own = {r.key: known[r.key] for r in results if r.key in known}
+        _write_json(folder / f"stand-{shard.name}.json", {"berichte": own})
+        _write_json(folder / f"lauf-{shard.name}.json", {**manifest, "teil": shard.text})
+        _print_summary(batch, shard)
+        return batch
+    _write_json(out_dir / STATE_FILE, state)
     _write_json(out_dir / RUN_MANIFEST, manifest)
+    _write_indexes(out_dir, known, results, manifest, site_names)
+    _print_summary(batch)
+    return batch
+
+
+def _write_indexes(
+    out_dir: Path,
+    known: Mapping[str, Any],
+    results: Sequence[ReportResult],
+    manifest: Mapping[str, Any],
+    site_names: Mapping[str, str] | None,
+) -> None:
     _write_text(out_dir / INDEX, render_index(known, results, manifest, site_names))
     if any(not r.public for r in REPORTS.values() if r.name in {x.analyse for x in results}):
         (out_dir / INTERNAL_FOLDER).mkdir(exist_ok=True)
@@ -699,8 +723,104 @@ def build_reports(
             out_dir / INTERNAL_FOLDER / INDEX,
             render_index(known, results, manifest, site_names, internal=True),
         )
+
+
+# --- sharding ----------------------------------------------------------------------------
+
+#: Where the parts of a sharded run leave their state and run records until the merge.
+SHARD_FOLDER = ".teile"
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Part ``index`` of ``count`` (``--teil K/N``, both from 1)."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        try:
+            k, n = (int(x) for x in str(text).strip().split("/"))
+        except ValueError:
+            raise FhError(
+                f"Ungültige Angabe --teil „{text}“: erwartet wird K/N, z. B. 3/8 (Teil 3 von 8)."
+            ) from None
+        if not 1 <= k <= n:
+            raise FhError(f"Ungültige Angabe --teil „{text}“: K muss zwischen 1 und N liegen.")
+        return cls(k, n)
+
+    @property
+    def text(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.index}-von-{self.count}"
+
+    def select(self, jobs: Sequence[Job]) -> list[Job]:
+        """Every N-th report of the plan, starting at the K-th: deterministic (the plan
+        is), and each part gets a mix of report kinds, years and sites."""
+        return list(jobs[self.index - 1 :: self.count])
+
+
+def merge_shards(config: Config, site_names: Mapping[str, str] | None = None) -> BatchResult:
+    """``fh-analytik berichte --zusammenfuehren``: join the parts of a sharded run.
+
+    Needs the records of all N parts; writes state, run record and index as one run would
+    and removes the parts' records. Refuses (German message) when a part is missing.
+    """
+    out_dir = config.reports_dir
+    with _BatchLock(out_dir):
+        folder = out_dir / SHARD_FOLDER
+        runs = sorted(folder.glob("lauf-*-von-*.json")) if folder.is_dir() else []
+        if not runs:
+            raise FhError(
+                f"In {out_dir} liegen keine Teilläufe zum Zusammenführen "
+                "(fh-analytik berichte --teil K/N)."
+            )
+        parts = [json.loads(p.read_text(encoding="utf-8")) for p in runs]
+        counts = {Shard.parse(p["teil"]).count for p in parts}
+        if len(counts) != 1:
+            raise FhError(
+                "Die Teilläufe gehören zu verschiedenen Aufteilungen "
+                f"({', '.join(sorted(p['teil'] for p in parts))}); bitte einheitlich neu starten."
+            )
+        count = counts.pop()
+        present = {Shard.parse(p["teil"]).index for p in parts}
+        missing = [str(k) for k in range(1, count + 1) if k not in present]
+        if missing:
+            raise FhError(
+                f"Es fehlen Teilläufe: {', '.join(f'{k}/{count}' for k in missing)}. "
+                "Erst zusammenführen, wenn alle Teile fertig sind."
+            )
+        state = _load_state(out_dir)
+        known: dict[str, Any] = state.setdefault("berichte", {})
+        for path in sorted(folder.glob("stand-*-von-*.json")):
+            known.update(json.loads(path.read_text(encoding="utf-8")).get("berichte", {}))
+        results = sorted((ReportResult(**r) for p in parts for r in p["berichte"]), key=_plan_order)
+        started_at = min(p["gestartet"] for p in parts)
+        seconds = (
+            datetime.fromisoformat(max(p["beendet"] for p in parts))
+            - datetime.fromisoformat(started_at)
+        ).total_seconds()
+        batch = BatchResult(results, False, seconds, out_dir)
+        parameters = {**parts[0]["parameter"], "teile": count}
+        manifest = run_manifest(batch, config, started_at, parameters)
+        _write_json(out_dir / STATE_FILE, state)
+        _write_json(out_dir / RUN_MANIFEST, manifest)
+        _write_indexes(out_dir, known, results, manifest, site_names)
+        for path in folder.iterdir():
+            path.unlink(missing_ok=True)
+        folder.rmdir()
+        _remove_leftovers(out_dir)
     _print_summary(batch)
     return batch
+
+
+def _plan_order(r: ReportResult) -> tuple[Any, ...]:
+    """The order of :func:`plan_jobs` (year, ``alle`` first, site, report)."""
+    return (r.jahr if r.jahr is not None else 0, r.standort != ALL_SITES, r.standort, r.analyse)
 
 
 def run_manifest(
@@ -750,11 +870,16 @@ def _print_plan(results: Sequence[ReportResult]) -> None:
         print(f"  {mark}  {r.key}")
 
 
-def _print_summary(batch: BatchResult) -> None:
+def _print_summary(batch: BatchResult, shard: Shard | None = None) -> None:
+    where = (
+        f"Teil {shard.text}; zusammenführen mit: fh-analytik berichte --zusammenfuehren"
+        if shard is not None
+        else f"Übersicht: {batch.out_dir / INDEX}"
+    )
     print(
         f"{len(batch.reports)} Berichte: {batch.count('erzeugt')} erzeugt, "
         f"{batch.count('unveraendert')} unverändert, {batch.count('fehlgeschlagen')} "
-        f"fehlgeschlagen ({batch.seconds:.0f} s). Übersicht: {batch.out_dir / INDEX}"
+        f"fehlgeschlagen ({batch.seconds:.0f} s). {where}"
     )
     for r in batch.reports:
         if r.status == "fehlgeschlagen":
@@ -812,8 +937,10 @@ def run_batch(
     progress: bool = True,
     templates: Path | None = None,
     catalogue: Mapping[str, Report] | None = None,
+    shard: Shard | None = None,
 ) -> BatchResult:
-    """``fh-analytik berichte``: plan from the data, then build what changed."""
+    """``fh-analytik berichte``: plan from the data, then build what changed (with
+    ``shard``, only that part of the plan)."""
     from analysis.data import load_dataset, site_years
 
     dataset = load_dataset(config.processed_dir)
@@ -824,6 +951,8 @@ def run_batch(
         sites=[str(s) for s in sites] if sites else None,
         analyses=analyses,
     )
+    if shard is not None:
+        jobs = shard.select(jobs)
     protection, refused = protect_years(dataset, config, [j.year for j in jobs])
     return build_reports(
         config,
@@ -843,4 +972,5 @@ def run_batch(
         site_names=site_names_of(dataset),
         protection=protection,
         refused=refused,
+        shard=shard,
     )

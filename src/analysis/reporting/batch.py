@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis import __version__
+from analysis import __version__, memo
 from analysis.checksums import package_source_sha256, sha256_file_or_none
 from analysis.config import Config, project_root
 from analysis.contract.safety import site_folder
@@ -655,6 +655,9 @@ def build_reports(
         from tqdm import tqdm
 
         bar = tqdm(total=len(todo), desc="Berichte", unit="Bericht", disable=not progress)
+        # Results several reports of the run share (analysis.memo), for this run only.
+        shared_results = tempfile.TemporaryDirectory(prefix="fh-zwischen-")
+        env[memo.ENV] = shared_results.name
         kept = WorkerPool(min(workers, len(todo)), env) if config.keep_kernel else None
         run_one = kept.run if kept is not None else functools.partial(_run_worker, env=env)
         try:
@@ -690,6 +693,7 @@ def build_reports(
         finally:
             if kept is not None:
                 kept.close()
+            shared_results.cleanup()
         bar.close()
     seconds = time.perf_counter() - started
     batch = BatchResult(results, False, seconds, out_dir)

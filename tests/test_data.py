@@ -201,3 +201,50 @@ def test_site_years_for_sites_opening_or_closing_on_the_first_and_last_day_of_a_
     )
     assert data.contacts_for(ds2, "a", 2013)["fall_id"].tolist() == ["1", "2"]
     assert data.contacts_for(ds2, "a", 2014)["fall_id"].tolist() == ["3"]
+
+
+# --- the data as they stood for a report of year J -------------------------------------
+
+
+def test_up_to_drops_later_rows_and_later_sites_and_hides_later_dates() -> None:
+    dataset = make_dataset(
+        {
+            "standorte": [
+                site("rheindorf", "2011-04-01", "2015-01-01"),  # closes in 2015
+                site("neu", "2015-01-01"),  # opens on 1 January 2015
+                site("silvester", "2014-12-31"),  # opens on the last day of 2014
+            ],
+            "erstkontakte": [
+                contact("1", "rheindorf", "2014-12-31"),
+                contact("2", "rheindorf", "2015-01-01"),
+                contact("3", "silvester", "2014-12-31"),
+            ],
+            "bevoelkerung": [
+                {"jahr": 2014, "gebiet": "rheindorf", "geburten": 400},
+                {"jahr": 2015, "gebiet": "rheindorf", "geburten": 410},
+            ],
+        }
+    )
+    bounded = dataset.up_to(2014)
+    assert list(bounded.table("erstkontakte")["fall_id"]) == ["1", "3"]  # 31.12. stays
+    assert list(bounded.table("bevoelkerung")["jahr"]) == [2014]
+    standorte = bounded.table("standorte")
+    assert list(standorte["standort_id"]) == ["rheindorf", "silvester"]
+    assert standorte["geschlossen"].isna().all()  # the 2015 closing was not known in 2014
+    assert bounded.years == (2014,)
+    # The full dataset is untouched, and a later year keeps the closing date.
+    assert len(dataset.table("erstkontakte")) == 3
+    assert dataset.up_to(2015).table("standorte")["geschlossen"].notna().sum() == 1
+
+
+def test_every_date_column_of_the_contract_is_bounded_by_year() -> None:
+    """A new dated column must say how a report of year J treats its later values."""
+    from analysis.contract.schema import TABLES
+
+    for table in TABLES.values():
+        dated = {c.name for c in table.columns if c.type == "date"}
+        rows_by, later = data.YEAR_BOUNDS.get(table.name, (None, ()))
+        covered = set(later) | ({rows_by} if rows_by else set())
+        assert dated <= covered, (table.name, dated - covered)
+        assert covered <= set(table.column_names), table.name
+        assert dated or "jahr" in table.column_names or table.name not in data.YEAR_BOUNDS

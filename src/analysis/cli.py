@@ -163,6 +163,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ohne-fortschritt", action="store_true", help="keinen Fortschrittsbalken anzeigen"
     )
+    p.add_argument(
+        "--teil",
+        metavar="K/N",
+        help="nur Teil K von N des Plans erzeugen (z. B. als Job-Array; docs/betrieb.md)",
+    )
+    p.add_argument(
+        "--zusammenfuehren",
+        action="store_true",
+        help="die Teilläufe (--teil) zu Übersicht und Laufprotokoll zusammenführen",
+    )
     return parser
 
 
@@ -209,8 +219,15 @@ def _run(args: argparse.Namespace) -> int:
         from analysis.reporting import batch as reports
 
         config = load_config(args.konfig, processed_dir=args.daten, reports_dir=args.ziel)
+        if args.zusammenfuehren:
+            from analysis.data import load_dataset
+            from analysis.reporting.index import site_names_of
+
+            names = site_names_of(load_dataset(config.processed_dir))
+            return reports.merge_shards(config, names).exit_code
         result = reports.run_batch(
             config,
+            shard=reports.Shard.parse(args.teil) if args.teil else None,
             years=args.jahr,
             sites=args.standort,
             analyses=args.analyse,

@@ -33,7 +33,12 @@ DEFAULTS: dict[str, Any] = {
     "ordner": {"rohdaten": "data/raw", "daten": "data/processed", "berichte": "reports"},
     "geheimhaltung": {"mindestfallzahl": 3, "runden_auf_5": False},
     "kalender": {"bundesland": "NW"},
-    "berichte": {"parallel": 2, "zeitlimit_sekunden": 900, "kernel_wiederholungen": 2},
+    "berichte": {
+        "parallel": 2,
+        "zeitlimit_sekunden": 900,
+        "kernel_wiederholungen": 2,
+        "kernel_behalten": True,
+    },
     "aufbereitung": {"fruehestes_datum": DATE_FLOOR, "hoechster_rueckgang": MAX_SHRINK},
     "zuordnungen": {},
     "vergleichswerte": {},
@@ -70,6 +75,9 @@ class Config:
     parallel: int
     timeout_seconds: int
     kernel_retries: int
+    #: Run many reports in one kept kernel per worker (``[berichte] kernel_behalten``); off:
+    #: a new worker process and kernel for every report, as the ``papermill`` CLI does.
+    keep_kernel: bool = True
     #: column -> folded label -> code
     label_mappings: dict[str, dict[str, str]] = field(default_factory=dict)
     baselines: dict[str, Baseline] = field(default_factory=dict)
@@ -107,6 +115,7 @@ class Config:
                 "parallel": self.parallel,
                 "zeitlimit_sekunden": self.timeout_seconds,
                 "kernel_wiederholungen": self.kernel_retries,
+                "kernel_behalten": self.keep_kernel,
             },
             "aufbereitung": {
                 "fruehestes_datum": self.date_floor.isoformat(),
@@ -191,8 +200,14 @@ def load_config(
         parallel = int(data["berichte"]["parallel"])
         timeout = int(data["berichte"]["zeitlimit_sekunden"])
         retries = int(data["berichte"]["kernel_wiederholungen"])
+        keep_kernel = data["berichte"].get("kernel_behalten", True)
     except (TypeError, ValueError) as exc:
         raise FhError(f"Konfigurationsdatei {source}: ungültiger Zahlenwert ({exc}).") from exc
+    if not isinstance(keep_kernel, bool):
+        raise FhError(
+            f"Konfigurationsdatei {source}: kernel_behalten muss true oder false sein "
+            f"(gefunden: {keep_kernel!r})."
+        )
     if min_count < 1:
         raise FhError(f"Konfigurationsdatei {source}: mindestfallzahl muss mindestens 1 sein.")
     if not protection_level >= 0 or protection_level == float("inf"):
@@ -234,6 +249,7 @@ def load_config(
         parallel=parallel,
         timeout_seconds=timeout,
         kernel_retries=retries,
+        keep_kernel=keep_kernel,
         label_mappings=mappings,
         baselines=baselines,
         date_floor=date_floor,

@@ -79,6 +79,34 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- the dataset ------------------------------------------------------------------------------
+#: How :meth:`Dataset.up_to` bounds a table by year, besides ``jahr``: the date column whose
+#: later rows go, and the date columns whose later values are not yet known.
+YEAR_BOUNDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "standorte": ("eroeffnet", ("geschlossen",)),
+    "erstkontakte": ("datum_erstkontakt", ("datum_meldung",)),
+    "nutzerbefragung": ("datum", ()),
+    "netzwerkpartner": (None, ("vereinbarung_seit", "ausgeschieden")),
+}
+
+
+def bound_to_year(table: str, frame: pd.DataFrame, year: int) -> pd.DataFrame:
+    """``frame`` of ``table`` as it stood at the end of ``year`` (see :meth:`Dataset.up_to`)."""
+    end = pd.Timestamp(year=year, month=12, day=31)
+    rows_by, later = YEAR_BOUNDS.get(table, (None, ()))
+    keep = pd.Series(True, index=frame.index)
+    if "jahr" in frame.columns:
+        keep &= ~(frame["jahr"] > year).fillna(False).astype(bool)
+    if rows_by is not None and rows_by in frame.columns:
+        keep &= ~(frame[rows_by] > end).fillna(False).astype(bool)
+    bounded = frame.loc[keep]
+    masked = [c for c in later if c in bounded.columns and (bounded[c] > end).any()]
+    if masked:
+        bounded = bounded.copy()
+        for column in masked:
+            bounded[column] = bounded[column].mask(bounded[column] > end)
+    return bounded
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """The processed data of one folder: manifest plus one typed frame per present table."""
@@ -134,6 +162,17 @@ class Dataset:
             values = frame[column].dropna()
             found.update(int(y) for y in (values if column == "jahr" else values.dt.year))
         return tuple(sorted(found))
+
+    def up_to(self, year: int) -> Dataset:
+        """The data as they stood for a report of ``year``: nothing after 31 December.
+
+        Rows of later years go (by ``jahr`` or the table's event date, see
+        :data:`YEAR_BOUNDS`); sites opened later go; a later closing date, agreement or
+        exit reads as not yet happened. A report of year J shows what was known for J and
+        stays the same when later years' data arrive (its fingerprint hashes this slice).
+        """
+        tables = {name: bound_to_year(name, frame, year) for name, frame in self.tables.items()}
+        return Dataset(folder=self.folder, manifest=self.manifest, tables=tables)
 
     def site_name(self, site: str) -> str:
         """German display name of a site (``alle`` → ``Alle Standorte``)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
 import json
@@ -142,6 +143,105 @@ def test_fingerprint_follows_notebook_and_parameters(tmp_path: Path) -> None:
     )
     template.write_text(template.read_text() + "\n")
     assert first != reports.fingerprint(job_a, template, config, hasher)
+
+
+def test_fingerprint_of_a_year_ignores_later_data_and_follows_the_program_code(
+    tmp_path: Path, monkeypatch
+) -> None:
+    folder = tmp_path / "daten"
+    folder.mkdir()
+
+    def write(dates: list[str]) -> None:
+        frame = pd.DataFrame(
+            {
+                "standort_id": pd.array(["a"] * len(dates), dtype="string"),
+                "datum_erstkontakt": pd.to_datetime(dates),
+            }
+        )
+        frame.to_parquet(folder / "erstkontakte.parquet", index=False)
+
+    config = load_config(processed_dir=folder, reports_dir=tmp_path / "berichte")
+    template = tmp_path / "t.ipynb"
+    shutil.copy(FIXTURES / "trivial.ipynb", template)
+    job = reports.Job(CATALOGUE["reichweite"], "a", 2014)
+    later = reports.Job(CATALOGUE["reichweite"], "a", 2015)
+    write(["2014-03-01", "2014-12-31"])
+    before = reports.fingerprint(job, template, config, reports.DataHasher(folder))
+    later_before = reports.fingerprint(later, template, config, reports.DataHasher(folder))
+    write(["2014-03-01", "2014-12-31", "2015-01-01"])  # a new year arrives
+    assert reports.fingerprint(job, template, config, reports.DataHasher(folder)) == before
+    assert reports.fingerprint(later, template, config, reports.DataHasher(folder)) != (
+        later_before
+    )
+    write(["2014-03-01"])  # a row of the year itself (on its last day) goes
+    assert reports.fingerprint(job, template, config, reports.DataHasher(folder)) != before
+    write(["2014-03-01", "2014-12-31"])
+    assert reports.fingerprint(job, template, config, reports.DataHasher(folder)) == before
+    # Unreleased edits of the code change every report, not only a new version number.
+    monkeypatch.setattr(reports, "package_source_sha256", lambda: "anderer Code")
+    assert reports.fingerprint(job, template, config, reports.DataHasher(folder)) != before
+
+
+def test_a_config_change_changes_the_fingerprint(tmp_path: Path) -> None:
+    _write_contacts(tmp_path / "daten", ["a"], ["hebamme"])
+    template = tmp_path / "t.ipynb"
+    shutil.copy(FIXTURES / "trivial.ipynb", template)
+    job = reports.Job(CATALOGUE["reichweite"], "a", 2014)
+    hasher = reports.DataHasher(tmp_path / "daten")
+    config = load_config(processed_dir=tmp_path / "daten", reports_dir=tmp_path / "berichte")
+    stricter = dataclasses.replace(config, min_count=config.min_count + 1)
+    assert reports.fingerprint(job, template, config, hasher) != reports.fingerprint(
+        job, template, stricter, hasher
+    )
+
+
+# --- sharding ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["3", "0/2", "3/2", "a/b", "1/0", ""])
+def test_an_invalid_part_is_a_german_error(text: str) -> None:
+    with pytest.raises(FhError, match="--teil"):
+        reports.Shard.parse(text)
+
+
+def test_parts_split_the_plan_completely_and_without_overlap() -> None:
+    jobs = reports.plan_jobs(
+        [(s, y) for s in ("a", "b", "c") for y in (2013, 2014)],
+        CATALOGUE,
+    )
+    for count in (1, 2, 3, 7, len(jobs) + 2):
+        parts = [reports.Shard(k, count).select(jobs) for k in range(1, count + 1)]
+        keys = [j.key for part in parts for j in part]
+        assert sorted(keys) == sorted(j.key for j in jobs) and len(set(keys)) == len(keys)
+        sizes = [len(p) for p in parts]
+        assert max(sizes) - min(sizes) <= 1  # balanced
+    assert reports.Shard.parse(" 2/3 ") == reports.Shard(2, 3)
+    assert reports.Shard(2, 3).select(jobs) == reports.Shard(2, 3).select(jobs)
+
+
+def test_merge_refuses_while_a_part_is_missing(tmp_path: Path) -> None:
+    config = load_config(processed_dir=tmp_path / "daten", reports_dir=tmp_path / "berichte")
+    with pytest.raises(FhError, match="keine Teilläufe"):
+        reports.merge_shards(config)
+    folder = tmp_path / "berichte" / reports.SHARD_FOLDER
+    folder.mkdir(parents=True)
+    record = {"teil": "1/3", "berichte": [], "gestartet": "2026-01-01T10:00:00+01:00"}
+    (folder / "lauf-1-von-3.json").write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(FhError, match="Es fehlen Teilläufe: 2/3, 3/3"):
+        reports.merge_shards(config)
+    record["teil"] = "2/2"
+    (folder / "lauf-2-von-2.json").write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(FhError, match="verschiedenen Aufteilungen"):
+        reports.merge_shards(config)
+
+
+def test_parts_share_the_lock_and_exclude_a_whole_run(tmp_path: Path) -> None:
+    with reports._BatchLock(tmp_path, shared=True), reports._BatchLock(tmp_path, shared=True):
+        with pytest.raises(FhError) as info:
+            reports._BatchLock(tmp_path).__enter__()
+        assert info.value.exit_code == 3
+    with reports._BatchLock(tmp_path), pytest.raises(FhError):
+        reports._BatchLock(tmp_path, shared=True).__enter__()
 
 
 # --- execution helpers ------------------------------------------------------------------

@@ -8,6 +8,7 @@ every published table.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -221,6 +222,9 @@ def test_berichte_for_one_year_on_the_demo_data(tmp_path: Path) -> None:
     _check_accessibility(built)
     _check_confidentiality(built)
     _check_publication(built)
+    _check_kept_kernel_is_a_fresh_kernel(built)
+    _check_later_years_leave_the_year_alone(built)
+    _check_parts_merge_to_one_run(built)
     _check_incremental(built)
 
 
@@ -282,3 +286,154 @@ def _check_incremental(built: dict[str, Path]) -> None:
     assert (
         "absichtlich kaputt" in index and f"href='{YEAR}/manfort/kostenentwicklung.html'" in index
     )
+
+
+TIMESTAMPS = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[+-]\d{2}:\d{2})?|\d{2}\.\d{2}\.\d{4},? \d{2}:\d{2}"
+)
+
+
+def _outputs(nb: nbformat.NotebookNode) -> list[str]:
+    """What a report shows, cell by cell, without the times of its making."""
+    shown = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                continue
+            text = json.dumps(o.get("data", o.get("text")), sort_keys=True)
+            shown.append(f"{cell.execution_count}:{TIMESTAMPS.sub('ZEIT', text)}")
+    return shown
+
+
+def _check_kept_kernel_is_a_fresh_kernel(built: dict[str, Path]) -> None:
+    """Reports the batch ran one after another in kept kernels are the notebooks a fresh
+    kernel gives (the ``papermill`` CLI an evaluator uses), figure bytes included."""
+    base, processed, out = built["base"], built["processed"], built["out"]
+    run = json.loads((out / "lauf.json").read_text(encoding="utf-8"))
+    assert run["konfiguration"]["berichte"]["kernel_behalten"] is True
+    env = {**os.environ, "FH_ANALYTIK_DATEN": str(processed), "PYTHONHASHSEED": "0"}
+    env["SOURCE_DATE_EPOCH"] = "946684800"
+    papermill = Path(sys.executable).parent / "papermill"
+    for key in (f"{YEAR}/rheindorf/kostenentwicklung", f"{YEAR}/steinbuechel/zugangswege"):
+        site, name = key.split("/")[1:]
+        fresh = base / f"frisch-{site}-{name}.ipynb"
+        done = subprocess.run(
+            [
+                str(papermill),
+                str(reports.templates_dir() / f"{name}.ipynb"),
+                str(fresh),
+                *("-p", "standort", site, "-p", "jahr", YEAR),
+                *("--cwd", str(reports.templates_dir())),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        kept = _outputs(nbformat.read(out / f"{key}.ipynb", as_version=4))
+        assert kept == _outputs(nbformat.read(fresh, as_version=4)), key
+        assert any("image/png" in o for o in kept)  # figures were compared too
+
+
+def _check_later_years_leave_the_year_alone(built: dict[str, Path]) -> None:
+    """A report of year J reads nothing after J: with the later years' data removed and put
+    back, no report of the year is rebuilt, its files stay byte for byte, and a forced
+    rebuild shows the same numbers."""
+    from analysis.data import bound_to_year
+
+    base, processed, out = built["base"], built["processed"], built["out"]
+    args = ["berichte", "--jahr", YEAR, "--daten", str(processed), "--ziel", str(out)]
+    args.append("--ohne-fortschritt")
+    kept = base / "alle-jahre"
+    shutil.copytree(processed, kept)
+    files = {p: p.read_bytes() for p in (out / YEAR).rglob("*") if p.is_file()}
+    one = (f"{YEAR}/manfort/zugangswege", ["--analyse", "zugangswege", "--standort", "manfort"])
+
+    def tables() -> list[dict]:
+        forced = _cli(*args, *one[1], "--neu", cwd=base)
+        assert forced.returncode == 0, forced.stderr
+        return report_tables(nbformat.read(out / f"{one[0]}.ipynb", as_version=4))
+
+    with_later = tables()
+    for path in processed.glob("*.parquet"):
+        frame = pd.read_parquet(path)
+        bound_to_year(path.stem, frame, int(YEAR)).to_parquet(path, index=False)
+    assert pd.read_parquet(processed / "erstkontakte.parquet")["datum_erstkontakt"].max().year == (
+        int(YEAR)
+    )
+    for data in ("ohne spätere Jahre", "mit späteren Jahren"):
+        again = _cli(*args, cwd=base)
+        assert again.returncode == 0, again.stderr
+        statuses = _statuses(out)
+        assert {s for k, s in statuses.items() if k.startswith(YEAR)} == {"unveraendert"}, data
+        if data == "ohne spätere Jahre":
+            assert tables() == with_later
+            shutil.rmtree(processed)
+            shutil.copytree(kept, processed)
+            files[out / f"{one[0]}.html"] = (out / f"{one[0]}.html").read_bytes()
+    for path, content in files.items():
+        if path.suffix != ".ipynb" and one[0] not in str(path):
+            assert path.read_bytes() == content, path
+
+
+def _check_parts_merge_to_one_run(built: dict[str, Path]) -> None:
+    """Three parts in parallel processes, then the merge: the same reports and the same
+    index as one run over the same plan."""
+    base, processed = built["base"], built["processed"]
+    select = ["--jahr", YEAR, "--analyse", "zugangswege", "--daten", str(processed)]
+    select.append("--ohne-fortschritt")
+    whole, parts = base / "ein-lauf", base / "in-teilen"
+    single = _cli("berichte", *select, "--ziel", str(whole), "--parallel", "1", cwd=base)
+    assert single.returncode == 0, single.stderr
+    command = Path(sys.executable).parent / "fh-analytik"
+    running = [
+        subprocess.Popen(
+            [
+                str(command),
+                "berichte",
+                *select,
+                "--ziel",
+                str(parts),
+                "--parallel",
+                "1",
+                "--teil",
+                f"{k}/3",
+            ],
+            cwd=base,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in (1, 2, 3)
+    ]
+    for proc in running:
+        stdout, stderr = proc.communicate(timeout=900)
+        assert proc.returncode == 0, stderr
+        assert "zusammenführen" in stdout
+    assert not (parts / "index.html").exists()  # no part writes the index
+    merged = _cli(
+        "berichte", "--zusammenfuehren", "--daten", str(processed), "--ziel", str(parts), cwd=base
+    )
+    assert merged.returncode == 0, merged.stderr
+    assert _statuses(parts) == _statuses(whole)
+    assert not (parts / reports.SHARD_FOLDER).exists()
+
+    def listing(folder: Path) -> list[str]:
+        return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+    assert listing(parts) == listing(whole)
+    for ipynb in (whole / YEAR).rglob("*.ipynb"):
+        twin = parts / ipynb.relative_to(whole)
+        assert _outputs(nbformat.read(twin, as_version=4)) == _outputs(
+            nbformat.read(ipynb, as_version=4)
+        )
+    index = {
+        f: TIMESTAMPS.sub("ZEIT", (f / "index.html").read_text(encoding="utf-8"))
+        for f in (whole, parts)
+    }
+    assert index[parts] == index[whole]
+    again = _cli("berichte", *select, "--ziel", str(parts), cwd=base)
+    assert set(_statuses(parts).values()) == {"unveraendert"}, again.stdout

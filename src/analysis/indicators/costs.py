@@ -20,6 +20,7 @@ from analysis import formatting as fmt
 from analysis.contract.schema import ALL_SITES, CATEGORIES, GESAMT
 from analysis.errors import FhError
 from analysis.indicators import stats
+from analysis.memo import shared
 
 KINDS = CATEGORIES["hilfeart"]
 MEASURES = {"ausgaben_eur": "Ausgaben", "fallzahl_mittel": "Mittlere Fallzahl"}
@@ -357,6 +358,7 @@ def fh_start_year(standorte: pd.DataFrame | None) -> int | None:
     return int(pd.to_datetime(standorte["eroeffnet"]).min().year)
 
 
+@shared
 def hze_interrupted_time_series(
     kosten_hze: pd.DataFrame | None,
     start_year: int = DEFAULT_START_YEAR,
@@ -429,6 +431,7 @@ def describe_its(
     )
 
 
+@shared
 def hze_forecast(
     kosten_hze: pd.DataFrame | None,
     *,

@@ -83,6 +83,7 @@ def key_indicators(
     are listed under ``geheimgehalten``; without it the exact values and an empty list.
     """
     site, year = data.check_selection(dataset, site, year, plausible_from=config.date_floor)
+    dataset = dataset.up_to(year)  # as the year's report: nothing after the year
     # Imported here so that `kennzahlen` (and its docs renderer) loads even while the
     # access/cost modules are being changed; they are needed only for the values.
     from analysis.indicators import access_routes, costs

@@ -307,7 +307,9 @@ def build_publication(dataset: Dataset, year: int, *, land: str = "NW") -> Publi
     from analysis import data
 
     contacts = data.contacts_for(dataset, ALL_SITES, year)
-    sites = set(dataset.sites)
+    # The sites open in the year (and any with data in it): a site opened later is no part
+    # of this year's publication, so the pattern does not change when later data arrive.
+    sites = {s for s, y in data.site_years(dataset) if y == year}
     sites.update(str(s) for s in contacts["standort_id"].dropna().unique())
     offers = data.offers_for(dataset, ALL_SITES, year)
     if offers is not None:

@@ -9,15 +9,19 @@ error; the batch goes on and ends with exit status 1.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import hashlib
 import json
 import os
+import queue
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -29,13 +33,15 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis import __version__
-from analysis.checksums import sha256_file_or_none
+from analysis import __version__, memo
+from analysis.checksums import package_source_sha256, sha256_file_or_none
 from analysis.config import Config, project_root
 from analysis.contract.safety import site_folder
 from analysis.contract.schema import ALL_SITES, ALL_YEARS_FOLDER, TABLES
+from analysis.data import bound_to_year
 from analysis.errors import FhError, os_error_text
 from analysis.reporting.catalogue import REPORTS, Report
+from analysis.reporting.export import DONE
 from analysis.reporting.index import INTERNAL_FOLDER, RUN_MANIFEST, render_index, site_names_of
 
 TIMEZONE = ZoneInfo("Europe/Berlin")
@@ -138,14 +144,7 @@ def plan_jobs(
                 jobs.extend(
                     Job(analysis, site, year) for site, y in pairs if y == year and want_site(site)
                 )
-    jobs.sort(
-        key=lambda j: (
-            j.year if j.year is not None else 0,
-            j.site != ALL_SITES,
-            j.site,
-            j.analysis.name,
-        )
-    )
+    jobs.sort(key=lambda j: (j.year or 0, j.site != ALL_SITES, j.site, j.analysis.name))
     if not jobs:
         raise FhError(
             "Die Auswahl ergibt keinen Bericht (Standort in diesem Jahr nicht geöffnet?)."
@@ -169,16 +168,19 @@ def _site_column(table: str, frame: pd.DataFrame) -> str | None:
 
 
 class DataHasher:
-    """Hashes of the processed rows a report reads, cached per table and site for one batch.
+    """Hashes of the processed rows a report reads, cached per table, site and year.
 
     Rows are hashed by content (not the Parquet bytes), so re-running ``aufbereiten`` on the
-    same raw files changes nothing, and touching one site changes only that site's hash.
+    same raw files changes nothing, and touching one site changes only that site's hash. A
+    report of year J reads the data as they stood at the end of J
+    (:func:`analysis.data.bound_to_year`, the same slice ``open_report`` gives it): data of
+    later years do not change its hash.
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._frames: dict[str, pd.DataFrame | None] = {}
-        self._hashes: dict[tuple[str, str], str] = {}
+        self._hashes: dict[tuple[str, str, int | None], str] = {}
 
     def _frame(self, table: str) -> pd.DataFrame | None:
         if table not in self._frames:
@@ -186,13 +188,15 @@ class DataHasher:
             self._frames[table] = pd.read_parquet(path) if path.is_file() else None
         return self._frames[table]
 
-    def table_hash(self, table: str, site: str) -> str:
-        key = (table, site)
+    def table_hash(self, table: str, site: str, year: int | None = None) -> str:
+        key = (table, site, year)
         if key not in self._hashes:
             frame = self._frame(table)
             if frame is None:
                 self._hashes[key] = "fehlt"
             else:
+                if year is not None:
+                    frame = bound_to_year(table, frame, year)
                 column = _site_column(table, frame)
                 if site != ALL_SITES and column is not None:
                     frame = frame.loc[(frame[column] == site).fillna(False).astype(bool)]
@@ -227,13 +231,15 @@ def fingerprint(
     hasher: DataHasher,
     protection: Mapping[int, Mapping[str, str]] | None = None,
 ) -> str:
-    """Changes exactly when the report's content could: notebook, version, config, its data."""
+    """Changes exactly when the report's content could: notebook, program code (not only its
+    version number), configuration, and the data it reads – up to its year, not beyond."""
     parts: dict[str, Any] = {
         "notebook": sha256_file_or_none(template),
         "version": __version__,
+        "programm": package_source_sha256(),
         "konfiguration": config.sha256,
         "parameter": job.parameters,
-        "daten": {t: hasher.table_hash(t, job.site) for t in job.analysis.tables}
+        "daten": {t: hasher.table_hash(t, job.site, job.year) for t in job.analysis.tables}
         if job.analysis.rows
         else {},
     }
@@ -304,19 +310,154 @@ def _run_worker(order: dict[str, Any], timeout: int, env: dict[str, str]) -> dic
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            return {
-                "status": "fehlgeschlagen",
-                "error": f"Zeitlimit von {timeout} Sekunden überschritten; abgebrochen.",
-                "seconds": time.perf_counter() - started,
-            }
+            return _timed_out(timeout, started)
         if result_path.is_file():
             return json.loads(result_path.read_text(encoding="utf-8"))
-        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
-        return {
-            "status": "fehlgeschlagen",
-            "error": f"Arbeitsprozess beendet mit Status {proc.returncode}: " + " | ".join(tail),
-            "seconds": time.perf_counter() - started,
-        }
+        _log_tail(order, stderr.decode("utf-8", "replace"))
+        return _crashed(proc.returncode, started)
+
+
+def _log_tail(order: dict[str, Any], text: str) -> None:
+    """The last lines a crashed worker wrote: to the operator's log, never to the index."""
+    tail = "\n".join(text.strip().splitlines()[-20:])
+    if tail:
+        print(f"Arbeitsprozess für {order.get('title', '?')} beendet:\n{tail}", file=sys.stderr)
+
+
+def _timed_out(timeout: int, started: float) -> dict[str, Any]:
+    return {
+        "status": "fehlgeschlagen",
+        "error": f"Zeitlimit von {timeout} Sekunden überschritten; abgebrochen.",
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _crashed(returncode: int | None, started: float) -> dict[str, Any]:
+    # Only the exit status reaches the index: the worker's last output may name server paths.
+    return {
+        "status": "fehlgeschlagen",
+        "error": f"Arbeitsprozess unerwartet beendet (Status {returncode}); Einzelheiten im "
+        "Protokoll des Laufs.",
+        "seconds": time.perf_counter() - started,
+    }
+
+
+class KeptWorker:
+    """A long-lived worker process (``export --dauerhaft``) with one kept kernel.
+
+    Starting a process and a kernel per report costs more than most reports' work; this
+    worker pays it once for many reports. A report that overruns its time limit takes the
+    worker and its kernel down with it (both process groups are killed); the next report
+    gets a new worker.
+    """
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.tmp = tempfile.TemporaryDirectory(prefix="fh-arbeiter-")
+        self.pid_file = Path(self.tmp.name) / "kernel.pid"
+        self.log = Path(self.tmp.name) / "protokoll.txt"
+        env = {**env, "FH_ANALYTIK_KERNEL_PID_DATEI": str(self.pid_file)}
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "analysis.reporting.export", "--dauerhaft"],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,  # read only when the worker fails
+                start_new_session=True,
+                text=True,
+                bufsize=1,
+            )
+        self.count = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def run(self, order: dict[str, Any], timeout: int) -> dict[str, Any]:
+        self.count += 1
+        folder = Path(self.tmp.name)
+        order_path = folder / f"auftrag-{self.count}.json"
+        result_path = folder / f"ergebnis-{self.count}.json"
+        order_path.write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
+        started = time.perf_counter()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(f"{order_path}\t{result_path}\n")
+            self.proc.stdin.flush()
+        except OSError:
+            self.kill(order)
+            return _crashed(self.proc.poll(), started)
+        deadline = started + timeout
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+                self.kill(order)
+                return _timed_out(timeout, started)
+            line = self.proc.stdout.readline()
+            if not line:  # the worker died
+                self.kill(order)
+                return _crashed(self.proc.poll(), started)
+            if line.strip() == DONE:
+                break
+        outcome = json.loads(result_path.read_text(encoding="utf-8"))
+        order_path.unlink(missing_ok=True)
+        result_path.unlink(missing_ok=True)
+        return outcome
+
+    def kill(self, order: dict[str, Any] | None = None) -> None:
+        """Stop worker and kernel at once (the kernel runs in a session of its own)."""
+        pids = [self.proc.pid]
+        with contextlib.suppress(OSError, ValueError):
+            pids.append(int(self.pid_file.read_text(encoding="utf-8")))
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        self.proc.wait()
+        if order is not None:
+            _log_tail(order, self.log.read_text(encoding="utf-8", errors="replace"))
+        self.tmp.cleanup()
+
+    def close(self) -> None:
+        """End of the batch: the worker shuts its kernel down and exits."""
+        if self.alive:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        if self.alive:
+            self.kill()
+        else:
+            self.tmp.cleanup()
+
+
+class WorkerPool:
+    """``size`` kept workers, handed to one report at a time (thread-safe)."""
+
+    def __init__(self, size: int, env: dict[str, str]) -> None:
+        self.env = env
+        self.idle: queue.SimpleQueue[KeptWorker | None] = queue.SimpleQueue()
+        for _ in range(size):
+            self.idle.put(None)  # started on first use
+        self.all: list[KeptWorker] = []
+        self.lock = threading.Lock()
+
+    def run(self, order: dict[str, Any], timeout: int) -> dict[str, Any]:
+        worker = self.idle.get()
+        try:
+            if worker is None or not worker.alive:
+                worker = KeptWorker(self.env)
+                with self.lock:
+                    self.all.append(worker)
+            return worker.run(order, timeout)
+        finally:
+            self.idle.put(worker if worker is not None and worker.alive else None)
+
+    def close(self) -> None:
+        with self.lock:
+            for worker in self.all:
+                worker.close()
 
 
 def _load_state(out_dir: Path) -> dict[str, Any]:
@@ -356,11 +497,16 @@ def _remove_leftovers(out_dir: Path) -> None:
 
 
 class _BatchLock:
-    """Two batches on the same report folder would overwrite each other's state."""
+    """Two batches on the same report folder would overwrite each other's state.
 
-    def __init__(self, out_dir: Path) -> None:
+    Parts of one sharded run (``--teil K/N``) write disjoint reports and state files of their
+    own: they share the lock (``shared``), and exclude a whole run or a merge, and vice versa.
+    """
+
+    def __init__(self, out_dir: Path, shared: bool = False) -> None:
         self.path = out_dir / LOCK_FILE
         self.fh: Any = None
+        self.mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
 
     def __enter__(self) -> _BatchLock:
         try:
@@ -371,7 +517,7 @@ class _BatchLock:
                 f"Berichtsordner {self.path.parent} ist nicht beschreibbar: {os_error_text(exc)}."
             ) from exc
         try:
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self.fh, self.mode | fcntl.LOCK_NB)
         except BlockingIOError:
             self.fh.close()
             raise FhError(
@@ -398,8 +544,10 @@ def _under_lock(build: Callable[..., BatchResult]) -> Callable[..., BatchResult]
     def locked(config: Config, *args: Any, **kwargs: Any) -> BatchResult:
         if kwargs.get("dry_run"):
             return build(config, *args, **kwargs)
-        with _BatchLock(config.reports_dir):
-            _remove_leftovers(config.reports_dir)
+        shard = kwargs.get("shard")
+        with _BatchLock(config.reports_dir, shared=shard is not None):
+            if shard is None:  # a part must not remove what a running part writes
+                _remove_leftovers(config.reports_dir)
             return build(config, *args, **kwargs)
 
     return locked
@@ -420,8 +568,12 @@ def build_reports(
     site_names: Mapping[str, str] | None = None,
     protection: Mapping[int, Mapping[str, str]] | None = None,
     refused: Mapping[int, str] | None = None,
+    shard: Shard | None = None,
 ) -> BatchResult:
-    """Run the planned jobs whose fingerprint changed; write index and run manifest."""
+    """Run the planned jobs whose fingerprint changed; write index and run manifest.
+
+    A part of a sharded run (``shard``) writes its state and run record under
+    ``.teile/`` instead, and no index: :func:`merge_shards` joins the parts."""
     started_at, started = _now(), time.perf_counter()
     out_dir = config.reports_dir
     processed = config.processed_dir
@@ -503,44 +655,71 @@ def build_reports(
         from tqdm import tqdm
 
         bar = tqdm(total=len(todo), desc="Berichte", unit="Bericht", disable=not progress)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {
-                pool.submit(_run_worker, order_for(job), config.timeout_seconds + 30, env): (
-                    job,
-                    res,
-                )
-                for job, res in todo
-            }
-            for future in as_completed(futures):
-                job, res = futures[future]
-                outcome = future.result()
-                res.status = outcome["status"]
-                res.fehler = outcome.get("error")
-                if outcome.get("details"):  # unexpected: for the operator's log only
-                    print(f"FEHLER {job.key}:\n{outcome['details']}", file=sys.stderr)
-                res.dauer_s = round(float(outcome.get("seconds", 0.0)), 2)
-                res.versuche = int(outcome.get("attempts", 0))
-                res.zeiten = {k: round(v, 3) for k, v in (outcome.get("timings") or {}).items()}
-                if res.status == "erzeugt":
-                    res.erzeugt = _now()
-                    res.dateien = [f"{job.folder}/{f}" for f in outcome.get("files", [])]
-                    known[job.key] = {
-                        "analyse": res.analyse,
-                        "standort": res.standort,
-                        "jahr": res.jahr,
-                        "titel": res.titel,
-                        "fingerabdruck": res.fingerabdruck,
-                        "erzeugt": res.erzeugt,
-                        "dateien": res.dateien,
-                    }
-                bar.set_postfix_str(job.key)
-                bar.update()
+        # Results several reports of the run share (analysis.memo), for this run only.
+        shared_results = tempfile.TemporaryDirectory(prefix="fh-zwischen-")
+        env[memo.ENV] = shared_results.name
+        kept = WorkerPool(min(workers, len(todo)), env) if config.keep_kernel else None
+        run_one = kept.run if kept is not None else functools.partial(_run_worker, env=env)
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = {
+                    pool.submit(run_one, order_for(job), config.timeout_seconds + 30): (job, res)
+                    for job, res in todo
+                }
+                for future in as_completed(futures):
+                    job, res = futures[future]
+                    outcome = future.result()
+                    res.status = outcome["status"]
+                    res.fehler = outcome.get("error")
+                    if outcome.get("details"):  # unexpected: for the operator's log only
+                        print(f"FEHLER {job.key}:\n{outcome['details']}", file=sys.stderr)
+                    res.dauer_s = round(float(outcome.get("seconds", 0.0)), 2)
+                    res.versuche = int(outcome.get("attempts", 0))
+                    res.zeiten = {k: round(v, 3) for k, v in (outcome.get("timings") or {}).items()}
+                    if res.status == "erzeugt":
+                        res.erzeugt = _now()
+                        res.dateien = [f"{job.folder}/{f}" for f in outcome.get("files", [])]
+                        known[job.key] = {
+                            "analyse": res.analyse,
+                            "standort": res.standort,
+                            "jahr": res.jahr,
+                            "titel": res.titel,
+                            "fingerabdruck": res.fingerabdruck,
+                            "erzeugt": res.erzeugt,
+                            "dateien": res.dateien,
+                        }
+                    bar.set_postfix_str(job.key)
+                    bar.update()
+        finally:
+            if kept is not None:
+                kept.close()
+            shared_results.cleanup()
         bar.close()
     seconds = time.perf_counter() - started
     batch = BatchResult(results, False, seconds, out_dir)
-    _write_json(out_dir / STATE_FILE, state)
     manifest = run_manifest(batch, config, started_at, parameters or {})
+    if shard is not None:
+        folder = out_dir / SHARD_FOLDER
+        folder.mkdir(exist_ok=True)
+        own = {r.key: known[r.key] for r in results if r.key in known}
+        _write_json(folder / f"stand-{shard.name}.json", {"berichte": own})
+        _write_json(folder / f"lauf-{shard.name}.json", {**manifest, "teil": shard.text})
+        _print_summary(batch, shard)
+        return batch
+    _write_json(out_dir / STATE_FILE, state)
     _write_json(out_dir / RUN_MANIFEST, manifest)
+    _write_indexes(out_dir, known, results, manifest, site_names)
+    _print_summary(batch)
+    return batch
+
+
+def _write_indexes(
+    out_dir: Path,
+    known: Mapping[str, Any],
+    results: Sequence[ReportResult],
+    manifest: Mapping[str, Any],
+    site_names: Mapping[str, str] | None,
+) -> None:
     _write_text(out_dir / INDEX, render_index(known, results, manifest, site_names))
     if any(not r.public for r in REPORTS.values() if r.name in {x.analyse for x in results}):
         (out_dir / INTERNAL_FOLDER).mkdir(exist_ok=True)
@@ -548,8 +727,104 @@ def build_reports(
             out_dir / INTERNAL_FOLDER / INDEX,
             render_index(known, results, manifest, site_names, internal=True),
         )
+
+
+# --- sharding ----------------------------------------------------------------------------
+
+#: Where the parts of a sharded run leave their state and run records until the merge.
+SHARD_FOLDER = ".teile"
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Part ``index`` of ``count`` (``--teil K/N``, both from 1)."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        try:
+            k, n = (int(x) for x in str(text).strip().split("/"))
+        except ValueError:
+            raise FhError(
+                f"Ungültige Angabe --teil „{text}“: erwartet wird K/N, z. B. 3/8 (Teil 3 von 8)."
+            ) from None
+        if not 1 <= k <= n:
+            raise FhError(f"Ungültige Angabe --teil „{text}“: K muss zwischen 1 und N liegen.")
+        return cls(k, n)
+
+    @property
+    def text(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.index}-von-{self.count}"
+
+    def select(self, jobs: Sequence[Job]) -> list[Job]:
+        """Every N-th report of the plan, starting at the K-th: deterministic (the plan
+        is), and each part gets a mix of report kinds, years and sites."""
+        return list(jobs[self.index - 1 :: self.count])
+
+
+def merge_shards(config: Config, site_names: Mapping[str, str] | None = None) -> BatchResult:
+    """``fh-analytik berichte --zusammenfuehren``: join the parts of a sharded run.
+
+    Needs the records of all N parts; writes state, run record and index as one run would
+    and removes the parts' records. Refuses (German message) when a part is missing.
+    """
+    out_dir = config.reports_dir
+    with _BatchLock(out_dir):
+        folder = out_dir / SHARD_FOLDER
+        runs = sorted(folder.glob("lauf-*-von-*.json")) if folder.is_dir() else []
+        if not runs:
+            raise FhError(
+                f"In {out_dir} liegen keine Teilläufe zum Zusammenführen "
+                "(fh-analytik berichte --teil K/N)."
+            )
+        parts = [json.loads(p.read_text(encoding="utf-8")) for p in runs]
+        counts = {Shard.parse(p["teil"]).count for p in parts}
+        if len(counts) != 1:
+            raise FhError(
+                "Die Teilläufe gehören zu verschiedenen Aufteilungen "
+                f"({', '.join(sorted(p['teil'] for p in parts))}); bitte einheitlich neu starten."
+            )
+        count = counts.pop()
+        present = {Shard.parse(p["teil"]).index for p in parts}
+        missing = [str(k) for k in range(1, count + 1) if k not in present]
+        if missing:
+            raise FhError(
+                f"Es fehlen Teilläufe: {', '.join(f'{k}/{count}' for k in missing)}. "
+                "Erst zusammenführen, wenn alle Teile fertig sind."
+            )
+        state = _load_state(out_dir)
+        known: dict[str, Any] = state.setdefault("berichte", {})
+        for path in sorted(folder.glob("stand-*-von-*.json")):
+            known.update(json.loads(path.read_text(encoding="utf-8")).get("berichte", {}))
+        results = sorted((ReportResult(**r) for p in parts for r in p["berichte"]), key=_plan_order)
+        started_at = min(p["gestartet"] for p in parts)
+        seconds = (
+            datetime.fromisoformat(max(p["beendet"] for p in parts))
+            - datetime.fromisoformat(started_at)
+        ).total_seconds()
+        batch = BatchResult(results, False, seconds, out_dir)
+        parameters = {**parts[0]["parameter"], "teile": count}
+        manifest = run_manifest(batch, config, started_at, parameters)
+        _write_json(out_dir / STATE_FILE, state)
+        _write_json(out_dir / RUN_MANIFEST, manifest)
+        _write_indexes(out_dir, known, results, manifest, site_names)
+        for path in folder.iterdir():
+            path.unlink(missing_ok=True)
+        folder.rmdir()
+        _remove_leftovers(out_dir)
     _print_summary(batch)
     return batch
+
+
+def _plan_order(r: ReportResult) -> tuple[Any, ...]:
+    """The order of :func:`plan_jobs` (year, ``alle`` first, site, report)."""
+    return (r.jahr if r.jahr is not None else 0, r.standort != ALL_SITES, r.standort, r.analyse)
 
 
 def run_manifest(
@@ -599,11 +874,16 @@ def _print_plan(results: Sequence[ReportResult]) -> None:
         print(f"  {mark}  {r.key}")
 
 
-def _print_summary(batch: BatchResult) -> None:
+def _print_summary(batch: BatchResult, shard: Shard | None = None) -> None:
+    where = (
+        f"Teil {shard.text}; zusammenführen mit: fh-analytik berichte --zusammenfuehren"
+        if shard is not None
+        else f"Übersicht: {batch.out_dir / INDEX}"
+    )
     print(
         f"{len(batch.reports)} Berichte: {batch.count('erzeugt')} erzeugt, "
         f"{batch.count('unveraendert')} unverändert, {batch.count('fehlgeschlagen')} "
-        f"fehlgeschlagen ({batch.seconds:.0f} s). Übersicht: {batch.out_dir / INDEX}"
+        f"fehlgeschlagen ({batch.seconds:.0f} s). {where}"
     )
     for r in batch.reports:
         if r.status == "fehlgeschlagen":
@@ -661,8 +941,10 @@ def run_batch(
     progress: bool = True,
     templates: Path | None = None,
     catalogue: Mapping[str, Report] | None = None,
+    shard: Shard | None = None,
 ) -> BatchResult:
-    """``fh-analytik berichte``: plan from the data, then build what changed."""
+    """``fh-analytik berichte``: plan from the data, then build what changed (with
+    ``shard``, only that part of the plan)."""
     from analysis.data import load_dataset, site_years
 
     dataset = load_dataset(config.processed_dir)
@@ -673,6 +955,8 @@ def run_batch(
         sites=[str(s) for s in sites] if sites else None,
         analyses=analyses,
     )
+    if shard is not None:
+        jobs = shard.select(jobs)
     protection, refused = protect_years(dataset, config, [j.year for j in jobs])
     return build_reports(
         config,
@@ -692,4 +976,5 @@ def run_batch(
         site_names=site_names_of(dataset),
         protection=protection,
         refused=refused,
+        shard=shard,
     )

@@ -94,6 +94,8 @@ def open_report(
             known = dataset.years
             span = f"{known[0]}–{known[-1]}" if known else "keine"
             raise FhError(f"Für das Jahr {year} liegen keine Daten vor (Jahre mit Daten: {span}).")
+        # A report of year J shows nothing after J (and stays the same when later data come).
+        dataset = dataset.up_to(year)
     report = Report(dataset, config, site, year, dataset.site_name(site), analyse)
     if show:
         synthetic = "synthetisch" in config.municipality.casefold()

@@ -50,6 +50,8 @@ class Order:
     kernel_retries: int
     formats: tuple[str, ...] = ("html", "pdf", "xlsx")
     meta: dict[str, str] = field(default_factory=dict)
+    #: Run in this process's kept kernel (``analysis.reporting.engine``) instead of a new one.
+    kept_kernel: bool = False
 
 
 @dataclass
@@ -338,6 +340,12 @@ def produce(order: Order, execute: Callable[..., Any] | None = None) -> Outcome:
     failed_nb = out_dir / f"{order.name}{FAILED_SUFFIX}"
     tmp_nb = _tmp(final_nb)
     run = execute or papermill.execute_notebook
+    engine: dict[str, str] = {}
+    if order.kept_kernel and execute is None:
+        from analysis.reporting.engine import ENGINE_NAME, register
+
+        register()
+        engine["engine_name"] = ENGINE_NAME
     timings: dict[str, float] = {}
     attempts = 0
 
@@ -352,6 +360,7 @@ def produce(order: Order, execute: Callable[..., Any] | None = None) -> Outcome:
             progress_bar=False,
             execution_timeout=order.timeout_seconds,
             cwd=str(Path(order.template).parent),
+            **engine,
         )
 
     try:
@@ -424,17 +433,49 @@ def produce(order: Order, execute: Callable[..., Any] | None = None) -> Outcome:
     )
 
 
-def main(argv: list[str]) -> int:
-    """Worker entry: ``python -m analysis.reporting.export AUFTRAG.json ERGEBNIS.json``."""
-    order_path, result_path = Path(argv[0]), Path(argv[1])
+def _produce_file(order_path: Path, result_path: Path, kept_kernel: bool = False) -> None:
     raw = json.loads(order_path.read_text(encoding="utf-8"))
     raw["formats"] = tuple(raw.get("formats", ()))
+    raw["kept_kernel"] = kept_kernel
     order = Order(**raw)
     try:
         outcome = produce(order)
     except Exception as exc:  # a bug in rendering: report it as this report's failure
         outcome = Outcome("fehlgeschlagen", error=error_text(exc), details=traceback.format_exc())
     result_path.write_text(json.dumps(asdict(outcome), ensure_ascii=False), encoding="utf-8")
+
+
+#: Printed on its own line after each order of a long-lived worker: its result file is ready.
+DONE = "FH-ANALYTIK-FERTIG"
+
+
+def serve(orders: Any = None, answers: Any = None) -> int:
+    """A long-lived worker: one order per line (``AUFTRAG.json ERGEBNIS.json``), one kept
+    kernel for all of them; after each, :data:`DONE` on standard output. Ends at end of input."""
+    from analysis.reporting.engine import shutdown_kept_kernel
+
+    orders = orders or sys.stdin
+    answers = answers or sys.stdout
+    try:
+        for line in orders:
+            if not line.strip():
+                continue
+            order_path, result_path = line.rstrip("\n").split("\t")
+            _produce_file(Path(order_path), Path(result_path), kept_kernel=True)
+            answers.write(f"{DONE}\n")
+            answers.flush()
+    finally:
+        shutdown_kept_kernel()
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """Worker entry: ``python -m analysis.reporting.export AUFTRAG.json ERGEBNIS.json`` for
+    one report in a fresh kernel, or ``python -m analysis.reporting.export --dauerhaft`` for
+    a long-lived worker fed by the batch (:func:`serve`)."""
+    if argv == ["--dauerhaft"]:
+        return serve()
+    _produce_file(Path(argv[0]), Path(argv[1]))
     return 0
 
 

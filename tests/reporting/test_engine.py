@@ -1,0 +1,128 @@
+"""The kept-kernel Papermill engine: one kernel for many reports, nothing carried over.
+
+Runs small notebooks through ``papermill.execute_notebook`` with the engine, as the batch's
+workers do. Each test proves the kernel really was reused (same process id), so a check of
+isolation cannot pass just because every notebook got a fresh kernel.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+from papermill.exceptions import PapermillExecutionError
+
+from analysis.reporting import engine
+
+LEAVE_TRACES = """
+import os, sys, warnings
+import matplotlib, matplotlib.pyplot as plt, pandas as pd
+import analysis.formatting
+geheim = 42
+analysis.formatting._fh_spur = "A"
+matplotlib.rcParams["lines.linewidth"] = 9.5
+pd.set_option("display.max_rows", 3)
+os.environ["FH_SPUR"] = "A"
+sys.path.append("/spur")
+warnings.simplefilter("error")
+plt.figure()
+os.chdir("/")
+"""
+
+CHECK_CLEAN = """
+import os, sys, warnings
+import matplotlib, matplotlib.pyplot as plt, pandas as pd
+import analysis.formatting
+befund = {
+    "namensraum": "geheim" in globals(),
+    "modul": hasattr(analysis.formatting, "_fh_spur"),
+    "linienbreite": matplotlib.rcParams["lines.linewidth"],
+    "pandas": pd.get_option("display.max_rows"),
+    "umgebung": "FH_SPUR" in os.environ,
+    "pfad": "/spur" in sys.path,
+    "grafiken": plt.get_fignums(),
+    "ordner": os.getcwd(),
+    "warnungen_als_fehler": any(f[0] == "error" and f[2] is Warning for f in warnings.filters),
+}
+"""
+
+PID = "import os\nprint('PID', os.getpid())"
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+def _run(template: Path, output: Path) -> nbformat.NotebookNode:
+    engine.register()
+    papermill.execute_notebook(
+        str(template),
+        str(output),
+        kernel_name="python3",
+        progress_bar=False,
+        engine_name=engine.ENGINE_NAME,
+        cwd=str(template.parent),
+    )
+    return nbformat.read(output, as_version=4)
+
+
+def _pid(nb: nbformat.NotebookNode) -> int:
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    return int(text.split("PID", 1)[1].split()[0])
+
+
+def _findings(nb: nbformat.NotebookNode) -> dict:
+    """What the notebook's last cell printed as JSON."""
+    return json.loads(nb.cells[-1].outputs[0]["text"])
+
+
+@pytest.fixture
+def kept(tmp_path: Path):
+    yield tmp_path
+    engine.shutdown_kept_kernel()
+
+
+def test_nothing_of_one_report_reaches_the_next_in_the_kept_kernel(kept: Path) -> None:
+    dirty = _notebook(kept / "a.ipynb", PID, LEAVE_TRACES)
+    clean = _notebook(kept / "b.ipynb", PID, CHECK_CLEAN, "import json\nprint(json.dumps(befund))")
+    fresh = _run(clean, kept / "b0.out.ipynb")  # the state a report finds in a new kernel
+    first = _run(dirty, kept / "a.out.ipynb")
+    second = _run(clean, kept / "b.out.ipynb")
+    assert _pid(first) == _pid(second) == _pid(fresh)  # really one kernel
+    found = _findings(second)
+    assert found == _findings(fresh)
+    assert found["namensraum"] is False and found["modul"] is False
+    assert found["linienbreite"] != 9.5 and found["pandas"] == 60
+    assert found["grafiken"] == [] and found["ordner"] == str(kept)
+    assert not found["umgebung"] and not found["pfad"] and not found["warnungen_als_fehler"]
+    # Cell numbers start at 1, as in a fresh kernel.
+    assert [c.execution_count for c in second.cells] == [1, 2, 3]
+
+
+def test_a_failed_report_leaves_no_kernel_for_the_next(kept: Path) -> None:
+    ok = _notebook(kept / "ok.ipynb", PID)
+    broken = _notebook(kept / "kaputt.ipynb", PID, "raise RuntimeError('absichtlich')")
+    before = _pid(_run(ok, kept / "1.ipynb"))
+    with pytest.raises(PapermillExecutionError):
+        _run(broken, kept / "2.ipynb")
+    failed = _pid(nbformat.read(kept / "2.ipynb", as_version=4))
+    assert failed == before  # it ran in the kept kernel ...
+    assert _pid(_run(ok, kept / "3.ipynb")) != before  # ... which was then replaced
+
+
+def test_the_kernel_is_replaced_after_its_quota(kept: Path, monkeypatch) -> None:
+    monkeypatch.setattr(engine, "MAX_REPORTS", 2)
+    ok = _notebook(kept / "ok.ipynb", PID)
+    pids = [_pid(_run(ok, kept / f"{i}.ipynb")) for i in range(3)]
+    assert pids[0] == pids[1] != pids[2]

@@ -445,13 +445,10 @@ def _produce_file(order_path: Path, result_path: Path, kept_kernel: bool = False
     result_path.write_text(json.dumps(asdict(outcome), ensure_ascii=False), encoding="utf-8")
 
 
-#: Printed on its own line after each order of a long-lived worker: its result file is ready.
-DONE = "FH-ANALYTIK-FERTIG"
-
-
 def serve(orders: Any = None, answers: Any = None) -> int:
     """A long-lived worker: one order per line (``AUFTRAG.json ERGEBNIS.json``), one kept
     kernel for all of them; after each, :data:`DONE` on standard output. Ends at end of input."""
+    from analysis.reporting.batch import DONE
     from analysis.reporting.engine import shutdown_kept_kernel
 
     orders = orders or sys.stdin

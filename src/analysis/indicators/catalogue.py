@@ -591,12 +591,18 @@ for _item, _lab in _ITEMS.items():
                 f"{_base}.{_bound}",
                 f"{_lab}: {_word} des 95-%-Intervalls der mittleren Note",
                 "note",
-                f"{_word} des t-Intervalls (95 %) um die mittlere Note, auf 1 bis 5 begrenzt.",
+                f"{_word} des vorsichtigen t-Intervalls (95 %) um die mittlere Note: "
+                "Streuung höchstens (5 − Mittelwert) × (Mittelwert − 1) (Bhatia-Davis), "
+                "auf 1 bis 5 begrenzt.",
                 missing="Leer bei weniger als zwei Antworten.",
                 function="indicators.quality.mean_interval",
                 protection="mittelwert",
                 cases_key=f"{_base}.n",
-                interval="t-Verteilung mit n − 1 Freiheitsgraden, 95 %.",
+                interval="t-Verteilung mit n − 1 Freiheitsgraden, 95 %, mit der größten "
+                "bei diesem Mittelwert möglichen Streuung (vorsichtig breit).",
+                caveat="Breiter als das übliche t-Intervall, dafür aus Mittelwert und n "
+                "allein berechnet: Es verrät nichts über die Verteilung der Noten "
+                "(docs/annahmen.md Q2).",
             )
         )
 _add(

@@ -40,9 +40,9 @@ TOTAL_LABEL = "Insgesamt"
 class ItemSummary:
     """Distribution, mean and interval of one rated item.
 
-    ``total`` and ``sum_squares`` are the sums of the grades and of their squares: the
-    mean is ``total / n`` and the interval rests on them, so the protection of the
-    publication treats them as the (linear) quantities a published mean and interval reveal.
+    ``total`` is the sum of the grades: the mean is ``total / n``, so the protection of the
+    publication treats it as the (linear) quantity a published mean reveals; the interval
+    rests on the mean and n alone (see :func:`mean_interval`).
     """
 
     item: str
@@ -50,9 +50,7 @@ class ItemSummary:
     no_answer: int
     n: int
     total: int
-    sum_squares: int
     mean: float | None
-    sd: float | None
     lower: float | None
     upper: float | None
 
@@ -71,34 +69,34 @@ def grade_counts(surveys: pd.DataFrame, item: str) -> dict[int, int]:
 
 
 def mean_interval(
-    n: int, total: float, sum_squares: float, level: float = 0.95
-) -> tuple[float | None, float | None, float | None, float | None]:
-    """Mean, standard deviation and t interval of grades from their sufficient statistics.
+    n: int, total: float, level: float = 0.95
+) -> tuple[float | None, float | None, float | None]:
+    """Mean grade and a conservative t interval that uses only the mean and n.
 
-    ``None`` for the mean without answers; no standard deviation and interval below two
-    answers. The interval is cut to the scale 1 to 5.
+    The spread is not estimated from the answers: on a scale from 1 to 5 the sample
+    variance is at most ``n / (n - 1) * (5 - mean) * (mean - 1)`` (Bhatia–Davis), so
+    ``mean ± t(n-1) * sqrt((5 - mean) * (mean - 1) / (n - 1))`` covers at least as much
+    as the usual t interval. It is wider, but publishes nothing beyond mean and n: mean,
+    standard deviation and n together would pin down a small count of a grade
+    (docs/annahmen.md Q2). ``None`` without answers; no interval below two answers.
     """
     if n <= 0:
-        return None, None, None, None
+        return None, None, None
     mean = total / n
     if n < 2:
-        return mean, None, None, None
-    variance = max(0.0, (sum_squares - n * mean * mean) / (n - 1))
-    sd = math.sqrt(variance)
-    half = float(student_t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return mean, sd, max(1.0, mean - half), min(5.0, mean + half)
+        return mean, None, None
+    spread = max(0.0, (GRADES[-1] - mean) * (mean - GRADES[0]))
+    half = float(student_t.ppf(0.5 + level / 2, n - 1)) * math.sqrt(spread / (n - 1))
+    return mean, max(1.0, mean - half), min(5.0, mean + half)
 
 
 def item_summary(surveys: pd.DataFrame, item: str) -> ItemSummary:
-    """Verteilung, Mittelwert (Note) und 95-%-Intervall (t) eines Merkmals; ohne Antwort = keine Angabe."""
+    """Verteilung, mittlere Note und 95-%-Intervall eines Merkmals; ohne Antwort = keine Angabe."""
     counts = grade_counts(surveys, item)
     n = sum(counts.values())
     total = sum(g * c for g, c in counts.items())
-    squares = sum(g * g * c for g, c in counts.items())
-    mean, sd, lower, upper = mean_interval(n, total, squares)
-    return ItemSummary(
-        item, counts, questionnaires(surveys) - n, n, total, squares, mean, sd, lower, upper
-    )
+    mean, lower, upper = mean_interval(n, total)
+    return ItemSummary(item, counts, questionnaires(surveys) - n, n, total, mean, lower, upper)
 
 
 def recommendation(surveys: pd.DataFrame) -> Proportion:

@@ -58,7 +58,7 @@ _DEFAULT_INTERVAL = {
     "betrag": "Keins (Rechnungsbeträge).",
     "veraenderung": "Keins (Rechnungsbeträge und Fallzahlen, keine Stichprobe).",
     "median": "Keins.",
-    "mittelwert": "t-Intervall, 95 % (in den Berichten und unter untergrenze/obergrenze).",
+    "mittelwert": "Vorsichtiges t-Intervall, 95 % (untergrenze/obergrenze).",
     "liste": "Keins.",
 }
 _DEFAULT_CAVEAT = {

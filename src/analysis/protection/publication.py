@@ -52,11 +52,10 @@ OFFER_MEASURES = ("termine", "besuche", "teilnehmende")
 SURVEY = "nutzerbefragung"
 RATING = "bewertung"
 RECOMMEND = "weiterempfehlung"
-#: The grade counts of a rated item and the sums a published mean (sum of grades) and its
-#: interval (sum of squared grades) reveal: linear in the counts, so the audit sees them.
+#: The grade counts of a rated item and the sum of grades a published mean reveals (mean x
+#: n): linear in the counts, so the audit sees it. The interval rests on mean and n alone.
 GRADE_KEYS = ("1", "2", "3", "4", "5")
 RATING_SUM = "summe"
-RATING_SQUARES = "quadratsumme"
 
 
 @dataclass(frozen=True)
@@ -218,8 +217,8 @@ def _site_cells(dataset: Dataset, site: str, year: int, land: str) -> dict[Cell,
 
 
 def _survey_cells(dataset: Dataset, site: str, year: int) -> dict[Cell, float]:
-    """Questionnaires, answers per grade and item, the grade sums behind each mean and
-    interval, and the recommendation answers of one site (or ``alle``) and year."""
+    """Questionnaires, answers per grade and item, the sum of grades behind each mean, and
+    the recommendation answers of one site (or ``alle``) and year."""
     from analysis import data
     from analysis.indicators import quality
 
@@ -234,7 +233,6 @@ def _survey_cells(dataset: Dataset, site: str, year: int) -> dict[Cell, float]:
         cells[(site, RATING, item, "ohne_angabe")] = s.no_answer
         cells[(site, RATING, item, "n")] = s.n
         cells[(site, RATING, item, RATING_SUM)] = s.total
-        cells[(site, RATING, item, RATING_SQUARES)] = s.sum_squares
     rec = quality.recommendation(surveys)
     cells[(site, RECOMMEND, "ja")] = rec.count
     cells[(site, RECOMMEND, "bekannt")] = rec.n
@@ -245,7 +243,7 @@ def _survey_cells(dataset: Dataset, site: str, year: int) -> dict[Cell, float]:
 
 def _survey_equations(site: str, values: Mapping[Cell, float]) -> list[dict[Cell, float] | None]:
     """What a reader of the survey tables knows: answers + no answer = questionnaires, the
-    grades add up to the answers, and sum and squares are the grade-weighted sums."""
+    grades add up to the answers, and the sum of grades is their grade-weighted sum."""
     from analysis.indicators import quality
 
     eqs: list[dict[Cell, float] | None] = []
@@ -254,9 +252,8 @@ def _survey_equations(site: str, values: Mapping[Cell, float]) -> list[dict[Cell
         grades = [(*r, g) for g in GRADE_KEYS]
         eqs.append(_additive((site, SURVEY), [(*r, "n"), (*r, "ohne_angabe")], values))
         eqs.append(_additive((*r, "n"), grades, values))
-        if all(c in values for c in [*grades, (*r, RATING_SUM), (*r, RATING_SQUARES)]):
+        if all(c in values for c in [*grades, (*r, RATING_SUM)]):
             eqs.append({(*r, RATING_SUM): 1.0, **{c: -float(c[-1]) for c in grades}})
-            eqs.append({(*r, RATING_SQUARES): 1.0, **{c: -(float(c[-1]) ** 2) for c in grades}})
     w = (site, RECOMMEND)
     eqs.append(_additive((*w, "bekannt"), [(*w, "ja"), (*w, "nein")], values))
     eqs.append(_additive((site, SURVEY), [(*w, "bekannt"), (*w, "unbekannt")], values))
@@ -445,10 +442,9 @@ def indicator_cells(site: str) -> dict[str, Cell]:
         path = f"{feedback}.bewertungen.{item}"
         out[f"{path}.n"] = (*r, "n")
         out[f"{path}.ohne_angabe"] = (*r, "ohne_angabe")
-        # A mean times its published n is the sum of grades; its interval gives the squares.
-        out[f"{path}.mittelwert"] = (*r, RATING_SUM)
-        out[f"{path}.untergrenze"] = (*r, RATING_SQUARES)
-        out[f"{path}.obergrenze"] = (*r, RATING_SQUARES)
+        # A mean times its published n is the sum of grades; its interval follows from both.
+        for key in ("mittelwert", "untergrenze", "obergrenze"):
+            out[f"{path}.{key}"] = (*r, RATING_SUM)
     out[f"{feedback}.weiterempfehlung.n_bekannt"] = (site, RECOMMEND, "bekannt")
     out[f"{feedback}.weiterempfehlung.anteil"] = (site, RECOMMEND, "ja")
     return out
@@ -463,19 +459,25 @@ def _weight(cell: Cell, value: float) -> float:
     weight = 1.0 + value
     if cell[1] == EK:
         weight *= 4
+    # A mean needs its n and its sum of grades: kept before the number of questionnaires,
+    # which is kept before single grade counts and answers left blank.
+    if cell[1] == RATING and cell[-1] in ("n", RATING_SUM):
+        weight *= 8
+    if cell[1] == SURVEY:
+        weight *= 2
     if cell[0] == ALL_SITES:
         weight *= 2
     return weight
 
 
 def _small_means(values: Mapping[Cell, float], min_count: int) -> frozenset[Cell]:
-    """The grade sums behind a mean (and its interval) from fewer answers than the minimum:
-    primary, like the answers themselves (a mean of fewer than the minimum is not shown)."""
+    """The sum of grades behind a mean from fewer answers than the minimum: primary, like
+    the answers themselves (a mean of fewer than the minimum is not shown)."""
     return frozenset(
         c
         for c in values
         if c[1] == RATING
-        and c[-1] in (RATING_SUM, RATING_SQUARES)
+        and c[-1] == RATING_SUM
         and is_small(values.get((*c[:-1], "n")), min_count)
     )
 

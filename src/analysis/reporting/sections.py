@@ -1609,9 +1609,10 @@ def feedback_items(report: Report) -> Section:
     shown = {r: m for r, m in means.items() if m is not None}
     if n == 0:
         sentence = f"{_subject(report)} keine Fragebögen der Nutzerbefragung."
-    elif not n_shown or not shown:
+    elif not shown:
         sentence = (
-            "Aus Gründen der Geheimhaltung lassen sich zu dieser Befragung keine Noten ausweisen."
+            "Aus Gründen der Geheimhaltung lassen sich zu dieser Befragung keine mittleren "
+            "Noten ausweisen."
         )
     else:
         best = min(shown, key=lambda r: shown[r])
@@ -1621,8 +1622,11 @@ def feedback_items(report: Report) -> Section:
             for r in table.values.index
             if (v := _value(table, r, "Keine Angabe"))
         ]
+        count = (
+            f"{_subject(report)} {formatting.number(n)} ausgefüllte Fragebögen. " if n_shown else ""
+        )
         sentence = (
-            f"{_subject(report)} {formatting.number(n)} ausgefüllte Fragebögen. Am besten "
+            f"{count}Am besten "
             f"bewertet wurde {best} (mittlere Note {formatting.number(shown[best], 1)}), am "
             f"schwächsten {worst} ({formatting.number(shown[worst], 1)})."
             + (f" Ohne Antwort blieben: {', '.join(missing)}." if missing else "")

@@ -9,6 +9,7 @@ chooses, protects (``confidentiality``) and words them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from analysis.indicators.catalogue import TARGET_GROUPS
 from analysis.indicators.catalogue import label as indicator_label
 from analysis.protection import publication as pub
 from analysis.protection.publication import ProtectedPublication
-from analysis.protection.rules import ProtectedTable, Share, protect_table
+from analysis.protection.rules import ProtectedTable, Share, footnote_text, protect_table
 from analysis.reporting import style
 from analysis.reporting.cells import Report, show_table, show_text
 
@@ -1602,6 +1603,13 @@ def feedback_items(report: Report) -> Section:
     )
     for label, code in items.items():
         _hide_means(report, table, label, report.site, code)
+        if frame.loc[label, "Antworten (n)"] == 0:
+            # No answer, no mean: "–" (missing), not "•" (hidden).
+            table.hidden.loc[label, list(_MEAN_COLUMNS)] = False
+    table = dataclasses.replace(
+        table,
+        footnote=footnote_text(table.min_count, hidden=table.any_hidden, rounded=table.rounded),
+    )
     table.kinds.update({c: "zahl2" for c in _MEAN_COLUMNS})
     n = quality.questionnaires(surveys)
     n_shown = not _any_hidden(report, [(report.site, pub.SURVEY)])

@@ -25,7 +25,7 @@ from analysis.reporting.export import report_tables
 YEAR = "2014"
 # Demo municipality: rheindorf, steinbuechel, manfort open since 2011, opladen from 2016.
 SITES_2014 = ["alle", "manfort", "rheindorf", "steinbuechel"]
-SITE_ANALYSES = ["reichweite", "zugangswege", "kostenentwicklung"]
+SITE_ANALYSES = ["reichweite", "zugangswege", "kostenentwicklung", "qualitaet"]
 EXPECTED = sorted(
     [f"{YEAR}/{s}/{a}" for s in SITES_2014 for a in SITE_ANALYSES]
     + [f"{YEAR}/alle/gesamtbericht", "intern/alle-jahre/alle/datenqualitaet"]
@@ -36,6 +36,11 @@ HEADINGS = {
     "kostenentwicklung": ["Kostenentwicklung", "Hilfen zur Erziehung", "Budget der Frühen Hilfen"],
     "gesamtbericht": ["Gesamtbericht Frühe Hilfen", "Standorte im Vergleich"],
     "datenqualitaet": ["Datenqualität", "Gründe der Ablehnung"],
+    "qualitaet": [
+        "Rückmeldungen der Familien",
+        "Bewertungen der Familien",
+        "Checkliste Kernpartner",
+    ],
 }
 OUTSIDE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 

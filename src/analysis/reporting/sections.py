@@ -1644,32 +1644,53 @@ def feedback_items(report: Report) -> Section:
 
 
 def _feedback_figure(report: Report, table: ProtectedTable) -> Any:
-    """Distribution of the grades per item as stacked shares; an item with a hidden grade
-    count is left out (its shares would show the count)."""
+    """Distribution of the grades per item as stacked shares of the answers. Hidden grade
+    counts form one grey block (answers minus the shown counts: in the table already); an
+    item whose number of answers is hidden is not drawn."""
     fig, ax = style.new_figure()
     columns = [quality.GRADE_LABELS[g] for g in quality.GRADES]
     colours = style.palette(len(columns))
     labels = list(table.values.index)
     for y, item in enumerate(labels):
-        if any(_hidden(table, item, c) for c in columns):
+        n = _value(table, item, "Antworten (n)")
+        if n is None:
             ax.text(0.01, y, "nicht ausweisbar (Geheimhaltung)", va="center", fontsize=8)
             continue
-        counts = [float(table.values.loc[item, c]) for c in columns]
-        total = sum(counts)
-        if total <= 0:
+        if n <= 0:
             continue
         left = 0.0
-        for x, colour, label in zip(counts, colours, columns, strict=True):
-            ax.barh(y, x / total, left=left, color=colour, label=label if y == 0 else None)
-            left += x / total
+        for column, colour in zip(columns, colours, strict=True):
+            count = _value(table, item, column)
+            if count is None:
+                continue
+            ax.barh(y, count / n, left=left, color=colour, label=column)
+            left += count / n
+        if left < 1 - 1e-9:
+            ax.barh(
+                y,
+                1 - left,
+                left=left,
+                color="#bbbbbb",
+                hatch="//",
+                label="nicht ausgewiesen (•)",
+            )
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlabel("Anteil der Antworten")
     ax.set_xlim(0, 1)
     style.percent_axis(ax, "x")
     handles, names = ax.get_legend_handles_labels()
-    if handles:
-        ax.legend(handles, names, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=5, fontsize=8)
+    unique = dict(zip(names, handles, strict=True))
+    order = [c for c in [*columns, "nicht ausgewiesen (•)"] if c in unique]
+    if order:
+        ax.legend(
+            [unique[c] for c in order],
+            order,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncol=3,
+            fontsize=8,
+        )
     style.source_note(fig, f"Quelle: Tabelle nutzerbefragung; {report.scope_text}")
     return fig
 
@@ -1780,7 +1801,8 @@ def _sites_figure(report: Report, ids: list[str]) -> Any:
         ):
             ax.axvline(whole.mean, color="#444444", linewidth=1, linestyle="--")
         ax.set_title(label, fontsize=10)
-        ax.set_xlim(1, 5)
+        ax.set_xlim(0.8, 5.2)
+        ax.set_xticks([1, 2, 3, 4, 5])
         ax.set_xlabel("Mittlere Note")
         ax.set_yticks(range(len(sites)), names if ax is axes[0] else [""] * len(sites))
         ax.invert_yaxis()

@@ -202,3 +202,7 @@ def test_network_trend_per_year():
     assert trend.loc[2013, "Partner am Jahresende"] == 6
     assert trend.loc[2013, "Anteil mit Vereinbarung"] == pytest.approx(2 / 6)
     assert trend.loc[2014, "Ausgeschieden"] == 1
+    # By sector at the end of 2014: p1, p2, p3 Gesundheitswesen, p5 Weitere, p6 Jugendhilfe.
+    assert trend.loc[2014, "Gesundheitswesen"] == 3 and trend.loc[2014, "Weitere"] == 1
+    assert trend.loc[2014, "Kinder- und Jugendhilfe"] == 1
+    assert trend.loc[2014, "Psychosoziale Beratung"] == 0

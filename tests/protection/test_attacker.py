@@ -193,7 +193,9 @@ def _questionnaires(site_id: str, n: int, start: int = 0) -> list[dict]:
                 "raeume": pattern[(i + 3) % len(pattern)],
                 "angebote": pattern[(i + 7) % len(pattern)],
                 "beratung": pattern[(i + 11) % len(pattern)],
-                "weiterempfehlung": "nein" if i % 13 == 5 else ("unbekannt" if i % 9 == 4 else "ja"),
+                "weiterempfehlung": "nein"
+                if i % 13 == 5
+                else ("unbekannt" if i % 9 == 4 else "ja"),
             }
         )
     return rows

@@ -104,6 +104,14 @@ def dataset():
     )
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 @pytest.fixture(scope="module")
 def config():
     return load_config()
@@ -192,13 +200,15 @@ def test_network_tables(dataset, config):
         ],
     )
     trend_head = [
-        "Jahr", "Partner am Jahresende", "Mit Vereinbarung", "Anteil mit Vereinbarung",
+        "Jahr", "Partner am Jahresende", "Kinder- und Jugendhilfe", "Gesundheitswesen",
+        "Psychosoziale Beratung", "Weitere", "Mit Vereinbarung", "Anteil mit Vereinbarung",
         "Neue Vereinbarungen", "Ausgeschieden",
     ]  # fmt: skip
-    # All sites: 2013 p1..p3 (p4 left 30.06.2013), agreement p1 only; 2014 p3 signed.
+    # All sites: 2013 p1..p3 (p4 left 30.06.2013, Weitere), all Gesundheitswesen, agreement
+    # p1 only; 2014 p3 signed.
     assert_table(
         shown(dataset, config, "network_trend", "alle"),
-        [trend_head, [2013, 3, 1, 1 / 3, 0, 1], [2014, 3, 2, 2 / 3, 1, 0]],
+        [trend_head, [2013, 3, 0, 3, 0, 0, 1, 1 / 3, 0, 1], [2014, 3, 0, 3, 0, 0, 2, 2 / 3, 1, 0]],
     )
     checklist = shown(dataset, config, "network_checklist", "alle")
     assert checklist[0] == ["Kernpartner", "Standort a", "Standort b"]

@@ -308,14 +308,18 @@ def sector_table(partners: pd.DataFrame, year: int, areas: Sequence[str]) -> pd.
 
 
 def network_trend(partners: pd.DataFrame, years: Iterable[int]) -> pd.DataFrame:
-    """Per year: partners at the year's end, with agreement, share, new agreements, exits."""
+    """Per year: partners at the year's end (all and per NZFH sector), with agreement, share,
+    new agreements, exits."""
+    sector = CATEGORIES["sektor"]
     rows = []
     for year in years:
         share = agreement_share(partners, year)
+        counts = active_partners(partners, year)["sektor"].astype(object).value_counts()
         rows.append(
             {
                 "Jahr": int(year),
                 "Partner am Jahresende": share.n,
+                **{sector.label(c): int(counts.get(c, 0)) for c in sector.codes},
                 "Mit Vereinbarung": share.count,
                 "Anteil mit Vereinbarung": share.share,
                 "Neue Vereinbarungen": new_agreements(partners, year),
@@ -323,7 +327,13 @@ def network_trend(partners: pd.DataFrame, years: Iterable[int]) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows).set_index("Jahr")
-    counts = ["Partner am Jahresende", "Mit Vereinbarung", "Neue Vereinbarungen", "Ausgeschieden"]
+    counts = [
+        "Partner am Jahresende",
+        *(sector.label(c) for c in sector.codes),
+        "Mit Vereinbarung",
+        "Neue Vereinbarungen",
+        "Ausgeschieden",
+    ]
     return frame.astype({c: pd.Int64Dtype() for c in counts}).astype(
         {"Anteil mit Vereinbarung": "float64"}
     )

@@ -76,7 +76,7 @@ def _build(base: Path) -> dict[str, Path]:
         cwd=base,
     )
     assert dry.returncode == 0, dry.stderr
-    assert "14 Berichte ausgewählt, 14 würden erzeugt" in dry.stdout
+    assert "18 Berichte ausgewählt, 18 würden erzeugt" in dry.stdout
     assert not (out / "index.html").exists()
     first = _cli(
         "berichte",

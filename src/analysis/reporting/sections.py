@@ -1895,6 +1895,19 @@ NETWORK_NOTE = (
 )
 
 
+def _organisations(report: Report, frame: pd.DataFrame) -> ProtectedTable:
+    """A table of network partners through the same protection call as every table, with no
+    count of persons: its counts are shown as plain numbers (``zahl0``, like sessions held),
+    which the scan for small counts of persons does not read as such."""
+    table = _protect(report, frame, None, count_columns=[])
+    for column in frame.columns:
+        if pd.api.types.is_integer_dtype(frame[column].dtype):
+            table.kinds[column] = "zahl0"
+    if "Anteil mit Vereinbarung" in table.kinds:
+        table.kinds["Anteil mit Vereinbarung"] = "anteil"
+    return table
+
+
 def _partners(report: Report) -> Any:
     partners = report.dataset.table("netzwerkpartner")
     if partners is None or report.site == data.ALL_SITES:
@@ -1929,8 +1942,7 @@ def network_sectors(report: Report) -> Section:
     if partners is None:
         return _no_partners(title)
     frame = quality.sector_table(partners, report.year, _areas(report))
-    table = _protect(report, frame, None, count_columns=[])
-    table.kinds["Anteil mit Vereinbarung"] = "anteil"
+    table = _organisations(report, frame)
     table = _rename_rows(table, {a: _area_name(report, a) for a in frame.index})
     total = frame.loc[quality.TOTAL_LABEL]
     share = total["Anteil mit Vereinbarung"]
@@ -1954,8 +1966,7 @@ def network_trend(report: Report) -> Section:
     first = min(report.dataset.site_data_years or report.dataset.years or (report.year,))
     years = list(range(min(first, report.year), report.year + 1))
     frame = quality.network_trend(partners, years)
-    table = _protect(report, frame, None, count_columns=[])
-    table.kinds["Anteil mit Vereinbarung"] = "anteil"
+    table = _organisations(report, frame)
     fig, ax = style.new_figure()
     colours = style.palette(2)
     ax.plot(
@@ -1995,7 +2006,7 @@ def network_checklist(report: Report) -> Section:
     areas = _areas(report)
     names = {a: _area_name(report, a) for a in areas}
     frame = quality.checklist_table(partners, report.year, areas, names)
-    table = _protect(report, frame, None, count_columns=[])
+    table = _organisations(report, frame)
     gaps = []
     for area in areas:
         status = quality.core_status(partners, report.year, area)

@@ -243,8 +243,15 @@ def _check_incremental(built: dict[str, Path]) -> None:
     touched = _cli(*args, cwd=base)
     assert touched.returncode == 0, touched.stderr
     rerun = sorted(k for k, s in _statuses(out).items() if s == "erzeugt")
+    # qualitaet reads no first contacts; the change leaves the year's hidden cells of
+    # rheindorf and of all sites as they were, so it is not run again.
     assert rerun == sorted(
-        [f"{YEAR}/{s}/{a}" for s in ("alle", "rheindorf") for a in SITE_ANALYSES]
+        [
+            f"{YEAR}/{s}/{a}"
+            for s in ("alle", "rheindorf")
+            for a in SITE_ANALYSES
+            if a != "qualitaet"
+        ]
         + [f"{YEAR}/alle/gesamtbericht"]
     )
 

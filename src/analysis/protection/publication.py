@@ -4,8 +4,9 @@ A publication is everything published for one year: every report of every site a
 sites, the Excel appendices and ``kennzahlen``. This module lays out its counts as one
 linked system of cells (per site and for all sites: first contacts, life phases, routes,
 route groups, target groups, onward referrals, response time, offers, births, welcome
-visits, questionnaires with their grades, sums of grades and recommendations) with the additive equations a reader can use (parts add up to totals, sites add up
-to all sites), decides which cells are hidden once for the whole year (primary: a count
+visits, questionnaires with their grades, sums of grades and recommendations) with the
+equations a reader can use (parts add up to totals, sites add up to all sites, a mean
+times n is the sum of grades), decides which cells are hidden once for the whole year (primary: a count
 below the minimum, zeros excepted, published or not; secondary: chosen by
 ``protection.audit.protect`` until every small count's feasible interval is wide enough)
 and audits the result. Every report table and ``kennzahlen`` read their hidden cells from it.

@@ -52,6 +52,9 @@ _RENAME = {
     "reaktionszeit": "rz",
     "angebot": "angebot",
     "kinder_u3": "kinder_u3",
+    "nutzerbefragung": "bogen",
+    "bewertung": "note",
+    "weiterempfehlung": "empf",
 }
 _PARTS = {
     "dokumentiert": "dok",
@@ -60,6 +63,14 @@ _PARTS = {
     "binnen_3": "binnen3",
     "ohne_meldung": "ohne",
 }
+#: The questionnaire's rated items (report label -> data contract column) and grades.
+ITEMS = {
+    "Erreichbarkeit": "erreichbarkeit",
+    "Räume": "raeume",
+    "Angebote": "angebote",
+    "Beratung": "beratung",
+}
+GRADES = {"1 (sehr gut)": "1", "2": "2", "3": "3", "4": "4", "5 (schlecht)": "5"}
 
 
 def truth_from(values: Mapping[tuple[Hashable, ...], float]) -> dict[tuple[Hashable, ...], float]:
@@ -70,7 +81,10 @@ def truth_from(values: Mapping[tuple[Hashable, ...], float]) -> dict[tuple[Hasha
         if quantity == "angebote":
             out[(site, "angebot", "gesamt", *rest)] = value
             continue
-        rest = [_PARTS.get(str(r), r) for r in rest]
+        if quantity == "bewertung":  # grades, blanks and the sum of grades of an item
+            rest = ["notensumme" if r == "summe" else r for r in rest]
+        else:
+            rest = [_PARTS.get(str(r), r) for r in rest]
         out[(site, _RENAME[str(quantity)], *rest)] = value
     return out
 
@@ -91,6 +105,18 @@ class Seen:
     conflicts: list[str] = field(default_factory=list)
     sites: set[str] = field(default_factory=set)
     site_names: dict[str, str] = field(default_factory=dict)
+    #: Mean grades seen: (site, item) -> mean; a mean times the item's visible n is the sum
+    #: of grades (worked out at attack time, when every n seen is known).
+    means: dict[tuple[Hashable, ...], float] = field(default_factory=dict)
+
+    def see_mean(self, site: str, item: str, mean: Any, where: str) -> None:
+        value = _number(mean)
+        if value is None:
+            return
+        key = (site, item)
+        if key in self.means and abs(self.means[key] - value) > 1e-9:
+            self.conflicts.append(f"{where}: Mittelwert {key} = {value} und {self.means[key]}")
+        self.means[key] = value
 
     def see(self, cell: tuple[Hashable, ...], value: Any, where: str) -> None:
         number = _number(value)
@@ -204,6 +230,41 @@ class Seen:
                 else:
                     self.see((s, "gruppe", column), value, where)
 
+        elif title == "Bewertungen der Familien":
+            item = ITEMS[r["Merkmal"]]
+            for column, grade in GRADES.items():
+                self.see((site, "note", item, grade), r[column], where)
+            self.see((site, "note", item, "ohne_angabe"), r["Keine Angabe"], where)
+            self.see((site, "note", item, "n"), r["Antworten (n)"], where)
+            self.see_mean(site, item, r["Mittelwert"], where)
+            if _number(r["Mittelwert"]) is None and _number(r["Untergrenze"]) is not None:
+                self.conflicts.append(f"{where}: Intervall ohne Mittelwert bei {item}")
+        elif title == "Weiterempfehlung":
+            if r["Kennzahl"].startswith("Würden"):
+                self.see((site, "empf", "ja"), r["Anzahl"], where)
+                self.see((site, "empf", "bekannt"), r["Bezugsgröße (n)"], where)
+                self.see_share((site, "empf", "ja"), r["Anteil"], r["Bezugsgröße (n)"], where)
+            else:
+                self.see((site, "empf", "unbekannt"), r["Anzahl"], where)
+                self.see((site, "bogen"), r["Bezugsgröße (n)"], where)
+                self.see_share(
+                    (site, "empf", "unbekannt"), r["Anteil"], r["Bezugsgröße (n)"], where
+                )
+        elif title == "Rückmeldungen der Standorte im Vergleich":
+            s = self._site_by_name(r["Standort"])
+            self.see((s, "bogen"), r["Fragebögen"], where)
+            for label, item in ITEMS.items():
+                self.see_mean(s, item, r[label], where)
+        elif (
+            title == "Rückmeldungen über die Jahre" and year is not None and int(r["Jahr"]) == year
+        ):
+            self.see((site, "bogen"), r["Fragebögen"], where)
+            self.see((site, "empf", "bekannt"), r["Mit Angabe"], where)
+            self.see((site, "empf", "ja"), r["Weiterempfehlung"], where)
+            self.see_share((site, "empf", "ja"), r["Anteil"], r["Mit Angabe"], where)
+            for label, item in ITEMS.items():
+                self.see_mean(site, item, r[label], where)
+
     def _site_by_name(self, name: str) -> str:
         if name == "Alle Standorte":
             return ALL
@@ -233,6 +294,18 @@ class Seen:
         rt = z["reaktionszeit"]
         self.see((site, "rz", "n"), rt["n"], where)
         self.see_share((site, "rz", "binnen3"), rt["quote_binnen_3_werktagen"], rt["n"], where)
+        feedback = (k.get("qualitaet") or {}).get("rueckmeldungen")
+        if feedback:
+            self.see((site, "bogen"), feedback["frageboegen"], where)
+            for item, entry in feedback["bewertungen"].items():
+                self.see((site, "note", item, "n"), entry["n"], where)
+                self.see((site, "note", item, "ohne_angabe"), entry["ohne_angabe"], where)
+                self.see_mean(site, item, entry["mittelwert"], where)
+                if entry["mittelwert"] is None and entry["untergrenze"] is not None:
+                    self.conflicts.append(f"{where}: Intervall ohne Mittelwert bei {item}")
+            rec = feedback["weiterempfehlung"]
+            self.see((site, "empf", "bekannt"), rec["n_bekannt"], where)
+            self.see_share((site, "empf", "ja"), rec["anteil"], rec["n_bekannt"], where)
 
     # --- the reader's algebra ------------------------------------------------------------
 
@@ -287,6 +360,20 @@ class Seen:
                         (s, "angebot", "gesamt", m), [(s, "angebot", c, m) for c in OFFERS.codes]
                     )
                 )
+            # Questionnaires: answers + blank = questionnaires; grades add up to the answers;
+            # the sum of grades is the grade-weighted sum (a mean times n shows it).
+            for item in ITEMS.values():
+                q = (s, "note", item)
+                grades = [(*q, g) for g in GRADES.values()]
+                eqs.append(lp.additive((s, "bogen"), [(*q, "n"), (*q, "ohne_angabe")]))
+                eqs.append(lp.additive((*q, "n"), grades))
+                eqs.append({(*q, "notensumme"): 1.0, **{c: -float(c[-1]) for c in grades}})
+            eqs.append(
+                lp.additive((s, "empf", "bekannt"), [(s, "empf", "ja"), (s, "empf", "nein")])
+            )
+            eqs.append(
+                lp.additive((s, "bogen"), [(s, "empf", "bekannt"), (s, "empf", "unbekannt")])
+            )
         # Sites add up to all sites for every quantity counted from first contacts or offers.
         quantities = {c[1:] for eq in eqs for c in eq if c[0] == ALL}
         for q in quantities:
@@ -300,6 +387,10 @@ class Seen:
     ) -> Attack:
         """Everything the reader can work out, against the true values."""
         sites = {str(c[0]) for c in truth if c[0] != ALL} | self.sites
+        for (site, item), mean in self.means.items():
+            n = self.values.get((site, "note", item, "n"))
+            if n is not None:
+                self.see((site, "note", item, "notensumme"), round(mean * n), "Mittelwert × n")
         eqs = self.equations(sites)
         cells = {c for eq in eqs for c in eq} | set(self.values)
         values = {c: float(truth.get(c, 0.0)) for c in cells}

@@ -288,6 +288,15 @@ def offers_for(dataset: Dataset, site: str, year: int | None) -> pd.DataFrame | 
     return select_site_year(offers, site, year)
 
 
+def surveys_for(dataset: Dataset, site: str, year: int | None) -> pd.DataFrame | None:
+    """Questionnaires of a site (``alle``: every site) dated in ``year``; ``None`` without
+    table ``nutzerbefragung``."""
+    surveys = dataset.table("nutzerbefragung")
+    if surveys is None:
+        return None
+    return select_site_year(surveys, site, year, date_column="datum")
+
+
 def area_rows(
     frame: pd.DataFrame, site: str, year: int, *, area_column: str = "gebiet"
 ) -> pd.DataFrame:

@@ -95,8 +95,11 @@ def test_json_shape_and_order(dataset, config):
         "reichweite",
         "zugangswege",
         "kosten",
+        "qualitaet",
         "geheimgehalten",
     ]
+    # Without the optional tables the quality blocks are null, not zeros.
+    assert values["qualitaet"] == {"rueckmeldungen": None, "netzwerk": None}
     assert values["jahr"] == 2014 and values["standort"] == "alle"
     assert list(values["zugangswege"]) == ["anzahl", "anteile", "gruppen", "reaktionszeit"]
     assert list(values["kosten"]) == [

@@ -173,3 +173,91 @@ def test_the_attacker_finds_what_per_table_suppression_leaves_open(config):
         cells.protected_year = original
     attack = seen.attack(truth, config.min_count, config.protection_level)
     assert attack.failures or attack.small_counts_shown
+
+
+# --- the families' questionnaires (issue 12) ------------------------------------------------
+
+
+def _questionnaires(site_id: str, n: int, start: int = 0) -> list[dict]:
+    """``n`` questionnaires with mostly good grades, a few 4s and 5s and blanks (deterministic)."""
+    pattern = [1, 1, 2, 1, 2, 3, 1, 2, 1, 4, 1, 2, 2, 1, 5, 1, 2, 3, 1, None]
+    rows = []
+    for i in range(start, start + n):
+        grade = pattern[i % len(pattern)]
+        rows.append(
+            {
+                "bogen_id": f"{site_id}-{i}",
+                "standort_id": site_id,
+                "datum": f"{YEAR}-10-{(i % 28) + 1:02d}",
+                "erreichbarkeit": grade,
+                "raeume": pattern[(i + 3) % len(pattern)],
+                "angebote": pattern[(i + 7) % len(pattern)],
+                "beratung": pattern[(i + 11) % len(pattern)],
+                "weiterempfehlung": "nein"
+                if i % 13 == 5
+                else ("unbekannt" if i % 9 == 4 else "ja"),
+            }
+        )
+    return rows
+
+
+def _survey_case():
+    """Sites a and b with 33 and 27 questionnaires, site c with only 2 (a small survey)."""
+    tables = {
+        "standorte": [site(s, "2011-01-01") for s in ("a", "b", "c")],
+        "erstkontakte": _contacts("a", 30) + _contacts("b", 25) + _contacts("c", 12),
+        "nutzerbefragung": (
+            _questionnaires("a", 33) + _questionnaires("b", 27, 5) + _questionnaires("c", 2, 3)
+        ),
+    }
+    return make_dataset(tables)
+
+
+def test_a_small_survey_cannot_be_worked_out_from_anything_published(config):
+    dataset = _survey_case()
+    pub = build_publication(dataset, YEAR, land=config.land)
+    truth = truth_from(pub.values)
+    # Site c's two questionnaires and the single 4s and 5s are small counts of the system.
+    assert truth[("c", "bogen")] == 2
+    assert any(k[1] == "note" and 0 < v < 3 for k, v in truth.items() if k[0] != "c")
+    seen = _publish(dataset, config)
+    attack = seen.attack(truth, config.min_count, config.protection_level)
+    attack.assert_safe()
+    # The reader saw survey numbers (it is not safe because nothing was shown).
+    assert any(k[1] == "note" for k in seen.values)
+    assert any(k[1] == "empf" for k in seen.values)
+    assert seen.means, "keine mittlere Note veröffentlicht"
+
+
+def test_the_attacker_recovers_a_small_survey_without_the_publication_pattern(config):
+    """The test of the test for the survey: table by table, site c's two questionnaires
+    follow from all sites minus a and b."""
+    from analysis.protection import publication
+
+    dataset = _survey_case()
+    truth = truth_from(build_publication(dataset, YEAR, land=config.land).values)
+    original = publication.protected_year
+
+    def nothing_decided(dataset, year, config):
+        return publication.ProtectedPublication(
+            year=year,
+            values={},
+            published=frozenset(),
+            hidden=frozenset(),
+            primary=frozenset(),
+            min_count=config.min_count,
+            protection_level=config.protection_level,
+        )
+
+    import analysis.reporting.cells as cells
+
+    publication.protected_year = nothing_decided
+    cells.protected_year = nothing_decided
+    try:
+        seen = _publish(dataset, config)
+    finally:
+        publication.protected_year = original
+        cells.protected_year = original
+    attack = seen.attack(truth, config.min_count, config.protection_level)
+    assert attack.failures or attack.small_counts_shown
+    assert any("bogen" in f or "note" in f or "empf" in f for f in attack.failures)

@@ -460,3 +460,18 @@ def test_audit_equals_one_lp_over_the_whole_publication(table, data, local):
     expected = naive_intervals(pub, hidden)
     for cell in hidden:
         assert interval(result, cell) == pytest.approx(expected[cell], abs=1e-6)
+
+
+def test_solver_diagnostics_go_to_stderr_not_stdout(capfd):
+    """HiGHS prints some MIP diagnostics to file descriptor 1 directly; `kennzahlen` writes
+    its JSON to stdout, so they are sent to stderr while the solver runs."""
+    import os
+
+    from analysis.protection.audit import _solver_output_to_stderr
+
+    with _solver_output_to_stderr():
+        os.write(1, b"HighsMipSolverData diagnostics\n")
+    os.write(1, b"JSON\n")
+    out, err = capfd.readouterr()
+    assert out == "JSON\n"
+    assert "HighsMipSolverData" in err

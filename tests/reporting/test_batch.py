@@ -117,6 +117,24 @@ def test_data_hash_changes_only_for_the_touched_site_and_alle(tmp_path: Path) ->
     assert after.table_hash("kosten_hze", "a") == "fehlt"
 
 
+def _write_partners(folder: Path, areas: list[str], names: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame({"gebiet": pd.array(areas, dtype="string"), "bezeichnung": names})
+    frame.to_parquet(folder / "netzwerkpartner.parquet", index=False)
+
+
+def test_city_wide_rows_of_an_area_table_count_for_every_site(tmp_path: Path) -> None:
+    """A site's qualitaet report reads the city-wide partners too: a changed ``gesamt`` row
+    changes every site's fingerprint, another site's row does not."""
+    _write_partners(tmp_path, ["a", "b", "gesamt"], ["Praxis A", "Praxis B", "Klinik"])
+    old = {s: reports.DataHasher(tmp_path).table_hash("netzwerkpartner", s) for s in "ab"}
+    _write_partners(tmp_path, ["a", "b", "gesamt"], ["Praxis A", "Praxis B", "Klinikum"])
+    new = {s: reports.DataHasher(tmp_path).table_hash("netzwerkpartner", s) for s in "ab"}
+    assert new["a"] != old["a"] and new["b"] != old["b"]
+    _write_partners(tmp_path, ["a", "b", "gesamt"], ["Praxis A", "Praxis C", "Klinikum"])
+    assert reports.DataHasher(tmp_path).table_hash("netzwerkpartner", "a") == new["a"]
+
+
 def test_manifest_hash_ignores_creation_time(tmp_path: Path) -> None:
     manifest = {"erstellt": "2026-01-01T00:00:00", "tabellen": {"erstkontakte": {"gelesen": 3}}}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))

@@ -26,7 +26,7 @@ from analysis.reporting.export import report_tables
 YEAR = "2014"
 # Demo municipality: rheindorf, steinbuechel, manfort open since 2011, opladen from 2016.
 SITES_2014 = ["alle", "manfort", "rheindorf", "steinbuechel"]
-SITE_ANALYSES = ["reichweite", "zugangswege", "kostenentwicklung"]
+SITE_ANALYSES = ["reichweite", "zugangswege", "kostenentwicklung", "qualitaet"]
 EXPECTED = sorted(
     [f"{YEAR}/{s}/{a}" for s in SITES_2014 for a in SITE_ANALYSES]
     + [f"{YEAR}/alle/gesamtbericht", "intern/alle-jahre/alle/datenqualitaet"]
@@ -37,6 +37,11 @@ HEADINGS = {
     "kostenentwicklung": ["Kostenentwicklung", "Hilfen zur Erziehung", "Budget der Frühen Hilfen"],
     "gesamtbericht": ["Gesamtbericht Frühe Hilfen", "Standorte im Vergleich"],
     "datenqualitaet": ["Datenqualität", "Gründe der Ablehnung"],
+    "qualitaet": [
+        "Rückmeldungen der Familien",
+        "Bewertungen der Familien",
+        "Checkliste Kernpartner",
+    ],
 }
 OUTSIDE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
@@ -72,7 +77,7 @@ def _build(base: Path) -> dict[str, Path]:
         cwd=base,
     )
     assert dry.returncode == 0, dry.stderr
-    assert "14 Berichte ausgewählt, 14 würden erzeugt" in dry.stdout
+    assert "18 Berichte ausgewählt, 18 würden erzeugt" in dry.stdout
     assert not (out / "index.html").exists()
     first = _cli(
         "berichte",
@@ -258,8 +263,15 @@ def _check_incremental(built: dict[str, Path]) -> None:
     touched = _cli(*args, cwd=base)
     assert touched.returncode == 0, touched.stderr
     rerun = sorted(k for k, s in _statuses(out).items() if s == "erzeugt")
+    # qualitaet reads no first contacts; the change leaves the year's hidden cells of
+    # rheindorf and of all sites as they were, so it is not run again.
     assert rerun == sorted(
-        [f"{YEAR}/{s}/{a}" for s in ("alle", "rheindorf") for a in SITE_ANALYSES]
+        [
+            f"{YEAR}/{s}/{a}"
+            for s in ("alle", "rheindorf")
+            for a in SITE_ANALYSES
+            if a != "qualitaet"
+        ]
         + [f"{YEAR}/alle/gesamtbericht"]
     )
 

@@ -13,12 +13,31 @@ from typing import Literal
 from analysis.contract.schema import CATEGORIES
 
 Unit = Literal[
-    "anzahl", "anteil", "euro", "prozent", "werktage", "verhaeltnis", "je_1000", "monate"
+    "anzahl",
+    "anteil",
+    "euro",
+    "prozent",
+    "werktage",
+    "verhaeltnis",
+    "je_1000",
+    "monate",
+    "note",
+    "liste",
 ]
 #: What kind of number it is, for the reader (docs/kennzahlen.md): a proportion is a share of
 #: its denominator (the numerator is part of it; Wilson interval); a rate or ratio is a count
 #: per unit of another quantity (the numerator is not part of the denominator; Poisson).
-Measure = Literal["anzahl", "anteil", "rate", "verhaeltnis", "betrag", "veraenderung", "median"]
+Measure = Literal[
+    "anzahl",
+    "anteil",
+    "rate",
+    "verhaeltnis",
+    "betrag",
+    "veraenderung",
+    "median",
+    "mittelwert",
+    "liste",
+]
 #: How the confidentiality rule treats a value: a published count, a share (hidden when its
 #: numerator or denominator is a small count), a mean/median over cases (hidden when computed
 #: from fewer cases than the minimum) or money/aggregates that are not about persons.
@@ -59,6 +78,8 @@ class Indicator:
             "verhaeltnis": "verhaeltnis",
             "je_1000": "rate",
             "monate": "anzahl",
+            "note": "mittelwert",
+            "liste": "liste",
         }[self.unit]
 
 
@@ -505,6 +526,198 @@ _add(
         function="indicators.costs.fh_budget_per_contact",
         protection="anteil",
         denominator_key="reichweite.erstkontakte",
+    ),
+)
+
+# --- Qualität: Rückmeldungen der Familien und Netzwerkpartner (issue 12) ----------------------
+_FEEDBACK = "qualitaet.rueckmeldungen"
+_add(
+    Indicator(
+        f"{_FEEDBACK}.frageboegen",
+        "Fragebögen der Nutzerbefragung",
+        "anzahl",
+        "Angenommene Fragebögen mit Datum im Berichtsjahr am Standort (alle: an allen Standorten).",
+        missing="Leer ohne Tabelle nutzerbefragung; 0 in einem Jahr ohne Befragung.",
+        function="indicators.quality.questionnaires",
+        caveat="Wie viele Fragebögen ausgegeben wurden, sieht der Datenvertrag nicht vor: eine "
+        "Rücklaufquote lässt sich nicht berechnen, nur die fehlenden Antworten je Frage.",
+    )
+)
+_ITEMS = {
+    "erreichbarkeit": "Erreichbarkeit",
+    "raeume": "Räume",
+    "angebote": "Angebote",
+    "beratung": "Beratung",
+}
+for _item, _lab in _ITEMS.items():
+    _base = f"{_FEEDBACK}.bewertungen.{_item}"
+    _add(
+        Indicator(
+            f"{_base}.n",
+            f"{_lab}: Antworten",
+            "anzahl",
+            f"Fragebögen des Jahres mit einer Note 1–5 bei {_lab}.",
+            missing="Leer ohne Tabelle nutzerbefragung.",
+            function="indicators.quality.item_summary",
+        ),
+        Indicator(
+            f"{_base}.ohne_angabe",
+            f"{_lab}: ohne Angabe",
+            "anzahl",
+            f"Fragebögen des Jahres ohne Note bei {_lab} (fehlende Antwort).",
+            missing="Leer ohne Tabelle nutzerbefragung.",
+            function="indicators.quality.item_summary",
+        ),
+        Indicator(
+            f"{_base}.mittelwert",
+            f"{_lab}: mittlere Note",
+            "note",
+            f"Mittelwert der Noten bei {_lab} (1 = sehr gut bis 5 = schlecht) über die "
+            "Fragebögen mit Antwort.",
+            numerator="Summe der Noten",
+            denominator="Antworten",
+            missing="Leer ohne Antworten.",
+            function="indicators.quality.item_summary",
+            protection="mittelwert",
+            cases_key=f"{_base}.n",
+            caveat="Wer antwortet, ist nicht zufällig ausgewählt; zufriedene Familien "
+            "antworten oft eher. Noten sind eine Rangskala, der Mittelwert eine Vereinfachung "
+            "(die Verteilung steht im Bericht).",
+        ),
+    )
+    for _bound, _word in (("untergrenze", "Untergrenze"), ("obergrenze", "Obergrenze")):
+        _add(
+            Indicator(
+                f"{_base}.{_bound}",
+                f"{_lab}: {_word} des 95-%-Intervalls der mittleren Note",
+                "note",
+                f"{_word} des vorsichtigen t-Intervalls (95 %) um die mittlere Note: "
+                "Streuung höchstens (5 − Mittelwert) × (Mittelwert − 1) (Bhatia-Davis), "
+                "auf 1 bis 5 begrenzt.",
+                missing="Leer bei weniger als zwei Antworten.",
+                function="indicators.quality.mean_interval",
+                protection="mittelwert",
+                cases_key=f"{_base}.n",
+                interval="t-Verteilung mit n − 1 Freiheitsgraden, 95 %, mit der größten "
+                "bei diesem Mittelwert möglichen Streuung (vorsichtig breit).",
+                caveat="Breiter als das übliche t-Intervall, dafür aus Mittelwert und n "
+                "allein berechnet: Es verrät nichts über die Verteilung der Noten "
+                "(docs/annahmen.md Q2).",
+            )
+        )
+_add(
+    Indicator(
+        f"{_FEEDBACK}.weiterempfehlung.n_bekannt",
+        "Weiterempfehlung: Fragebögen mit Angabe",
+        "anzahl",
+        "Fragebögen des Jahres mit weiterempfehlung = ja oder nein.",
+        missing="Leer ohne Tabelle nutzerbefragung.",
+        function="indicators.quality.recommendation",
+    ),
+    Indicator(
+        f"{_FEEDBACK}.weiterempfehlung.anteil",
+        "Anteil, der den Standort weiterempfehlen würde",
+        "anteil",
+        "Fragebögen mit weiterempfehlung = ja geteilt durch die Fragebögen mit Angabe.",
+        numerator="Fragebögen mit weiterempfehlung = ja",
+        denominator="Fragebögen mit Angabe (ja oder nein)",
+        missing="Leer, wenn kein Fragebogen eine Angabe hat.",
+        function="indicators.quality.recommendation",
+        protection="anteil",
+        denominator_key=f"{_FEEDBACK}.weiterempfehlung.n_bekannt",
+        interval="Wilson, 95 %.",
+    ),
+)
+_NETWORK = "qualitaet.netzwerk"
+_PARTNER_CAVEAT = (
+    "Zählt Einrichtungen, keine Personen (keine Geheimhaltung, docs/annahmen.md Q6). Der "
+    "Datenvertrag kennt kein Eintrittsdatum: Ein Partner zählt bis zu seinem Ausscheiden in "
+    "jedem Jahr."
+)
+_add(
+    Indicator(
+        f"{_NETWORK}.partner",
+        "Netzwerkpartner am Jahresende",
+        "anzahl",
+        "Netzwerkpartner, die am 31.12. des Jahres nicht ausgeschieden waren; für einen "
+        "Standort seine eigenen und die gesamtstädtischen Partner, für alle jeder Partner.",
+        missing="Leer ohne Tabelle netzwerkpartner.",
+        function="indicators.quality.partner_count",
+        protection="keine",
+        caveat=_PARTNER_CAVEAT,
+    )
+)
+for _code in CATEGORIES["sektor"].codes:
+    _add(
+        Indicator(
+            f"{_NETWORK}.nach_sektor.{_code}",
+            f"Netzwerkpartner im Sektor {CATEGORIES['sektor'].label(_code)}",
+            "anzahl",
+            "Netzwerkpartner am Jahresende in diesem NZFH-Kernbereich (Seed 001, Abschnitt 2).",
+            missing="Leer ohne Tabelle netzwerkpartner.",
+            function="indicators.quality.network_block",
+            protection="keine",
+            caveat=_PARTNER_CAVEAT,
+        )
+    )
+_add(
+    Indicator(
+        f"{_NETWORK}.mit_vereinbarung",
+        "Netzwerkpartner mit Kooperationsvereinbarung",
+        "anzahl",
+        "Netzwerkpartner am Jahresende mit vereinbarung_seit bis zum 31.12. des Jahres.",
+        missing="Leer ohne Tabelle netzwerkpartner.",
+        function="indicators.quality.agreement_share",
+        protection="keine",
+        caveat=_PARTNER_CAVEAT,
+    ),
+    Indicator(
+        f"{_NETWORK}.anteil_mit_vereinbarung",
+        "Anteil der Netzwerkpartner mit Kooperationsvereinbarung",
+        "anteil",
+        "Netzwerkpartner mit Kooperationsvereinbarung geteilt durch die Netzwerkpartner am Jahresende.",
+        numerator="Netzwerkpartner mit Kooperationsvereinbarung",
+        denominator="Netzwerkpartner am Jahresende",
+        missing="Leer ohne Netzwerkpartner.",
+        function="indicators.quality.agreement_share",
+        protection="keine",
+        caveat=_PARTNER_CAVEAT,
+    ),
+    Indicator(
+        f"{_NETWORK}.neue_vereinbarungen",
+        "Neue Kooperationsvereinbarungen im Jahr",
+        "anzahl",
+        "Netzwerkpartner, deren Kooperationsvereinbarung im Jahr unterzeichnet wurde (Zugänge).",
+        missing="Leer ohne Tabelle netzwerkpartner.",
+        function="indicators.quality.new_agreements",
+        protection="keine",
+        caveat=_PARTNER_CAVEAT,
+    ),
+    Indicator(
+        f"{_NETWORK}.ausgeschieden",
+        "Im Jahr ausgeschiedene Netzwerkpartner",
+        "anzahl",
+        "Netzwerkpartner mit Datum ausgeschieden im Jahr (Abgänge).",
+        missing="Leer ohne Tabelle netzwerkpartner.",
+        function="indicators.quality.exits",
+        protection="keine",
+        caveat=_PARTNER_CAVEAT,
+    ),
+    Indicator(
+        f"{_NETWORK}.kernpartner_fehlend",
+        "Fehlende Kernpartner je Gebiet",
+        "liste",
+        "Je Gebiet (Standort; für alle jeder im Jahr geöffnete Standort) die Typen der "
+        "Checkliste (Geburtsklinik, Kinder- und Frauenarztpraxen, Hebammen, "
+        "Schwangerschaftsberatung, Jugendamt, Erziehungsberatung, Frühförderung, Kinder- und "
+        "Jugendpsychiatrie, Jobcenter), für die am Jahresende weder ein Partner des Gebiets "
+        "noch ein gesamtstädtischer Partner im Netzwerk ist (Codes wie in "
+        "indicators.quality.CORE_TYPES).",
+        missing="Leer ohne Tabelle netzwerkpartner.",
+        function="indicators.quality.core_missing",
+        protection="keine",
+        caveat="Der Typ wird aus der Freitextspalte bereich erkannt (docs/annahmen.md Q5); "
+        "ein anders benannter Bereich zählt nicht.",
     ),
 )
 

@@ -36,6 +36,8 @@ _UNIT_TEXT = {
     "verhaeltnis": "Verhältnis",
     "je_1000": "je 1.000",
     "monate": "Monate",
+    "note": "Note (1 = sehr gut bis 5 = schlecht)",
+    "liste": "Liste von Codes je Gebiet",
 }
 _KIND_TEXT = {
     "anzahl": "Anzahl (Zählung, weder Anteil noch Rate)",
@@ -45,6 +47,8 @@ _KIND_TEXT = {
     "betrag": "Geldbetrag",
     "veraenderung": "Veränderung in Prozent",
     "median": "Median",
+    "mittelwert": "Mittelwert",
+    "liste": "Liste (keine Zahl)",
 }
 _DEFAULT_INTERVAL = {
     "anzahl": "Keins (Vollzählung der gelieferten Daten).",
@@ -54,6 +58,8 @@ _DEFAULT_INTERVAL = {
     "betrag": "Keins (Rechnungsbeträge).",
     "veraenderung": "Keins (Rechnungsbeträge und Fallzahlen, keine Stichprobe).",
     "median": "Keins.",
+    "mittelwert": "Vorsichtiges t-Intervall, 95 % (untergrenze/obergrenze).",
+    "liste": "Keins.",
 }
 _DEFAULT_CAVEAT = {
     "anzahl": "Zählt nur, was dokumentiert und angenommen wurde (abgelehnte Zeilen: "
@@ -65,6 +71,8 @@ _DEFAULT_CAVEAT = {
     "betrag": "Nominal, nicht um Preissteigerung bereinigt (reale Werte im Kostenbericht).",
     "veraenderung": "Eine Veränderung zum Vorjahr sagt nichts über einen Trend.",
     "median": "",
+    "mittelwert": "",
+    "liste": "",
 }
 
 
@@ -102,6 +110,7 @@ def key_indicators(
             year=year,
             first_contacts=reichweite["erstkontakte"],
         ),
+        "qualitaet": quality_block(dataset, site=site, year=year),
     }
     hidden: list[str] = []
     if confidential:
@@ -117,8 +126,39 @@ def key_indicators(
             values, config.min_count, round_to_5=config.round_to_5, decided=decided
         )
         values, hidden = _hide_derived_sums(values, hidden)
+        values, hidden = _hide_bounds_of_hidden_means(values, hidden)
     values["geheimgehalten"] = hidden
     return values
+
+
+def quality_block(dataset: Dataset, *, site: str, year: int) -> dict[str, Any]:
+    """``qualitaet``: the families' feedback and the network partners of the year."""
+    from analysis.indicators import quality
+
+    if site == data.ALL_SITES:
+        areas = [s for s, y in data.site_years(dataset) if y == year]
+    else:
+        areas = [site]
+    return {
+        "rueckmeldungen": quality.feedback_block(data.surveys_for(dataset, site, year)),
+        "netzwerk": quality.network_block(dataset.table("netzwerkpartner"), year, site, areas),
+    }
+
+
+def _hide_bounds_of_hidden_means(
+    values: dict[str, Any], hidden: list[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """An interval around a hidden mean would show the mean (its middle): hidden with it."""
+    now = set(hidden)
+    items = ((values.get("qualitaet") or {}).get("rueckmeldungen") or {}).get("bewertungen") or {}
+    for item, entry in items.items():
+        if f"qualitaet.rueckmeldungen.bewertungen.{item}.mittelwert" not in now:
+            continue
+        for bound in ("untergrenze", "obergrenze"):
+            if entry.get(bound) is not None:
+                entry[bound] = None
+                now.add(f"qualitaet.rueckmeldungen.bewertungen.{item}.{bound}")
+    return values, [k for k in CATALOGUE if k in now]
 
 
 def _hide_derived_sums(
@@ -173,7 +213,12 @@ def _entry(ind: Indicator) -> list[str]:
     return lines
 
 
-_SECTIONS = {"reichweite": "Reichweite", "zugangswege": "Zugangswege", "kosten": "Kosten"}
+_SECTIONS = {
+    "reichweite": "Reichweite",
+    "zugangswege": "Zugangswege",
+    "kosten": "Kosten",
+    "qualitaet": "Qualität (Rückmeldungen und Netzwerk)",
+}
 
 
 def catalogue_markdown() -> str:

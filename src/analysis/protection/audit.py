@@ -28,7 +28,10 @@ output (cells are ordered internally by ``repr`` and the solvers are determinist
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+import os
+import sys
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -720,6 +723,26 @@ def _perturbation_bounds(
     return lo, hi
 
 
+@contextmanager
+def _solver_output_to_stderr() -> Iterator[None]:
+    """HiGHS' MIP solver prints some diagnostics straight to file descriptor 1, past Python:
+    they would end up in the JSON of ``fh-analytik kennzahlen`` on stdout. Send them to
+    stderr while it runs."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # pragma: no cover - no file descriptor 1 (embedded interpreters)
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _cover_milp(
     system: _System,
     c: int,
@@ -764,7 +787,8 @@ def _cover_milp(
     objective = np.concatenate([np.zeros(n), cost[cand_cells]])
     integrality = np.concatenate([np.zeros(n), np.ones(k)])
     bounds = Bounds(np.concatenate([d_lo, np.zeros(k)]), np.concatenate([d_hi, np.ones(k)]))
-    res = milp(objective, integrality=integrality, bounds=bounds, constraints=constraints)
+    with _solver_output_to_stderr():
+        res = milp(objective, integrality=integrality, bounds=bounds, constraints=constraints)
     if res.x is None:
         if res.status == 2:
             return None

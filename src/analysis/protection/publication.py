@@ -4,8 +4,9 @@ A publication is everything published for one year: every report of every site a
 sites, the Excel appendices and ``kennzahlen``. This module lays out its counts as one
 linked system of cells (per site and for all sites: first contacts, life phases, routes,
 route groups, target groups, onward referrals, response time, offers, births, welcome
-visits) with the additive equations a reader can use (parts add up to totals, sites add up
-to all sites), decides which cells are hidden once for the whole year (primary: a count
+visits, questionnaires with their grades, sums of grades and recommendations) with the
+equations a reader can use (parts add up to totals, sites add up to all sites, a mean
+times n is the sum of grades), decides which cells are hidden once for the whole year (primary: a count
 below the minimum, zeros excepted, published or not; secondary: chosen by
 ``protection.audit.protect`` until every small count's feasible interval is wide enough)
 and audits the result. Every report table and ``kennzahlen`` read their hidden cells from it.
@@ -52,6 +53,13 @@ OFFER = "angebot"
 OFFER_TOTAL = "angebote"
 REFERRAL_TOTAL = "insgesamt"
 OFFER_MEASURES = ("termine", "besuche", "teilnehmende")
+SURVEY = "nutzerbefragung"
+RATING = "bewertung"
+RECOMMEND = "weiterempfehlung"
+#: The grade counts of a rated item and the sum of grades a published mean reveals (mean x
+#: n): linear in the counts, so the audit sees it. The interval rests on mean and n alone.
+GRADE_KEYS = ("1", "2", "3", "4", "5")
+RATING_SUM = "summe"
 
 
 @dataclass(frozen=True)
@@ -210,7 +218,52 @@ def _site_cells(dataset: Dataset, site: str, year: int, land: str) -> dict[Cell,
                     else (site, OFFER, code, measure)
                 )
                 cells[cell] = int(value)
+    cells.update(_survey_cells(dataset, site, year))
     return cells
+
+
+def _survey_cells(dataset: Dataset, site: str, year: int) -> dict[Cell, float]:
+    """Questionnaires, answers per grade and item, the sum of grades behind each mean, and
+    the recommendation answers of one site (or ``alle``) and year."""
+    from analysis import data
+    from analysis.indicators import quality
+
+    surveys = data.surveys_for(dataset, site, year)
+    if surveys is None:
+        return {}
+    cells: dict[Cell, float] = {(site, SURVEY): quality.questionnaires(surveys)}
+    for item in quality.ITEMS:
+        s = quality.item_summary(surveys, item)
+        for grade, count in s.counts.items():
+            cells[(site, RATING, item, str(grade))] = count
+        cells[(site, RATING, item, "ohne_angabe")] = s.no_answer
+        cells[(site, RATING, item, "n")] = s.n
+        cells[(site, RATING, item, RATING_SUM)] = s.total
+    rec = quality.recommendation(surveys)
+    cells[(site, RECOMMEND, "ja")] = rec.count
+    cells[(site, RECOMMEND, "bekannt")] = rec.n
+    cells[(site, RECOMMEND, "nein")] = rec.n - rec.count
+    cells[(site, RECOMMEND, "unbekannt")] = cells[(site, SURVEY)] - rec.n
+    return cells
+
+
+def _survey_equations(site: str, values: Mapping[Cell, float]) -> list[dict[Cell, float] | None]:
+    """What a reader of the survey tables knows: answers + no answer = questionnaires, the
+    grades add up to the answers, and the sum of grades is their grade-weighted sum."""
+    from analysis.indicators import quality
+
+    eqs: list[dict[Cell, float] | None] = []
+    for item in quality.ITEMS:
+        r = (site, RATING, item)
+        grades = [(*r, g) for g in GRADE_KEYS]
+        eqs.append(_additive((site, SURVEY), [(*r, "n"), (*r, "ohne_angabe")], values))
+        eqs.append(_additive((*r, "n"), grades, values))
+        if all(c in values for c in [*grades, (*r, RATING_SUM)]):
+            eqs.append({(*r, RATING_SUM): 1.0, **{c: -float(c[-1]) for c in grades}})
+    w = (site, RECOMMEND)
+    eqs.append(_additive((*w, "bekannt"), [(*w, "ja"), (*w, "nein")], values))
+    eqs.append(_additive((site, SURVEY), [(*w, "bekannt"), (*w, "unbekannt")], values))
+    return eqs
 
 
 def _offer_code(label: str) -> str:
@@ -300,6 +353,7 @@ def _site_equations(site: str, values: Mapping[Cell, float]) -> list[dict[Cell, 
                 values,
             )
         )
+    eqs.extend(_survey_equations(site, values))
     return [e for e in eqs if e]
 
 
@@ -321,6 +375,9 @@ def build_publication(dataset: Dataset, year: int, *, land: str = "NW") -> Publi
     offers = data.offers_for(dataset, ALL_SITES, year)
     if offers is not None:
         sites.update(str(s) for s in offers["standort_id"].dropna().unique())
+    surveys = data.surveys_for(dataset, ALL_SITES, year)
+    if surveys is not None:
+        sites.update(str(s) for s in surveys["standort_id"].dropna().unique())
     ordered = tuple(sorted(sites))
     values: dict[Cell, float] = {}
     for site in (*ordered, ALL_SITES):
@@ -336,7 +393,10 @@ def build_publication(dataset: Dataset, year: int, *, land: str = "NW") -> Publi
     # Hidden-from-the-start quantities: the complements no table shows directly.
     unpublished = {"nein", "unbekannt", "keine", "ohne_angabe", "spaeter", "ohne_meldung"}
     published = frozenset(
-        c for c in values if not (c[1] in (TARGET, REFERRAL, RESPONSE) and c[-1] in unpublished)
+        c
+        for c in values
+        if not (c[1] in (TARGET, REFERRAL, RESPONSE) and c[-1] in unpublished)
+        and not (c[1] == RECOMMEND and c[-1] == "nein")
     )
     return Publication(year, values, equations, published, ordered)
 
@@ -383,6 +443,20 @@ def indicator_cells(site: str) -> dict[str, Cell]:
         out[f"zugangswege.anteile.{code}"] = (site, ROUTE, code)
     for group in route.group_names:
         out[f"zugangswege.gruppen.{group}"] = (site, GROUP, group)
+    from analysis.indicators import quality
+
+    feedback = "qualitaet.rueckmeldungen"
+    out[f"{feedback}.frageboegen"] = (site, SURVEY)
+    for item in quality.ITEMS:
+        r = (site, RATING, item)
+        path = f"{feedback}.bewertungen.{item}"
+        out[f"{path}.n"] = (*r, "n")
+        out[f"{path}.ohne_angabe"] = (*r, "ohne_angabe")
+        # A mean times its published n is the sum of grades; its interval follows from both.
+        for key in ("mittelwert", "untergrenze", "obergrenze"):
+            out[f"{path}.{key}"] = (*r, RATING_SUM)
+    out[f"{feedback}.weiterempfehlung.n_bekannt"] = (site, RECOMMEND, "bekannt")
+    out[f"{feedback}.weiterempfehlung.anteil"] = (site, RECOMMEND, "ja")
     return out
 
 
@@ -395,9 +469,27 @@ def _weight(cell: Cell, value: float) -> float:
     weight = 1.0 + value
     if cell[1] == EK:
         weight *= 4
+    # A mean needs its n and its sum of grades: kept before the number of questionnaires,
+    # which is kept before single grade counts and answers left blank.
+    if cell[1] == RATING and cell[-1] in ("n", RATING_SUM):
+        weight *= 8
+    if cell[1] == SURVEY:
+        weight *= 2
     if cell[0] == ALL_SITES:
         weight *= 2
     return weight
+
+
+def _small_means(values: Mapping[Cell, float], min_count: int) -> frozenset[Cell]:
+    """The sum of grades behind a mean from fewer answers than the minimum: primary, like
+    the answers themselves (a mean of fewer than the minimum is not shown)."""
+    return frozenset(
+        c
+        for c in values
+        if c[1] == RATING
+        and c[-1] == RATING_SUM
+        and is_small(values.get((*c[:-1], "n")), min_count)
+    )
 
 
 def protect_publication(
@@ -412,7 +504,7 @@ def protect_publication(
     # Sessions held (Termine) count no persons: never primary (like money).
     primary = frozenset(
         c for c, v in pub.values.items() if is_small(v, min_count) and c[-1] != "termine"
-    )
+    ) | _small_means(pub.values, min_count)
     from analysis.protection import audit as lp
 
     unpublished = frozenset(pub.values) - pub.published

@@ -37,7 +37,7 @@ from analysis import __version__, memo
 from analysis.checksums import package_source_sha256, sha256_file_or_none
 from analysis.config import Config, project_root
 from analysis.contract.safety import site_folder
-from analysis.contract.schema import ALL_SITES, ALL_YEARS_FOLDER, TABLES
+from analysis.contract.schema import ALL_SITES, ALL_YEARS_FOLDER, GESAMT, TABLES
 from analysis.data import bound_to_year
 from analysis.errors import FhError, os_error_text
 from analysis.reporting.catalogue import REPORTS, Report
@@ -169,6 +169,11 @@ def _site_column(table: str, frame: pd.DataFrame) -> str | None:
     return None
 
 
+def _area_column(table: str) -> str | None:
+    spec = TABLES.get(table)
+    return spec.area_column if spec else None
+
+
 class DataHasher:
     """Hashes of the processed rows a report reads, cached per table, site and year.
 
@@ -201,7 +206,10 @@ class DataHasher:
                     frame = bound_to_year(table, frame, year)
                 column = _site_column(table, frame)
                 if site != ALL_SITES and column is not None:
-                    frame = frame.loc[(frame[column] == site).fillna(False).astype(bool)]
+                    # An area table's city-wide rows (``gesamt``) serve every site too (the
+                    # network partners of the qualitaet report): they count for each site.
+                    wanted = [site, GESAMT] if column == _area_column(table) else [site]
+                    frame = frame.loc[frame[column].isin(wanted).fillna(False).astype(bool)]
                 digest = hashlib.sha256()
                 digest.update(
                     json.dumps([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode()

@@ -127,6 +127,23 @@ REPORTS: dict[str, Report] = {
             manifest=False,
         ),
         Report(
+            name="qualitaet",
+            title="Qualität: Rückmeldungen und Netzwerk",
+            scope="standort",
+            tables=("standorte", "nutzerbefragung", "netzwerkpartner"),
+            sections=(
+                "feedback_items",
+                "feedback_recommendation",
+                "feedback_sites",
+                "feedback_trend",
+                "network_sectors",
+                "network_trend",
+                "network_checklist",
+            ),
+            audience="oeffentlich",
+            manifest=False,
+        ),
+        Report(
             name="datenqualitaet",
             title="Datenqualität",
             scope="einmalig",

@@ -9,6 +9,7 @@ chooses, protects (``confidentiality``) and words them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,13 +18,13 @@ from typing import Any
 import pandas as pd
 
 from analysis import data, formatting
-from analysis.contract.schema import CATEGORIES
-from analysis.indicators import access_routes, costs, reach, stats
+from analysis.contract.schema import CATEGORIES, GESAMT
+from analysis.indicators import access_routes, costs, quality, reach, stats
 from analysis.indicators.catalogue import TARGET_GROUPS
 from analysis.indicators.catalogue import label as indicator_label
 from analysis.protection import publication as pub
 from analysis.protection.publication import ProtectedPublication
-from analysis.protection.rules import ProtectedTable, Share, protect_table
+from analysis.protection.rules import ProtectedTable, Share, footnote_text, protect_table
 from analysis.reporting import style
 from analysis.reporting.cells import Report, show_figure, show_table, show_text
 
@@ -1733,3 +1734,526 @@ def missing_tables(report: Report) -> Section:
     else:
         text = "Alle Tabellen des Datenvertrags wurden geliefert."
     return Section("Fehlende Tabellen", text)
+
+
+# --- Qualität: Rückmeldungen der Familien und Netzwerkpartner (issue 12) -----------------------
+
+FEEDBACK_NOTE = (
+    "Noten 1 (sehr gut) bis 5 (schlecht); Mittelwert über die Fragebögen mit Antwort. "
+    "95-%-Intervall nach der t-Verteilung mit der größten Streuung, die bei diesem Mittelwert "
+    "auf der Skala 1 bis 5 möglich ist (vorsichtig breit; es verrät nichts über die "
+    "Verteilung hinaus). Wie viele Fragebögen ausgegeben wurden, ist nicht "
+    "erfasst: Eine Rücklaufquote lässt sich nicht angeben, nur die fehlenden Antworten."
+)
+_MEAN_COLUMNS = ("Mittelwert", "Untergrenze", "Obergrenze")
+
+
+def _surveys(report: Report, site: str | None = None, year: int | None = None) -> Any:
+    return data.surveys_for(
+        report.dataset, report.site if site is None else site, year or report.year
+    )
+
+
+def _no_survey(title: str) -> Section:
+    return Section(
+        title,
+        "Die Tabelle nutzerbefragung wurde nicht geliefert; zu den Rückmeldungen der Familien "
+        "lässt sich nichts sagen.",
+    )
+
+
+def _hide_means(
+    report: Report, table: ProtectedTable, row: Any, site: str, item: str, year: int | None = None
+) -> None:
+    """A mean times its published n is the sum of grades, and its interval follows from
+    mean and n: hidden where the year's publication hides that sum."""
+    if _any_hidden(report, [(site, pub.RATING, item, pub.RATING_SUM)], year):
+        _hide_cells(table, row, [c for c in _MEAN_COLUMNS if c in table.values.columns])
+
+
+def feedback_items(report: Report) -> Section:
+    title = "Bewertungen der Familien"
+    surveys = _surveys(report)
+    if surveys is None:
+        return _no_survey(title)
+    frame = quality.item_table(surveys)
+    items = {label: code for code, label in quality.ITEMS.items()}
+    grade = {quality.GRADE_LABELS[g]: str(g) for g in quality.GRADES}
+    grade.update({"Keine Angabe": "ohne_angabe", "Antworten (n)": "n"})
+    table = _protect(
+        report,
+        frame,
+        lambda r, c: (report.site, pub.RATING, items[r], grade[c]),
+        count_columns=list(grade),
+        mean_columns={c: "Antworten (n)" for c in _MEAN_COLUMNS},
+    )
+    for label, code in items.items():
+        _hide_means(report, table, label, report.site, code)
+        if frame.loc[label, "Antworten (n)"] == 0:
+            # No answer, no mean: "–" (missing), not "•" (hidden).
+            table.hidden.loc[label, list(_MEAN_COLUMNS)] = False
+    table = dataclasses.replace(
+        table,
+        footnote=footnote_text(table.min_count, hidden=table.any_hidden, rounded=table.rounded),
+    )
+    table.kinds.update({c: "zahl2" for c in _MEAN_COLUMNS})
+    n = quality.questionnaires(surveys)
+    n_shown = not _any_hidden(report, [(report.site, pub.SURVEY)])
+    means = {r: _value(table, r, "Mittelwert") for r in table.values.index}
+    shown = {r: m for r, m in means.items() if m is not None}
+    if n == 0:
+        sentence = f"{_subject(report)} keine Fragebögen der Nutzerbefragung."
+    elif not shown:
+        sentence = (
+            "Aus Gründen der Geheimhaltung lassen sich zu dieser Befragung keine mittleren "
+            "Noten ausweisen."
+        )
+    else:
+        best = min(shown, key=lambda r: shown[r])
+        worst = max(shown, key=lambda r: shown[r])
+        missing = [
+            f"{r} {formatting.number(v)}"
+            for r in table.values.index
+            if (v := _value(table, r, "Keine Angabe"))
+        ]
+        count = (
+            f"{_subject(report)} {formatting.number(n)} ausgefüllte Fragebögen. " if n_shown else ""
+        )
+        sentence = (
+            f"{count}Am besten "
+            f"bewertet wurde {best} (mittlere Note {formatting.number(shown[best], 1)}), am "
+            f"schwächsten {worst} ({formatting.number(shown[worst], 1)})."
+            + (f" Ohne Antwort blieben: {', '.join(missing)}." if missing else "")
+        )
+    figure = _feedback_figure(report, table)
+    alt = bars_alt(
+        f"der mittleren Noten je Frage ({report.scope_text}; 1 = sehr gut, als gestapelte "
+        "Anteile der Noten gezeichnet)",
+        [(r, means[r]) for r in table.values.index],
+        lambda v: formatting.number(v, 1),
+    ).replace("am größten", "am schlechtesten bewertet")
+    return Section(title, sentence, table, figure=figure, notes=[FEEDBACK_NOTE], alt=alt)
+
+
+def _feedback_figure(report: Report, table: ProtectedTable) -> Any:
+    """Distribution of the grades per item as stacked shares of the answers. Hidden grade
+    counts form one grey block (answers minus the shown counts: in the table already); an
+    item whose number of answers is hidden is not drawn."""
+    fig, ax = style.new_figure()
+    columns = [quality.GRADE_LABELS[g] for g in quality.GRADES]
+    colours = style.palette(len(columns))
+    labels = list(table.values.index)
+    for y, item in enumerate(labels):
+        n = _value(table, item, "Antworten (n)")
+        if n is None:
+            ax.text(0.01, y, "nicht ausweisbar (Geheimhaltung)", va="center", fontsize=8)
+            continue
+        if n <= 0:
+            continue
+        left = 0.0
+        for column, colour in zip(columns, colours, strict=True):
+            count = _value(table, item, column)
+            if count is None:
+                continue
+            ax.barh(y, count / n, left=left, color=colour, label=column)
+            left += count / n
+        if left < 1 - 1e-9:
+            ax.barh(
+                y,
+                1 - left,
+                left=left,
+                color="#bbbbbb",
+                hatch="//",
+                label="nicht ausgewiesen (•)",
+            )
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("Anteil der Antworten")
+    ax.set_xlim(0, 1)
+    style.percent_axis(ax, "x")
+    handles, names = ax.get_legend_handles_labels()
+    unique = dict(zip(names, handles, strict=True))
+    order = [c for c in [*columns, "nicht ausgewiesen (•)"] if c in unique]
+    if order:
+        ax.legend(
+            [unique[c] for c in order],
+            order,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncol=3,
+            fontsize=8,
+        )
+    style.source_note(fig, f"Quelle: Tabelle nutzerbefragung; {report.scope_text}")
+    return fig
+
+
+def feedback_recommendation(report: Report) -> Section:
+    title = "Weiterempfehlung"
+    surveys = _surveys(report)
+    if surveys is None:
+        return _no_survey(title)
+    p = quality.recommendation(surveys)
+    n = quality.questionnaires(surveys)
+    rows = [
+        _rate_row("Würden den Standort weiterempfehlen", p),
+        {
+            "Kennzahl": "Ohne Angabe zur Weiterempfehlung",
+            "Anzahl": n - p.n,
+            "Bezugsgröße (n)": n if n else None,
+            "Anteil": (n - p.n) / n if n else None,
+            "Untergrenze": None,
+            "Obergrenze": None,
+        },
+    ]
+    cell = {
+        ("Würden den Standort weiterempfehlen", "Anzahl"): (report.site, pub.RECOMMEND, "ja"),
+        ("Würden den Standort weiterempfehlen", "Bezugsgröße (n)"): (
+            report.site,
+            pub.RECOMMEND,
+            "bekannt",
+        ),
+        ("Ohne Angabe zur Weiterempfehlung", "Anzahl"): (report.site, pub.RECOMMEND, "unbekannt"),
+        ("Ohne Angabe zur Weiterempfehlung", "Bezugsgröße (n)"): (report.site, pub.SURVEY),
+    }
+    table = _rate_table(report, rows, lambda r, c: cell[(r, c)])
+    share = _value(table, "Würden den Standort weiterempfehlen", "Anteil")
+    if share is None:
+        sentence = "Der Anteil der Weiterempfehlungen lässt sich nicht ausweisen."
+    else:
+        lower = _value(table, "Würden den Standort weiterempfehlen", "Untergrenze")
+        upper = _value(table, "Würden den Standort weiterempfehlen", "Obergrenze")
+        sentence = (
+            f"{formatting.percent(share)} der Familien mit Angabe würden den Standort "
+            f"weiterempfehlen{_interval(lower, upper)}."
+        )
+    return Section(
+        title,
+        sentence,
+        table,
+        notes=["Anteil unter den Fragebögen mit Angabe (ja oder nein); Intervall: Wilson, 95 %."],
+    )
+
+
+def feedback_sites(report: Report) -> Section:
+    title = "Rückmeldungen der Standorte im Vergleich"
+    if report.site != data.ALL_SITES:
+        return Section(
+            title, "Den Vergleich der Standorte zeigt der Bericht für alle Standorte zusammen."
+        )
+    surveys = _surveys(report)
+    if surveys is None:
+        return _no_survey(title)
+    ids = [s for s, y in data.site_years(report.dataset) if y == report.year] + [data.ALL_SITES]
+    rows = []
+    for site in ids:
+        mine = _surveys(report, site)
+        row: dict[str, Any] = {"Standort": site, "Fragebögen": quality.questionnaires(mine)}
+        for code, label in quality.ITEMS.items():
+            row[label] = quality.item_summary(mine, code).mean
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index("Standort")
+    frame = frame.astype({"Fragebögen": pd.Int64Dtype()})
+    table = _protect(report, frame, lambda r, c: (r, pub.SURVEY), count_columns=["Fragebögen"])
+    for site in ids:
+        for code, label in quality.ITEMS.items():
+            cells = (site, pub.RATING, code)
+            if _any_hidden(report, [(*cells, "n"), (*cells, pub.RATING_SUM)]):
+                _hide_cells(table, site, [label])
+    table.kinds.update({label: "zahl2" for label in quality.ITEMS.values()})
+    figure = _sites_figure(report, ids)
+    table = _rename_rows(table, {s: report.dataset.site_name(s) for s in ids})
+    shown = table.values.mask(table.hidden)
+    alt = (
+        "Punktgrafik der mittleren Noten mit Intervall je Standort und Frage, "
+        f"{report.year}, in fester Reihenfolge: "
+        + "; ".join(
+            f"{label}: "
+            + ", ".join(
+                f"{site} {formatting.number(v, 1) if pd.notna(v) else 'nicht ausweisbar'}"
+                for site, v in shown[label].items()
+            )
+            for label in quality.ITEMS.values()
+        )
+        + "."
+    )
+    sentence = (
+        "Die Standorte stehen in fester Reihenfolge, nicht als Rangliste: Überlappen sich die "
+        "Intervalle zweier Standorte, ist ein Unterschied der mittleren Noten mit Zufall "
+        "vereinbar."
+    )
+    return Section(title, sentence, table, figure=figure, notes=[FEEDBACK_NOTE], alt=alt)
+
+
+def _sites_figure(report: Report, ids: list[str]) -> Any:
+    """Mean grade with its interval per site and item, side by side (no ranking); the line is
+    all sites together. Hidden means and intervals are not drawn."""
+    fig, axes = style.new_figure(1, len(quality.ITEMS), figsize=(10, 3.6))
+    colour = style.palette(1)[0]
+    sites = [s for s in ids if s != data.ALL_SITES]
+    names = [report.dataset.site_name(s) for s in sites]
+    for ax, (code, label) in zip(axes, quality.ITEMS.items(), strict=True):
+        for y, site in enumerate(sites):
+            s = quality.item_summary(_surveys(report, site), code)
+            cells = (site, pub.RATING, code)
+            if s.mean is None or _any_hidden(report, [(*cells, "n"), (*cells, pub.RATING_SUM)]):
+                continue
+            ax.plot([s.mean], [y], "o", color=colour)
+            if s.lower is not None:
+                ax.plot([s.lower, s.upper], [y, y], "-", color=colour)
+        whole = quality.item_summary(_surveys(report, data.ALL_SITES), code)
+        cells = (data.ALL_SITES, pub.RATING, code)
+        if whole.mean is not None and not _any_hidden(
+            report, [(*cells, "n"), (*cells, pub.RATING_SUM)]
+        ):
+            ax.axvline(whole.mean, color="#444444", linewidth=1, linestyle="--")
+        ax.set_title(label, fontsize=10)
+        ax.set_xlim(0.8, 5.2)
+        ax.set_xticks([1, 2, 3, 4, 5])
+        ax.set_xlabel("Mittlere Note")
+        ax.set_yticks(range(len(sites)), names if ax is axes[0] else [""] * len(sites))
+        ax.invert_yaxis()
+    style.source_note(
+        fig,
+        f"Quelle: Tabelle nutzerbefragung; {report.year}; gestrichelt: alle Standorte zusammen",
+    )
+    return fig
+
+
+def feedback_trend(report: Report) -> Section:
+    title = "Rückmeldungen über die Jahre"
+    if report.dataset.table("nutzerbefragung") is None:
+        return _no_survey(title)
+    surveys = data.surveys_for(report.dataset, report.site, None)
+    years = sorted(
+        int(y)
+        for y in surveys["datum"].dt.year.dropna().unique()
+        if report.year is None or y <= report.year
+    )
+    if not years:
+        return Section(title, "Für diese Auswahl liegen keine Fragebögen vor.")
+    rows = []
+    for year in years:
+        mine = _surveys(report, year=year)
+        row: dict[str, Any] = {"Jahr": year, "Fragebögen": quality.questionnaires(mine)}
+        for code, label in quality.ITEMS.items():
+            row[label] = quality.item_summary(mine, code).mean
+        p = quality.recommendation(mine)
+        row.update({"Mit Angabe": p.n, "Weiterempfehlung": p.count, "Anteil": p.share})
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index("Jahr")
+    counts = ["Fragebögen", "Mit Angabe", "Weiterempfehlung"]
+    frame = frame.astype({c: pd.Int64Dtype() for c in counts})
+    quantity = {
+        "Fragebögen": (pub.SURVEY,),
+        "Mit Angabe": (pub.RECOMMEND, "bekannt"),
+        "Weiterempfehlung": (pub.RECOMMEND, "ja"),
+    }
+    table = _protect(
+        report,
+        frame,
+        lambda r, c: (report.site, *quantity[c]),
+        publication=lambda row: report.publication_of(int(row)),
+        count_columns=counts,
+        share_columns={"Anteil": Share("Weiterempfehlung", "Mit Angabe")},
+    )
+    for year in years:
+        for code, label in quality.ITEMS.items():
+            cells = (report.site, pub.RATING, code)
+            if _any_hidden(report, [(*cells, "n"), (*cells, pub.RATING_SUM)], year):
+                _hide_cells(table, year, [label])
+    table.kinds.update({label: "zahl2" for label in quality.ITEMS.values()})
+    shown = table.values.mask(table.hidden)
+    fig, ax = style.new_figure()
+    for label, colour in zip(
+        quality.ITEMS.values(), style.palette(len(quality.ITEMS)), strict=True
+    ):
+        ax.plot(
+            years,
+            pd.to_numeric(shown[label], errors="coerce").astype(float),
+            marker="o",
+            color=colour,
+            label=label,
+        )
+    ax.set_xlabel("Jahr")
+    ax.set_ylabel("Mittlere Note (1 = sehr gut)")
+    ax.set_ylim(5, 1)
+    _years_axis(ax, years)
+    ax.legend(loc="best", fontsize=8)
+    style.source_note(fig, f"Quelle: Tabelle nutzerbefragung; {report.site_name}")
+    first, last = years[0], years[-1]
+    n_last = _value(table, last, "Fragebögen")
+    sentence = (
+        f"Befragungen liegen für {formatting.number(len(years))} Jahr(e) von {first} bis "
+        f"{last} vor"
+        + (f"; {last} kamen {formatting.number(n_last)} Fragebögen zurück." if n_last else ".")
+        + " Jedes Jahr erscheint so, wie es in seinem eigenen Jahr veröffentlicht wurde."
+    )
+    alt = " ".join(
+        series_alt(
+            f"der mittleren Note „{label}“ ({report.site_name})",
+            [(y, shown.loc[y, label]) for y in years],
+            lambda v: formatting.number(v, 1),
+        )
+        for label in quality.ITEMS.values()
+    )
+    return Section(title, sentence, table, figure=fig, notes=[FEEDBACK_NOTE], alt=alt)
+
+
+# Network partners are organisations, not persons: their counts are shown without
+# suppression (docs/annahmen.md Q6), but still through ``_protect`` like every table.
+NETWORK_NOTE = (
+    "Netzwerkpartner sind Einrichtungen, keine Personen; ihre Zahlen werden nicht "
+    "geheimgehalten. Gezählt wird, wer am 31.12. nicht ausgeschieden war; der Datenvertrag "
+    "kennt kein Eintrittsdatum, Zugänge sind die im Jahr unterzeichneten "
+    "Kooperationsvereinbarungen."
+)
+
+
+def _organisations(report: Report, frame: pd.DataFrame) -> ProtectedTable:
+    """A table of network partners through the same protection call as every table, with no
+    count of persons: its counts are shown as plain numbers (``zahl0``, like sessions held),
+    which the scan for small counts of persons does not read as such."""
+    table = _protect(report, frame, None, count_columns=[])
+    for column in frame.columns:
+        if pd.api.types.is_integer_dtype(frame[column].dtype):
+            table.kinds[column] = "zahl0"
+    if "Anteil mit Vereinbarung" in table.kinds:
+        table.kinds["Anteil mit Vereinbarung"] = "anteil"
+    return table
+
+
+def _partners(report: Report) -> Any:
+    partners = report.dataset.table("netzwerkpartner")
+    if partners is None or report.site == data.ALL_SITES:
+        return partners
+    return quality.partners_in_area(partners, report.site)
+
+
+def _no_partners(title: str) -> Section:
+    return Section(
+        title,
+        "Die Tabelle netzwerkpartner wurde nicht geliefert; zum Netzwerk lässt sich nichts sagen.",
+    )
+
+
+def _areas(report: Report) -> list[str]:
+    if report.site != data.ALL_SITES:
+        return [report.site]
+    return [s for s, y in data.site_years(report.dataset) if y == report.year]
+
+
+def _area_name(report: Report, area: str) -> str:
+    if area == GESAMT:
+        return "Gesamtstädtisch"
+    if area == quality.TOTAL_LABEL:
+        return area
+    return report.dataset.site_name(area)
+
+
+def network_sectors(report: Report) -> Section:
+    title = "Netzwerkpartner nach Sektor und Gebiet"
+    partners = _partners(report)
+    if partners is None:
+        return _no_partners(title)
+    frame = quality.sector_table(partners, report.year, _areas(report))
+    table = _organisations(report, frame)
+    table = _rename_rows(table, {a: _area_name(report, a) for a in frame.index})
+    total = frame.loc[quality.TOTAL_LABEL]
+    share = total["Anteil mit Vereinbarung"]
+    sentence = (
+        f"Am Ende des Jahres {report.year} gehörten {formatting.number(total[quality.TOTAL_LABEL])} "
+        "Einrichtungen zum Netzwerk"
+        + (
+            f"; {formatting.percent(share)} von ihnen mit unterzeichneter Kooperationsvereinbarung."
+            if not pd.isna(share)
+            else "."
+        )
+    )
+    return Section(title, sentence, table, notes=[NETWORK_NOTE])
+
+
+def network_trend(report: Report) -> Section:
+    title = "Netzwerk über die Jahre"
+    partners = _partners(report)
+    if partners is None:
+        return _no_partners(title)
+    first = min(report.dataset.site_data_years or report.dataset.years or (report.year,))
+    years = list(range(min(first, report.year), report.year + 1))
+    frame = quality.network_trend(partners, years)
+    table = _organisations(report, frame)
+    fig, ax = style.new_figure()
+    colours = style.palette(2)
+    ax.plot(
+        years,
+        frame["Partner am Jahresende"].astype(float),
+        marker="o",
+        color=colours[0],
+        label="Partner am Jahresende",
+    )
+    ax.plot(
+        years,
+        frame["Mit Vereinbarung"].astype(float),
+        marker="s",
+        color=colours[1],
+        label="davon mit Kooperationsvereinbarung",
+    )
+    ax.set_xlabel("Jahr")
+    ax.set_ylabel("Netzwerkpartner")
+    _years_axis(ax, years)
+    style.number_axis(ax, "y")
+    ax.legend(loc="best", fontsize=8)
+    style.source_note(fig, f"Quelle: Tabelle netzwerkpartner; {report.site_name}")
+    row = frame.loc[report.year]
+    sentence = (
+        f"Im Jahr {report.year} wurden {formatting.number(row['Neue Vereinbarungen'])} "
+        f"Kooperationsvereinbarungen unterzeichnet; "
+        f"{formatting.number(row['Ausgeschieden'])} Partner schieden aus."
+    )
+    alt = (
+        series_alt(
+            f"der Netzwerkpartner am Jahresende ({report.site_name})",
+            [(y, frame.loc[y, "Partner am Jahresende"]) for y in years],
+            formatting.number,
+        )
+        + " "
+        + series_alt(
+            "der Partner mit Kooperationsvereinbarung",
+            [(y, frame.loc[y, "Mit Vereinbarung"]) for y in years],
+            formatting.number,
+        )
+    )
+    return Section(title, sentence, table, figure=fig, notes=[NETWORK_NOTE], alt=alt)
+
+
+def network_checklist(report: Report) -> Section:
+    title = "Checkliste Kernpartner"
+    partners = report.dataset.table("netzwerkpartner")
+    if partners is None:
+        return _no_partners(title)
+    areas = _areas(report)
+    names = {a: _area_name(report, a) for a in areas}
+    frame = quality.checklist_table(partners, report.year, areas, names)
+    table = _organisations(report, frame)
+    gaps = []
+    for area in areas:
+        status = quality.core_status(partners, report.year, area)
+        missing = [quality.CORE_TYPES[c][0] for c, s in status.items() if s == quality.MISSING]
+        if missing:
+            gaps.append(f"{names[area]}: {', '.join(missing)}")
+    sentence = (
+        "Es fehlen: " + "; ".join(gaps) + "."
+        if gaps
+        else "In jedem Gebiet ist jeder Typ der Checkliste mit mindestens einem Partner vertreten."
+    )
+    return Section(
+        title,
+        sentence,
+        table,
+        notes=[
+            "Kernpartner nach dem NZFH-Qualitätsrahmen (Seed 001, Abschnitt 2). Ein Gebiet "
+            "zählt seine eigenen und die gesamtstädtischen Partner. „ohne Vereinbarung“: "
+            "Partner vorhanden, aber keiner mit unterzeichneter Kooperationsvereinbarung. Der "
+            "Typ wird aus der Spalte bereich erkannt (docs/annahmen.md Q5).",
+            NETWORK_NOTE,
+        ],
+    )

@@ -173,3 +173,22 @@ def test_the_attacker_finds_what_per_table_suppression_leaves_open(config):
         cells.protected_year = original
     attack = seen.attack(truth, config.min_count, config.protection_level)
     assert attack.failures or attack.small_counts_shown
+
+
+def _small_cells_dataset():
+    import small_cells
+
+    tables = small_cells.raw_tables()
+    tables["erstkontakte"] = tables["erstkontakte"].replace({"": None})
+    return make_dataset(tables)
+
+
+def test_the_site_comparison_note_keeps_a_hidden_count_of_unknown_routes(config):
+    """Found by the end-to-end scan on small cells: the Gesamtbericht said "1 Erstkontakte
+    ohne Angabe zum Zugangsweg" (nord's one contact without a route, hidden everywhere
+    else)."""
+    dataset = _small_cells_dataset()
+    report = Report(dataset, config, "alle", YEAR, "Alle Standorte", "gesamtbericht")
+    assert report.publication.is_hidden(("alle", "zugangsweg", "unbekannt"))
+    note = sections.site_route_comparison(report).sentence
+    assert note.endswith(". Erstkontakte ohne Angabe zum Zugangsweg sind nicht enthalten.")

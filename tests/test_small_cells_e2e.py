@@ -57,6 +57,7 @@ SHARES = {
     "Willkommensbesuche über die Jahre": ("Willkommensbesuche", "Geburten"),
     "Standorte im Vergleich": ("Erstkontakte", "Geburten"),
 }
+SHARE_NAMES = {"Anteil", "Untergrenze", "Obergrenze", "Erreichungsquote"}
 # Words after a number in a sentence that make it a count of persons or contacts.
 COUNT_WORDS = r"(?:Erstkontakt|Famili|Kontakt|Willkommensbesuch|Besuch|Müttern?|Fäll|Meldung)"
 
@@ -171,11 +172,12 @@ def small_shown(tables: Iterator[tuple[str, dict[str, Any]]], minimum: int) -> l
     for key, table in tables:
         title, columns = table["titel"], table["spalten"]
         counts = [c for c, f in zip(columns, table["formate"], strict=True) if f == "anzahl"]
-        # A reference value (Vergleichswert) is a share from outside the data.
+        # A share by its format or its name (a table could lose the format with its
+        # protection); a reference value (Vergleichswert) is a share from outside the data.
         shares = [
             c
             for c, f in zip(columns, table["formate"], strict=True)
-            if f == "anteil" and c != "Vergleichswert"
+            if (f == "anteil" or c in SHARE_NAMES) and c != "Vergleichswert"
         ]
         rule = next((v for k, v in SHARES.items() if title.startswith(k)), None)
         rows = [dict(zip(columns, r, strict=True)) for r in table["zeilen"]]

@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installiert
 RAW    ?= data/raw
 DATA   ?= data/processed
 
-.PHONY: hilfe venv beispieldaten aufbereiten berichte demo daten reports planlauf test test-schnell lint format bench lock clean jupyter
+.PHONY: hilfe venv beispieldaten aufbereiten berichte demo daten reports planlauf test test-schnell lint format bench mutation lock clean jupyter
 
 hilfe: ## Diese Übersicht
 	@echo "fh-analytik – verfügbare Ziele:"
@@ -64,6 +64,12 @@ bench: $(STAMP) ## Geschwindigkeitsmessungen (Verhältnis zur Basismessung im se
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/geheimhaltung.py
 
+# Auswahl einzelner Mutanten (fnmatch), z. B. MUTANTEN='analysis.protection.rules.*'.
+MUTANTEN ?=
+mutation: $(STAMP) ## Mutationstests (mutmut): Kennzahlen, Geheimhaltung, Aufbereitung, Berichtsplanung; Stunden, nicht in CI (docs/qualitaet.md)
+	nice -n 15 $(BIN)/mutmut run --max-children 2 $(MUTANTEN); status=$$?; \
+	$(BIN)/python tools/mutation_report.py; exit $$status
+
 jupyter: $(STAMP) ## JupyterLab zum Erkunden starten
 	$(BIN)/jupyter lab notebooks/
 
@@ -75,5 +81,6 @@ lock: ## requirements.lock und environment.yml aus einer frischen Installation n
 	rm -rf .venv-lock
 
 clean: ## Erzeugte Daten und Berichte löschen (Rohdaten bleiben)
+	rm -rf mutants
 	find $(DATA) -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +
 	find reports -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +

@@ -6,8 +6,10 @@ fail. ``tests/small_cells.py`` is a municipality built to have them in every tab
 offers, site totals) with the complement attacks a reader would try. Its raw files go
 through the installed command: ``aufbereiten``, then ``berichte`` for 2014 at the smallest
 scope that still makes every report kind (all sites: Reichweite, Zugangswege,
-Kostenentwicklung, Gesamtbericht; and the site ``sued`` with its tiny route), then
-``kennzahlen`` for every site. Everything published is scanned: the independent attacker
+Kostenentwicklung, Gesamtbericht – the Gesamtbericht compares every site, the all-sites
+tables hold sued's tiny route as the only Jobcenter contact), then ``kennzahlen`` for every
+site. The reports of single sites go through the same section functions in
+``tests/protection/test_attacker.py`` (fast, without Papermill). Everything published is scanned: the independent attacker
 reads the Excel appendices and kennzahlen; a direct scan looks for a visible count 1 or 2
 in the tables, kennzahlen and the text of the HTML pages, and for a share whose count or
 base is not shown or is below the minimum.
@@ -40,7 +42,7 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[1]
 COMMAND = Path(sys.executable).with_name("fh-analytik")
 YEAR = str(small_cells.YEAR)
-SCOPE = ["alle", "sued"]
+SCOPE = ["alle"]  # 4 reports, about 1 1/2 minutes on 2 cores
 KINDS = ["reichweite", "zugangswege", "kostenentwicklung", "gesamtbericht"]
 REPORTS = sorted(
     [f"{YEAR}/{s}/{k}" for s in SCOPE for k in KINDS[:3]] + [f"{YEAR}/alle/gesamtbericht"]
@@ -151,7 +153,7 @@ def test_the_attacker_learns_nothing_small(built):
     config = built["config"]
     attack = seen.attack(built["truth"], config.min_count, config.protection_level)
     attack.assert_safe()
-    assert attack.seen > 120 and attack.hidden > 300  # it read (and met) hidden cells: 138, 373
+    assert attack.seen > 80 and attack.hidden > 300  # it read (and met) hidden cells
     assert ("ost", "ek") in seen.values and ("west", "ek") not in seen.values
 
 

@@ -192,3 +192,14 @@ def test_the_site_comparison_note_keeps_a_hidden_count_of_unknown_routes(config)
     assert report.publication.is_hidden(("alle", "zugangsweg", "unbekannt"))
     note = sections.site_route_comparison(report).sentence
     assert note.endswith(". Erstkontakte ohne Angabe zum Zugangsweg sind nicht enthalten.")
+
+
+def test_every_site_report_of_the_small_cells_municipality_gives_nothing_away(config):
+    """The reports of single sites of ``tests/small_cells.py`` (the end-to-end test builds
+    only those of all sites): tiny routes, a site below the minimum, complements."""
+    dataset = _small_cells_dataset()
+    truth = truth_from(build_publication(dataset, YEAR, land=config.land).values)
+    assert truth[("west", "ek")] == 2 and truth[("sued", "weg", "jobcenter")] == 1
+    attack = _publish(dataset, config).attack(truth, config.min_count, config.protection_level)
+    attack.assert_safe()
+    assert attack.seen > 150 and attack.hidden > 300  # 179 seen, 335 hidden

@@ -305,3 +305,56 @@ def test_no_line_with_a_total_keeps_exactly_one_hidden_cell(cells, min_count):
     # every primary cell is hidden
     small = (df > 0) & (df < min_count)
     assert not (small & ~mask).to_numpy().any()
+
+
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    """Wilson 95 % interval from its textbook formula (z = 1.959963984540054)."""
+    z, p = 1.959963984540054, k / n
+    centre, spread = p + z * z / (2 * n), z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5
+    return (centre - spread) / (1 + z * z / n), (centre + spread) / (1 + z * z / n)
+
+
+def test_rounded_table_shares_and_intervals_come_from_the_rounded_counts():
+    # a 12, b 31, c 0 of 43 -> published 10, 30, 0 of 45 (43 rounds up to 45). Shares are
+    # 10/45 and 30/45 (not 12/43, 31/43, which times the published 45 would give 12 and 31
+    # back), bounds are the Wilson interval of 10 of 45 and 30 of 45; 0 stays 0 %.
+    exact = [12 / 43, 31 / 43, 0.0, 1.0]
+    df = pd.DataFrame(
+        {"Anzahl": [12, 31, 0, 43], "Anteil": exact, "Untergrenze": exact, "Obergrenze": exact},
+        index=["a", "b", "c", "Insgesamt"],
+    ).astype({"Anzahl": "Int64"})
+    share = Share("Anzahl", denominator_row="Insgesamt")
+    pt = protect_table(
+        df,
+        3,
+        count_columns=["Anzahl"],
+        total_row="Insgesamt",
+        share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
+        round_to_5=True,
+    )
+    assert pt.values["Anzahl"].tolist() == [10, 30, 0, 45]
+    assert pt.values["Anteil"].tolist() == pytest.approx([10 / 45, 30 / 45, 0.0, 1.0])
+    for row, k in (("a", 10), ("b", 30), ("c", 0), ("Insgesamt", 45)):
+        lower, upper = _wilson(k, 45)
+        assert pt.values.at[row, "Untergrenze"] == pytest.approx(lower, abs=1e-12)
+        assert pt.values.at[row, "Obergrenze"] == pytest.approx(upper)
+    assert not pt.hidden.to_numpy().any()
+
+
+def test_rounded_share_of_a_row_denominator():
+    # x: 13 of 47 known -> 15 of 45 = 1/3; y: 7 of 20 -> 5 of 20 = 0.25; z: 2 of 9 is small
+    # (hidden with its share), 9 -> 10.
+    df = pd.DataFrame(
+        {"Bekannt": [47, 20, 9], "Davon": [13, 7, 2], "Anteil": [13 / 47, 7 / 20, 2 / 9]},
+        index=["x", "y", "z"],
+    ).astype({"Bekannt": "Int64", "Davon": "Int64"})
+    pt = protect_table(
+        df,
+        3,
+        count_columns=["Bekannt", "Davon"],
+        share_columns={"Anteil": Share("Davon", denominator="Bekannt")},
+        round_to_5=True,
+    )
+    assert pt.values.loc[["x", "y"], "Anteil"].tolist() == pytest.approx([15 / 45, 5 / 20])
+    assert pt.values.at["z", "Bekannt"] == 10
+    assert pt.hidden.loc["z"].tolist() == [False, True, True]

@@ -358,3 +358,29 @@ def test_rounded_share_of_a_row_denominator():
     assert pt.values.loc[["x", "y"], "Anteil"].tolist() == pytest.approx([15 / 45, 5 / 20])
     assert pt.values.at["z", "Bekannt"] == 10
     assert pt.hidden.loc["z"].tolist() == [False, True, True]
+
+
+def test_rounding_leaves_out_rates_per_1000_and_interval_bounds_in_kennzahlen():
+    # Beside rounded counts a rate per 1,000 (prorated denominator) and an interval bound
+    # cannot be recomputed: they are left out; the share itself comes from the rounded
+    # counts: 100 welcome visits of 1,602 births -> 100 / 1,600.
+    values = _reach(zielgruppen={}, geburten=1602, erstkontakte=412)
+    values["reichweite"]["willkommensbesuch_quote"] = 100 / 1602
+    values["reichweite"]["erstkontakte_je_1000_geburten"] = {
+        "wert": 257.2,
+        "untergrenze": 233.0,
+        "obergrenze": 283.0,
+    }
+    values["reichweite"]["willkommensbesuch_quote_intervall"] = {
+        "untergrenze": 0.05,
+        "obergrenze": 0.07,
+    }
+    out, _ = protect_indicators(values, 3, round_to_5=True)
+    r = out["reichweite"]
+    assert r["erstkontakte_je_1000_geburten"] == dict.fromkeys(
+        ("wert", "untergrenze", "obergrenze")
+    )
+    assert r["willkommensbesuch_quote_intervall"] == {"untergrenze": None, "obergrenze": None}
+    assert r["willkommensbesuch_quote"] == pytest.approx(100 / 1600)
+    exact, _ = protect_indicators(values, 3)
+    assert exact["reichweite"]["willkommensbesuch_quote_intervall"]["obergrenze"] == 0.07

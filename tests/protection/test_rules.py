@@ -384,3 +384,50 @@ def test_rounding_leaves_out_rates_per_1000_and_interval_bounds_in_kennzahlen():
     assert r["willkommensbesuch_quote"] == pytest.approx(100 / 1600)
     exact, _ = protect_indicators(values, 3)
     assert exact["reichweite"]["willkommensbesuch_quote_intervall"]["obergrenze"] == 0.07
+
+
+def _named_table():
+    df = pd.DataFrame(
+        {"Erstkontakte": [2, 5], "Quote": [0.123, 0.5], "Name": ["<b>x</b>", None]},
+        index=["a", "b"],
+    ).astype({"Erstkontakte": "Int64"})
+    return protect_table(
+        df, 3, count_columns=["Erstkontakte"], share_columns={"Quote": Share("Erstkontakte")}
+    )
+
+
+def test_to_string_shows_the_formatted_cells_and_the_footnote():
+    pt = _named_table()
+    lines = pt.to_string().splitlines()
+    assert lines[:3] == [
+        "  Erstkontakte   Quote      Name",
+        "a            •       •  <b>x</b>",
+        "b            5  50,0 %         –",
+    ]
+    assert lines[3] == pt.footnote and len(lines) == 4
+
+
+def test_to_html_escapes_cells_and_keeps_the_house_table_class():
+    html = _named_table().to_html()
+    assert html.startswith('<table class="dataframe fh-tabelle">\n')  # border=0: no attribute
+    assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in html and "<b>x</b>" not in html
+    assert "<td>•</td>" in html and "<td>50,0 %</td>" in html and "<td>–</td>" in html
+    assert html.endswith(f'</table>\n<p class="fussnote">{_named_table().footnote}</p>')
+
+
+def test_a_callable_format_renders_shown_cells_only():
+    shown = _named_table().formatted({"Quote": lambda v: f"<{v:.2f}>"})
+    assert shown["Quote"].tolist() == ["•", "<0.50>"]
+    assert shown["Erstkontakte"].tolist() == ["•", "5"]
+
+
+def test_a_share_on_a_hidden_base_is_hidden_even_when_the_base_is_not_small():
+    # n_bekannt = 40 hidden by the publication (secondary, not small): its share 25 % would
+    # give the 40 back with the 10 "ja" that follow from it.
+    values = _reach(zielgruppen={"alleinerziehend": {"anteil": 0.25, "n_bekannt": 40}})
+    out, hidden = protect_indicators(
+        values, 3, decided={"reichweite.zielgruppen.alleinerziehend.n_bekannt": True}
+    )
+    group = out["reichweite"]["zielgruppen"]["alleinerziehend"]
+    assert group == {"anteil": None, "n_bekannt": None}
+    assert "reichweite.zielgruppen.alleinerziehend.anteil" in hidden

@@ -8,6 +8,8 @@ demo data gets the same treatment from the real Excel appendices in the end-to-e
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from attacker import Seen, truth_from
 from helpers import contact, make_dataset, site
@@ -175,7 +177,9 @@ def test_the_attacker_finds_what_per_table_suppression_leaves_open(config):
     assert attack.failures or attack.small_counts_shown
 
 
+@functools.cache
 def _small_cells_dataset():
+    """One dataset object for the tests below: its publication pattern is worked out once."""
     import small_cells
 
     tables = small_cells.raw_tables()

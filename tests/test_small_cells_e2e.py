@@ -42,7 +42,7 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[1]
 COMMAND = Path(sys.executable).with_name("fh-analytik")
 YEAR = str(small_cells.YEAR)
-SCOPE = ["alle"]  # 4 reports, about 1 1/2 minutes on 2 cores
+SCOPE = ["alle"]  # 4 reports: 2 1/2 to 3 minutes on 2 heavily loaded cores
 KINDS = ["reichweite", "zugangswege", "kostenentwicklung", "gesamtbericht"]
 REPORTS = sorted(
     [f"{YEAR}/{s}/{k}" for s in SCOPE for k in KINDS[:3]] + [f"{YEAR}/alle/gesamtbericht"]

@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installiert
 RAW    ?= data/raw
 DATA   ?= data/processed
 
-.PHONY: hilfe venv beispieldaten aufbereiten berichte demo daten reports planlauf test test-schnell lint format bench screenshots lock clean jupyter
+.PHONY: hilfe venv beispieldaten aufbereiten berichte demo daten reports planlauf test test-schnell lint format bench screenshots mutation lock clean jupyter
 
 hilfe: ## Diese Übersicht
 	@echo "fh-analytik – verfügbare Ziele:"
@@ -63,6 +63,7 @@ format: $(STAMP) ## Code formatieren (ruff)
 bench: $(STAMP) ## Geschwindigkeitsmessungen (Verhältnis zur Basismessung im selben Lauf)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/geheimhaltung.py
+	$(BIN)/python benchmarks/berichte.py
 
 AXE_VERSION := 4.14.1
 AXE_DIR     := build/axe
@@ -77,6 +78,12 @@ screenshots: $(STAMP) ## Bildschirmfotos von Übersicht und je einem Bericht jed
 	fi; \
 	$(BIN)/python tools/screenshots.py --axe $(AXE_DIR)/node_modules/axe-core
 
+# Auswahl einzelner Mutanten (fnmatch), z. B. MUTANTEN='analysis.protection.rules.*'.
+MUTANTEN ?=
+mutation: $(STAMP) ## Mutationstests (mutmut): Kennzahlen, Geheimhaltung, Aufbereitung, Berichtsplanung; Stunden, nicht in CI (docs/qualitaet.md)
+	nice -n 15 $(BIN)/mutmut run --max-children 2 $(MUTANTEN); status=$$?; \
+	$(BIN)/python tools/mutation_report.py; exit $$status
+
 jupyter: $(STAMP) ## JupyterLab zum Erkunden starten
 	$(BIN)/jupyter lab notebooks/
 
@@ -88,5 +95,6 @@ lock: ## requirements.lock und environment.yml aus einer frischen Installation n
 	rm -rf .venv-lock
 
 clean: ## Erzeugte Daten und Berichte löschen (Rohdaten bleiben)
+	rm -rf mutants
 	find $(DATA) -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +
 	find reports -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +

@@ -118,6 +118,8 @@ class Seen:
             self.conflicts.append(f"{where}: Mittelwert {key} = {value} und {self.means[key]}")
         self.means[key] = value
 
+    _total: Any = None  # the "Insgesamt" count of the table being read
+
     def see(self, cell: tuple[Hashable, ...], value: Any, where: str) -> None:
         number = _number(value)
         if number is None:
@@ -142,8 +144,10 @@ class Seen:
         """One report table (``titel``, ``spalten``, ``zeilen``) of a report for ``site``."""
         title = str(table["titel"])
         columns = list(table["spalten"])
-        for row in table["zeilen"]:
-            record = dict(zip(columns, row, strict=True))
+        records = [dict(zip(columns, row, strict=True)) for row in table["zeilen"]]
+        # A share of a table with an "Insgesamt" row is a share of that row's count.
+        self._total = next((r[columns[1]] for r in records if r[columns[0]] == "Insgesamt"), None)
+        for record in records:
             self._row(site, title, record, year)
 
     def _row(self, site: str, title: str, r: dict[str, Any], year: int | None) -> None:
@@ -178,6 +182,7 @@ class Seen:
             label = r["Lebensphase"]
             cell = (site, "ek") if label == "Insgesamt" else (site, "phase", _code(PHASES, label))
             self.see(cell, r["Erstkontakte"], where)
+            self.see_share(cell, r.get("Anteil"), self._total, where)
         elif title == "Zielgruppen":
             group = TARGETS[r["Zielgruppe"]]
             self.see((site, "ziel", group, "bekannt"), r["Angabe bekannt"], where)
@@ -198,10 +203,12 @@ class Seen:
             label = r["Zugangsweg"]
             cell = (site, "ek") if label == "Insgesamt" else (site, "weg", _code(ROUTES, label))
             self.see(cell, r["Anzahl"], where)
+            self.see_share(cell, r.get("Anteil"), self._total, where)
         elif title == "Zugangswege nach Gruppen":
             label = r["Gruppe"]
             cell = (site, "ek") if label == "Insgesamt" else (site, "gruppe", label)
             self.see(cell, r["Anzahl"], where)
+            self.see_share(cell, r.get("Anteil"), self._total, where)
         elif title == "Reaktionszeit nach Meldung":
             self.see((site, "rz", "binnen3"), r["Anzahl"], where)
             self.see((site, "rz", "n"), r["Bezugsgröße (n)"], where)

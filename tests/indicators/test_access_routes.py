@@ -217,6 +217,18 @@ def test_site_comparison_reliable_with_enough_cases():
     assert "a: mehr Zugänge über „Gesundheitswesen“ als erwartet" in res.note
 
 
+def test_site_comparison_leaves_out_a_hidden_count_of_excluded_contacts():
+    rows = _many("a", "hebamme", 5, 0) + _many("b", "hebamme", 5, 0) + _many("b", "unbekannt", 1, 9)
+    shown = ar.site_comparison(contacts(*rows))
+    hidden = ar.site_comparison(contacts(*rows), count_excluded=False)
+    assert shown.note.endswith(" 1 Erstkontakte ohne Angabe zum Zugangsweg sind nicht enthalten.")
+    assert hidden.note.endswith(". Erstkontakte ohne Angabe zum Zugangsweg sind nicht enthalten.")
+    assert hidden.excluded_unknown == 1
+    assert ar.site_comparison(contacts(*rows[:10]), count_excluded=False).note == (
+        ar.site_comparison(contacts(*rows[:10])).note
+    )  # nothing left out: no sentence either way
+
+
 def test_site_comparison_collapses_groups_and_warns_when_small():
     rows = (
         _many("a", "hebamme", 20, 0)

@@ -8,6 +8,8 @@ demo data gets the same treatment from the real Excel appendices in the end-to-e
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from attacker import Seen, truth_from
 from helpers import contact, make_dataset, site
@@ -261,3 +263,35 @@ def test_the_attacker_recovers_a_small_survey_without_the_publication_pattern(co
     attack = seen.attack(truth, config.min_count, config.protection_level)
     assert attack.failures or attack.small_counts_shown
     assert any("bogen" in f or "note" in f or "empf" in f for f in attack.failures)
+
+
+@functools.cache
+def _small_cells_dataset():
+    """One dataset object for the tests below: its publication pattern is worked out once."""
+    import small_cells
+
+    tables = small_cells.raw_tables()
+    tables["erstkontakte"] = tables["erstkontakte"].replace({"": None})
+    return make_dataset(tables)
+
+
+def test_the_site_comparison_note_keeps_a_hidden_count_of_unknown_routes(config):
+    """Found by the end-to-end scan on small cells: the Gesamtbericht said "1 Erstkontakte
+    ohne Angabe zum Zugangsweg" (nord's one contact without a route, hidden everywhere
+    else)."""
+    dataset = _small_cells_dataset()
+    report = Report(dataset, config, "alle", YEAR, "Alle Standorte", "gesamtbericht")
+    assert report.publication.is_hidden(("alle", "zugangsweg", "unbekannt"))
+    note = sections.site_route_comparison(report).sentence
+    assert note.endswith(". Erstkontakte ohne Angabe zum Zugangsweg sind nicht enthalten.")
+
+
+def test_every_site_report_of_the_small_cells_municipality_gives_nothing_away(config):
+    """The reports of single sites of ``tests/small_cells.py`` (the end-to-end test builds
+    only those of all sites): tiny routes, a site below the minimum, complements."""
+    dataset = _small_cells_dataset()
+    truth = truth_from(build_publication(dataset, YEAR, land=config.land).values)
+    assert truth[("west", "ek")] == 2 and truth[("sued", "weg", "jobcenter")] == 1
+    attack = _publish(dataset, config).attack(truth, config.min_count, config.protection_level)
+    attack.assert_safe()
+    assert attack.seen > 150 and attack.hidden > 300  # 179 seen, 335 hidden

@@ -305,3 +305,129 @@ def test_no_line_with_a_total_keeps_exactly_one_hidden_cell(cells, min_count):
     # every primary cell is hidden
     small = (df > 0) & (df < min_count)
     assert not (small & ~mask).to_numpy().any()
+
+
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    """Wilson 95 % interval from its textbook formula (z = 1.959963984540054)."""
+    z, p = 1.959963984540054, k / n
+    centre, spread = p + z * z / (2 * n), z * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5
+    return (centre - spread) / (1 + z * z / n), (centre + spread) / (1 + z * z / n)
+
+
+def test_rounded_table_shares_and_intervals_come_from_the_rounded_counts():
+    # a 12, b 31, c 0 of 43 -> published 10, 30, 0 of 45 (43 rounds up to 45). Shares are
+    # 10/45 and 30/45 (not 12/43, 31/43, which times the published 45 would give 12 and 31
+    # back), bounds are the Wilson interval of 10 of 45 and 30 of 45; 0 stays 0 %.
+    exact = [12 / 43, 31 / 43, 0.0, 1.0]
+    df = pd.DataFrame(
+        {"Anzahl": [12, 31, 0, 43], "Anteil": exact, "Untergrenze": exact, "Obergrenze": exact},
+        index=["a", "b", "c", "Insgesamt"],
+    ).astype({"Anzahl": "Int64"})
+    share = Share("Anzahl", denominator_row="Insgesamt")
+    pt = protect_table(
+        df,
+        3,
+        count_columns=["Anzahl"],
+        total_row="Insgesamt",
+        share_columns={"Anteil": share, "Untergrenze": share, "Obergrenze": share},
+        round_to_5=True,
+    )
+    assert pt.values["Anzahl"].tolist() == [10, 30, 0, 45]
+    assert pt.values["Anteil"].tolist() == pytest.approx([10 / 45, 30 / 45, 0.0, 1.0])
+    for row, k in (("a", 10), ("b", 30), ("c", 0), ("Insgesamt", 45)):
+        lower, upper = _wilson(k, 45)
+        assert pt.values.at[row, "Untergrenze"] == pytest.approx(lower, abs=1e-12)
+        assert pt.values.at[row, "Obergrenze"] == pytest.approx(upper)
+    assert not pt.hidden.to_numpy().any()
+
+
+def test_rounded_share_of_a_row_denominator():
+    # x: 13 of 47 known -> 15 of 45 = 1/3; y: 7 of 20 -> 5 of 20 = 0.25; z: 2 of 9 is small
+    # (hidden with its share), 9 -> 10.
+    df = pd.DataFrame(
+        {"Bekannt": [47, 20, 9], "Davon": [13, 7, 2], "Anteil": [13 / 47, 7 / 20, 2 / 9]},
+        index=["x", "y", "z"],
+    ).astype({"Bekannt": "Int64", "Davon": "Int64"})
+    pt = protect_table(
+        df,
+        3,
+        count_columns=["Bekannt", "Davon"],
+        share_columns={"Anteil": Share("Davon", denominator="Bekannt")},
+        round_to_5=True,
+    )
+    assert pt.values.loc[["x", "y"], "Anteil"].tolist() == pytest.approx([15 / 45, 5 / 20])
+    assert pt.values.at["z", "Bekannt"] == 10
+    assert pt.hidden.loc["z"].tolist() == [False, True, True]
+
+
+def test_rounding_leaves_out_rates_per_1000_and_interval_bounds_in_kennzahlen():
+    # Beside rounded counts a rate per 1,000 (prorated denominator) and an interval bound
+    # cannot be recomputed: they are left out; the share itself comes from the rounded
+    # counts: 100 welcome visits of 1,602 births -> 100 / 1,600.
+    values = _reach(zielgruppen={}, geburten=1602, erstkontakte=412)
+    values["reichweite"]["willkommensbesuch_quote"] = 100 / 1602
+    values["reichweite"]["erstkontakte_je_1000_geburten"] = {
+        "wert": 257.2,
+        "untergrenze": 233.0,
+        "obergrenze": 283.0,
+    }
+    values["reichweite"]["willkommensbesuch_quote_intervall"] = {
+        "untergrenze": 0.05,
+        "obergrenze": 0.07,
+    }
+    out, _ = protect_indicators(values, 3, round_to_5=True)
+    r = out["reichweite"]
+    assert r["erstkontakte_je_1000_geburten"] == dict.fromkeys(
+        ("wert", "untergrenze", "obergrenze")
+    )
+    assert r["willkommensbesuch_quote_intervall"] == {"untergrenze": None, "obergrenze": None}
+    assert r["willkommensbesuch_quote"] == pytest.approx(100 / 1600)
+    exact, _ = protect_indicators(values, 3)
+    assert exact["reichweite"]["willkommensbesuch_quote_intervall"]["obergrenze"] == 0.07
+
+
+def _named_table():
+    df = pd.DataFrame(
+        {"Erstkontakte": [2, 5], "Quote": [0.123, 0.5], "Name": ["<b>x</b>", None]},
+        index=["a", "b"],
+    ).astype({"Erstkontakte": "Int64"})
+    return protect_table(
+        df, 3, count_columns=["Erstkontakte"], share_columns={"Quote": Share("Erstkontakte")}
+    )
+
+
+def test_to_string_shows_the_formatted_cells_and_the_footnote():
+    pt = _named_table()
+    lines = pt.to_string().splitlines()
+    assert lines[:3] == [
+        "  Erstkontakte   Quote      Name",
+        "a            •       •  <b>x</b>",
+        "b            5  50,0 %         –",
+    ]
+    assert lines[3] == pt.footnote and len(lines) == 4
+
+
+def test_to_html_escapes_cells_and_keeps_the_house_table_class():
+    html = _named_table().to_html()
+    assert html.startswith('<table class="dataframe fh-tabelle">\n')  # border=0: no attribute
+    assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in html and "<b>x</b>" not in html
+    assert "<td>•</td>" in html and "<td>50,0 %</td>" in html and "<td>–</td>" in html
+    assert html.endswith(f'</table>\n<p class="fussnote">{_named_table().footnote}</p>')
+
+
+def test_a_callable_format_renders_shown_cells_only():
+    shown = _named_table().formatted({"Quote": lambda v: f"<{v:.2f}>"})
+    assert shown["Quote"].tolist() == ["•", "<0.50>"]
+    assert shown["Erstkontakte"].tolist() == ["•", "5"]
+
+
+def test_a_share_on_a_hidden_base_is_hidden_even_when_the_base_is_not_small():
+    # n_bekannt = 40 hidden by the publication (secondary, not small): its share 25 % would
+    # give the 40 back with the 10 "ja" that follow from it.
+    values = _reach(zielgruppen={"alleinerziehend": {"anteil": 0.25, "n_bekannt": 40}})
+    out, hidden = protect_indicators(
+        values, 3, decided={"reichweite.zielgruppen.alleinerziehend.n_bekannt": True}
+    )
+    group = out["reichweite"]["zielgruppen"]["alleinerziehend"]
+    assert group == {"anteil": None, "n_bekannt": None}
+    assert "reichweite.zielgruppen.alleinerziehend.anteil" in hidden

@@ -284,7 +284,11 @@ def _highlights(test: stats.ChiSquareResult, level: float = 0.05) -> str:
 
 
 def site_comparison(
-    contacts: pd.DataFrame, *, by: str = "standort_id", collapse: bool = True
+    contacts: pd.DataFrame,
+    *,
+    by: str = "standort_id",
+    collapse: bool = True,
+    count_excluded: bool = True,
 ) -> SiteComparison:
     """Unterscheiden sich die Standorte in den Zugangsgruppen? (Chi-Quadrat, Residuen)
 
@@ -293,6 +297,8 @@ def site_comparison(
     zusammengelegt (``MERGES``: aufsuchend zu Jugendhilfe, Sonstige zu Eigener Zugang,
     dann alle Wege über Fachkräfte), bis der Test verlässlich ist; der Hinweis nennt jede
     Zusammenlegung. Auffällige Zellen: angepasste Residuen, p-Werte nach Holm korrigiert.
+    Ohne ``count_excluded`` nennt der Hinweis die Zahl der ausgelassenen Erstkontakte nicht
+    (sie ist in der Veröffentlichung geheim).
     """
     known = contacts[_routes(contacts) != UNKNOWN]
     excluded = len(contacts) - len(known)
@@ -325,7 +331,8 @@ def site_comparison(
     if test is not None and test.reliable and test.p_value < 0.05:
         note += " " + _highlights(test)
     if excluded:
-        note += f" {excluded} Erstkontakte ohne Angabe zum Zugangsweg sind nicht enthalten."
+        count = f"{excluded} " if count_excluded else ""
+        note += f" {count}Erstkontakte ohne Angabe zum Zugangsweg sind nicht enthalten."
     return SiteComparison(counts, shares, test, tuple(merged), excluded, note)
 
 

@@ -865,7 +865,9 @@ def _known_route_cell(site: str, column: str) -> pub.Cell:
 
 def site_route_comparison(report: Report) -> Section:
     contacts = data.contacts_for(report.dataset, data.ALL_SITES, report.year)
-    comparison = access_routes.site_comparison(contacts)
+    # The note names the contacts without a route: not when that count is hidden.
+    unknown_hidden = _any_hidden(report, [(report.site, pub.ROUTE, "unbekannt")])
+    comparison = access_routes.site_comparison(contacts, count_excluded=not unknown_hidden)
     counts = comparison.counts.copy()
     counts.index = [str(s) for s in counts.index]
     counts.index.name = "Standort"

@@ -1,0 +1,132 @@
+"""Ergebnis der Mutationstests (mutmut) auf Deutsch: Punktzahl je Modul und jede überlebende
+Mutante mit ihrer Änderung. Liest ``mutants/**/*.meta`` (von ``mutmut run`` geschrieben),
+druckt die Übersicht und schreibt sie nach ``mutants/zusammenfassung.md``.
+
+    python tools/mutation_report.py            # alle geprüften Mutanten
+    python tools/mutation_report.py --ohne-diff  # nur Namen, ohne die Änderung
+
+Punktzahl = getötet / (getötet + überlebt + Zeitüberschreitung); Mutanten ohne Tests zählen
+als überlebt (kein Test sieht sie), nicht geprüfte (Lauf abgebrochen oder Auswahl) gar nicht.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MUTANTS = ROOT / "mutants"
+
+#: mutmut's exit codes -> our words (mutmut/stats.py: status_by_exit_code).
+STATUS = {
+    1: "getötet",
+    3: "getötet",
+    0: "überlebt",
+    5: "ohne Tests",
+    33: "ohne Tests",
+    34: "übersprungen",
+    35: "verdächtig",
+    36: "Zeitüberschreitung",
+    24: "Zeitüberschreitung",
+    -24: "Zeitüberschreitung",
+    152: "Zeitüberschreitung",
+    255: "Zeitüberschreitung",
+    None: "nicht geprüft",
+}
+
+
+def status(code: int | None) -> str:
+    return STATUS.get(code, "verdächtig")
+
+
+def load(folder: Path = MUTANTS) -> dict[str, dict[str, str]]:
+    """Module (``analysis.protection.rules``) -> mutant name -> status."""
+    out: dict[str, dict[str, str]] = {}
+    for meta in sorted(folder.glob("src/**/*.py.meta")):
+        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        module = ".".join(meta.relative_to(folder / "src").with_suffix("").with_suffix("").parts)
+        if codes:
+            out[module] = {name: status(code) for name, code in codes.items()}
+    return out
+
+
+def score(counts: Counter) -> float | None:
+    """Killed share of the checked mutants (no tests and timeouts count as not killed)."""
+    checked = sum(n for s, n in counts.items() if s not in ("nicht geprüft", "übersprungen"))
+    return counts["getötet"] / checked if checked else None
+
+
+def summary(results: dict[str, dict[str, str]]) -> tuple[str, list[str]]:
+    """The German table of scores per module and the list of surviving mutants."""
+    lines = [
+        "| Modul | geprüft | getötet | überlebt | ohne Tests | Zeit | nicht geprüft | Punktzahl |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    survivors: list[str] = []
+    total: Counter = Counter()
+    for module, mutants in results.items():
+        counts = Counter(mutants.values())
+        total.update(counts)
+        checked = sum(counts.values()) - counts["nicht geprüft"] - counts["übersprungen"]
+        if not checked:
+            continue
+        s = score(counts)
+        lines.append(
+            f"| {module} | {checked} | {counts['getötet']} | {counts['überlebt']} | "
+            f"{counts['ohne Tests']} | {counts['Zeitüberschreitung']} | "
+            f"{counts['nicht geprüft']} | {_percent(s)} |"
+        )
+        survivors += [n for n, st in mutants.items() if st in ("überlebt", "ohne Tests")]
+    checked = sum(total.values()) - total["nicht geprüft"] - total["übersprungen"]
+    lines.append(
+        f"| **zusammen** | {checked} | {total['getötet']} | {total['überlebt']} | "
+        f"{total['ohne Tests']} | {total['Zeitüberschreitung']} | {total['nicht geprüft']} | "
+        f"{_percent(score(total))} |"
+    )
+    return "\n".join(lines), survivors
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f} %".replace(".", ",")
+
+
+def _diff(name: str) -> str:
+    shown = subprocess.run(
+        [str(Path(sys.executable).with_name("mutmut")), "show", name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return shown.stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ohne-diff", action="store_true", help="Änderungen nicht zeigen")
+    args = parser.parse_args(argv)
+    results = load()
+    if not results:
+        print("Keine Ergebnisse in mutants/ – zuerst `make mutation` laufen lassen.")
+        return 1
+    table, survivors = summary(results)
+    text = ["# Mutationstests: Ergebnis", "", table, ""]
+    text.append(f"## Überlebende Mutanten ({len(survivors)})")
+    text.append("")
+    for name in survivors:
+        text.append(f"- {name}")
+        if not args.ohne_diff:
+            text += ["", "```diff", _diff(name), "```", ""]
+    report = "\n".join(text) + "\n"
+    (MUTANTS / "zusammenfassung.md").write_text(report, encoding="utf-8")
+    print(report)
+    print("Geschrieben: mutants/zusammenfassung.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

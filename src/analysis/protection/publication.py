@@ -21,15 +21,17 @@ import time
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from analysis.contract.schema import ALL_SITES, CATEGORIES, MANIFEST
 from analysis.data import Dataset
 from analysis.errors import FhError
-from analysis.protection import audit as lp
 from analysis.protection.rules import DEFAULT_MIN_COUNT, is_small, round_to_five
+
+if TYPE_CHECKING:
+    from analysis.protection import audit as lp
 
 Cell = tuple[Hashable, ...]
 
@@ -69,6 +71,8 @@ class Publication:
             for cell in self.published:
                 shown = round_to_five(self.values[cell])
                 bounds[cell] = (max(0.0, shown - 2.0), shown + 2.0)
+        from analysis.protection import audit as lp  # scipy: only when a pattern is built
+
         return lp.LinearPublication(
             values=self.values, equations=self.equations, published_bounds=bounds
         )
@@ -222,6 +226,8 @@ def _additive(
     parts = [p for p in parts if p in values]
     if total not in values or not parts:
         return None
+    from analysis.protection import audit as lp  # scipy: only when a pattern is built
+
     return lp.additive(total, parts)
 
 
@@ -404,6 +410,8 @@ def protect_publication(
     primary = frozenset(
         c for c, v in pub.values.items() if is_small(v, min_count) and c[-1] != "termine"
     )
+    from analysis.protection import audit as lp  # scipy: only when a pattern is built
+
     unpublished = frozenset(pub.values) - pub.published
     linear = pub.linear(round_to_5)
     weights = {c: _weight(c, v) for c, v in pub.values.items()}

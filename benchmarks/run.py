@@ -92,9 +92,11 @@ def _cli(*args: str) -> list[str]:
 
 
 def raw_bytes(raw: Path) -> int:
-    """Bytes of the raw data files aufbereiten reads (CSV and XLSX)."""
-    suffixes = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
-    return sum(p.stat().st_size for p in raw.iterdir() if p.suffix.lower() in suffixes)
+    """Bytes of the raw files aufbereiten reads (its own assignment of files to tables)."""
+    from analysis.ingest.read import discover
+
+    by_table, _ = discover(raw)
+    return sum(p.stat().st_size for paths in by_table.values() for p in paths)
 
 
 def measure_p1(raw: Path, work: Path, repeats: int = 3) -> dict:

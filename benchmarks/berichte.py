@@ -32,7 +32,9 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results.json"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from run import RESULTS, write_results  # noqa: E402  (one results file, one writer)
+
 BIN = Path(sys.executable).parent
 #: P2: the project per report at least this many times faster than the naive loop.
 P2_GOAL = 7.5
@@ -55,13 +57,6 @@ def _cli(*args: str) -> float:
 def _statuses(out: Path) -> dict[str, str]:
     run = json.loads((out / "lauf.json").read_text(encoding="utf-8"))
     return {r["key"]: r["status"] for r in run["berichte"]}
-
-
-def write_results(entries: dict[str, dict]) -> None:
-    """Replace these goals' entries in ``results.json``; keep the others."""
-    results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
-    results.update(entries)
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def measure_p2(work: Path, processed: Path, year: int) -> dict:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from helpers import contact, frame, make_dataset, site, write_processed
@@ -64,6 +69,50 @@ def test_load_dataset_reads_typed_tables_and_absent_optional_tables(tmp_path):
     # An absent optional jn column reads as unbekannt.
     assert contacts["sgb2_bezug"].tolist() == ["unbekannt"]
     assert ds.manifest["tabellen"]["erstkontakte"]["angenommen"] == 1
+
+
+def test_load_dataset_reads_a_table_on_first_use_from_the_files_open_at_load(tmp_path):
+    folder = write_processed(
+        tmp_path / "processed",
+        {
+            "standorte": [site("rheindorf")],
+            "erstkontakte": [contact("1", "rheindorf", "2014-03-01")],
+            "angebote": [{"standort_id": "rheindorf", "jahr": 2014, "angebot": "beratung"}],
+        },
+    )
+    ds = data.load_dataset(folder)
+    assert sorted(ds.tables) == ["angebote", "erstkontakte", "standorte"]
+    assert "angebote" in ds.tables and "bevoelkerung" not in ds.tables
+    assert len(ds.tables) == 3
+    # A new `aufbereiten` swaps in other files after the folder was opened: this dataset
+    # still reads the state it opened (no mix of old and new tables).
+    (folder / "erstkontakte.parquet").unlink()
+    (folder / "neu.parquet").write_bytes(b"kein Parquet")
+    os.replace(folder / "neu.parquet", folder / "angebote.parquet")
+    assert ds.table("erstkontakte")["fall_id"].tolist() == ["1"]
+    assert ds.table("angebote")["jahr"].tolist() == [2014]
+    assert ds.table("angebote") is ds.table("angebote")  # read once
+    with pytest.raises(KeyError):
+        ds.tables["bevoelkerung"]
+
+
+def test_kennzahlen_modules_load_without_scipy_stats_and_statsmodels():
+    # `fh-analytik kennzahlen` needs neither; importing them costs a second per call (#11).
+    code = (
+        "import sys, analysis.data, analysis.indicators.summary, analysis.indicators.costs, "
+        "analysis.indicators.access_routes, analysis.protection.publication; "
+        "print(sorted(m for m in ('scipy.stats', 'statsmodels', 'scipy.optimize') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=_env()
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def _env() -> dict[str, str]:
+    src = str(Path(data.__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
 
 
 def test_sites_and_years(dataset):

@@ -8,11 +8,11 @@ Notebooks, reports and ``kennzahlen`` all select through these functions.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -171,8 +171,9 @@ class Dataset:
         exit reads as not yet happened. A report of year J shows what was known for J and
         stays the same when later years' data arrive (its fingerprint hashes this slice).
         """
-        tables = {name: bound_to_year(name, frame, year) for name, frame in self.tables.items()}
-        return Dataset(folder=self.folder, manifest=self.manifest, tables=tables)
+        return Dataset(
+            folder=self.folder, manifest=self.manifest, tables=_BoundTables(self.tables, year)
+        )
 
     def site_name(self, site: str) -> str:
         """German display name of a site (``alle`` → ``Alle Standorte``)."""
@@ -186,8 +187,65 @@ class Dataset:
         return site
 
 
+class _LazyTables(Mapping[str, pd.DataFrame]):
+    """The tables of a processed folder, each read from its Parquet file on first use.
+
+    Every file is opened when the folder is opened, so a later ``aufbereiten`` that swaps
+    in a new folder cannot mix old and new tables; a question that needs few tables
+    (``kennzahlen`` for one site and year) reads no other.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self._files: dict[str, BinaryIO] = {}
+        for name in TABLES:
+            path = folder / f"{name}.parquet"
+            if path.is_file():
+                self._files[name] = path.open("rb")
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            file = self._files[name]  # KeyError for an absent table, as a dict would give
+            with file:
+                self._frames[name] = conform(name, pd.read_parquet(file))
+        return self._frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._files
+
+
+class _BoundTables(Mapping[str, pd.DataFrame]):
+    """The tables of a dataset as they stood at the end of ``year``, each bounded on first
+    use (a question that needs few tables reads and bounds no other)."""
+
+    def __init__(self, source: Mapping[str, pd.DataFrame], year: int) -> None:
+        self._source = source
+        self._year = year
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = bound_to_year(name, self._source[name], self._year)
+        return self._frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._source)
+
+    def __len__(self) -> int:
+        return len(self._source)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._source
+
+
 def load_dataset(folder: Path | str) -> Dataset:
-    """Load ``manifest.json`` and every table's Parquet file from a processed-data folder."""
+    """Open a processed-data folder: ``manifest.json`` now, each table when first used."""
     folder = Path(folder)
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
@@ -198,11 +256,7 @@ def load_dataset(folder: Path | str) -> Dataset:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise FhError(f"{manifest_path} ist nicht lesbar: {exc}") from exc
-    tables: dict[str, pd.DataFrame] = {}
-    for name in TABLES:
-        path = folder / f"{name}.parquet"
-        if path.is_file():
-            tables[name] = conform(name, pd.read_parquet(path))
+    tables = _LazyTables(folder)
     if "erstkontakte" not in tables or "standorte" not in tables:
         raise FhError(
             f"In {folder} fehlen die Pflichttabellen standorte und/oder erstkontakte; "

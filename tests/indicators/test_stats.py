@@ -371,3 +371,39 @@ def test_funnel_limits_narrow_with_exposure_and_approach_the_normal_limits():
     # F(34) = 0.96616, F(35) = 0.97754 -> alpha = (0.97754 - 0.975) / (0.97754 - 0.96616)
     # = 0.2233 -> limit (35 - 0.2233) / 100 = 0.34777.
     assert limits["oben_95"].iloc[0] == pytest.approx(0.34777, abs=2e-5)
+
+
+@pytest.mark.parametrize(
+    ("count", "n"), [(0, 1), (1, 1), (0, 7), (7, 7), (1, 2), (5, 20), (3, 1000), (999, 1000)]
+)
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_wilson_interval_has_the_digits_of_statsmodels(count, n, level):
+    # Computed without importing statsmodels (#11, P3); the digits must stay the same.
+    from statsmodels.stats.proportion import proportion_confint
+
+    expected = proportion_confint(count, n, alpha=1 - level, method="wilson")
+    p = stats.wilson_interval(count, n, level)
+    assert (p.lower, p.upper) == expected
+
+
+def test_wilson_interval_by_hand_at_the_edges():
+    # n = 1, count = 1, z = 1.959964: center = (1 + z²/2) / (1 + z²), half width
+    # z·sqrt(z²/4) / (1 + z²) = (z²/2) / (1 + z²); lower = 1 / (1 + z²) = 0.2065, upper 1.
+    p = stats.wilson_interval(1, 1)
+    assert p.lower == pytest.approx(1 / (1 + 1.959964**2), abs=1e-6)
+    assert p.upper == 1.0
+    assert stats.wilson_interval(0, 1).lower == 0.0
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 10, 41, 500, 20001])
+@pytest.mark.parametrize("p", [0.0005, 0.025, 0.5, 0.975, 0.9995])
+def test_chi2_quantile_has_the_digits_of_scipy_stats(df, p):
+    from scipy.stats import chi2
+
+    assert stats._chi2_ppf(p, df) == float(chi2.ppf(p, df))
+
+
+def test_chi2_quantile_by_hand():
+    # chi2 with 2 degrees of freedom is exponential with mean 2: ppf(p) = -2 ln(1 - p).
+    assert stats._chi2_ppf(0.5, 2) == pytest.approx(2 * math.log(2), rel=1e-12)
+    assert stats._chi2_ppf(0.975, 2) == pytest.approx(-2 * math.log(0.025), rel=1e-12)

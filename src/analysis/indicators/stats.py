@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2, chi2_contingency, norm, poisson
-from statsmodels.stats.contingency_tables import Table
-from statsmodels.stats.proportion import proportion_confint
 
 from analysis import formatting as fmt
+
+# scipy.stats and statsmodels are imported inside the functions that use them: importing
+# them costs about a second, and `fh-analytik kennzahlen` needs neither (issue #11, P3).
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,18 @@ def wilson_interval(count: int, n: int, level: float = 0.95) -> Proportion:
         return Proportion(count, n, None, None, None)
     if not 0 <= count <= n:
         raise ValueError(f"count {count} outside 0..{n}")
-    lower, upper = proportion_confint(count, n, alpha=1 - level, method="wilson")
+    # statsmodels' proportion_confint(method="wilson"), step by step in the same float64
+    # operations (the same digits), without importing statsmodels and scipy.stats.
+    from scipy.special import ndtri
+
+    crit = -ndtri((1 - level) / 2.0)  # scipy.stats.norm.isf(alpha / 2)
+    crit2 = crit**2
+    nobs = np.float64(n)
+    q = np.float64(count) / nobs
+    denom = 1 + crit2 / nobs
+    center = (q + crit2 / (2 * nobs)) / denom
+    dist = crit * np.sqrt(q * (1.0 - q) / nobs + crit2 / (4.0 * nobs**2)) / denom
+    lower, upper = np.clip(center - dist, 0, 1), np.clip(center + dist, 0, 1)
     return Proportion(count, n, count / n, float(lower), float(upper))
 
 
@@ -81,10 +92,20 @@ def poisson_rate(
     if count < 0:
         raise ValueError(f"count {count} below 0")
     alpha = 1 - level
-    lower = 0.0 if count == 0 else float(chi2.ppf(alpha / 2, 2 * count)) / 2
-    upper = float(chi2.ppf(1 - alpha / 2, 2 * count + 2)) / 2
+    lower = 0.0 if count == 0 else _chi2_ppf(alpha / 2, 2 * count) / 2
+    upper = _chi2_ppf(1 - alpha / 2, 2 * count + 2) / 2
     scale = per / float(exposure)
     return Rate(count, float(exposure), per, count * scale, lower * scale, upper * scale)
+
+
+def _chi2_ppf(p: float, df: int) -> float:
+    """``scipy.stats.chi2.ppf(p, df)`` for 0 < p < 1 and df > 0, in scipy's own formula.
+
+    scipy.special loads in a fraction of the time scipy.stats takes (issue #11, P3).
+    """
+    from scipy.special import gammaincinv
+
+    return float(2 * gammaincinv(df / 2, p))
 
 
 def holm_adjust(p_values: Sequence[float]) -> list[float]:
@@ -164,6 +185,9 @@ def chi_square_independence(table: pd.DataFrame) -> ChiSquareResult | None:
     erwartete Häufigkeiten 0). ``None``, wenn danach keine 2×2-Tafel übrig bleibt.
     Ohne Stetigkeitskorrektur, damit Teststatistik und Residuen zusammenpassen.
     """
+    from scipy.stats import chi2_contingency
+    from statsmodels.stats.contingency_tables import Table
+
     obs = table.astype(float)
     obs = obs.loc[obs.sum(axis=1) > 0, obs.sum(axis=0) > 0]
     if obs.shape[0] < 2 or obs.shape[1] < 2:
@@ -345,6 +369,8 @@ def share_trend(
             sites=n_sites,
             p_value_binomial=float(binomial.pvalues[1]),
         )
+    from statsmodels.stats.contingency_tables import Table
+
     by_year = frame.groupby("jahr")[["k", "n"]].sum().reset_index()
     table = np.column_stack([by_year["k"], by_year["n"] - by_year["k"]])
     res = Table(table, shift_zeros=False).test_ordinal_association(
@@ -821,6 +847,8 @@ def poisson_control_limit(target_rate: float, exposure: float, p: float) -> floa
     The ``p``-quantile r of Poisson(θ = rate × exposure), interpolated between r − 1 and r
     so the limits are smooth in the exposure, divided by the exposure.
     """
+    from scipy.stats import poisson
+
     theta = target_rate * exposure
     if exposure <= 0:
         return float("nan")
@@ -850,6 +878,8 @@ def funnel_limits(
 
 def normal_two_sided_p(z: float) -> float:
     """Two-sided p-value of a standard normal statistic (for adjusted residuals)."""
+    from scipy.stats import norm
+
     return float(2 * norm.sf(abs(z)))
 
 

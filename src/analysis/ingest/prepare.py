@@ -47,7 +47,6 @@ def _prepare_table(
                 f[c] = pd.Series("", index=f.index, dtype="str")
         # Columns outside the contract go no further than this (the summary names them).
         f = f[[*table.column_names, LINE_COL, *(c for c in (ENCODING_COL,) if c in f.columns)]]
-        f[FILE_COL] = sheet.report.name
         f["_ordnung"] = order
         frames.append(f)
         if len(sheet.bad_rows):
@@ -61,6 +60,9 @@ def _prepare_table(
         # lines in the wrong encoding); rewriting all would copy a million rows.
         if c not in (LINE_COL, "_ordnung") and (raw[c].dtype != "str" or raw[c].hasnans):
             raw[c] = raw[c].fillna("").astype("str")
+    # The file of each row as a category of the file names (one byte a row, not a string).
+    names = [f.name for f in report.files]
+    raw[FILE_COL] = pd.Categorical.from_codes(raw["_ordnung"].to_numpy(), categories=names)
     checked = validate(table, raw, sites=sites, config=config, today=today)
 
     rejects = checked.rejects

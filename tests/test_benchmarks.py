@@ -1,0 +1,55 @@
+"""The measuring script of issue #11 (benchmarks/run.py): its bookkeeping, not its timings."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_results_replace_only_their_own_goals(tmp_path):
+    bench = _bench()
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"P2": {"ziel": "P2"}, "P1": {"alt": True}}), encoding="utf-8")
+    bench.write_results({"P1": {"ziel": "P1"}, "P3": {"ziel": "P3"}}, path)
+    assert json.loads(path.read_text(encoding="utf-8")) == {
+        "P2": {"ziel": "P2"},
+        "P1": {"ziel": "P1"},
+        "P3": {"ziel": "P3"},
+    }
+    bench.write_results({"P1": {"ziel": "P1", "neu": 1}}, tmp_path / "neu.json")
+    assert json.loads((tmp_path / "neu.json").read_text(encoding="utf-8")) == {
+        "P1": {"ziel": "P1", "neu": 1}
+    }
+
+
+def test_raw_bytes_count_the_files_aufbereiten_reads(tmp_path):
+    bench = _bench()
+    (tmp_path / "erstkontakte.csv").write_bytes(b"x" * 10)
+    (tmp_path / "angebote.xlsx").write_bytes(b"x" * 7)
+    (tmp_path / "README.txt").write_bytes(b"x" * 1000)
+    assert bench.raw_bytes(tmp_path) == 17
+
+
+def test_timed_reports_output_and_a_german_error(tmp_path):
+    bench = _bench()
+    run = bench.timed([sys.executable, "-c", "print('hallo')"])
+    assert run.stdout == "hallo\n"
+    assert run.peak_mib > 0
+    try:
+        bench.timed([sys.executable, "-c", "import sys; sys.exit(3)"])
+    except SystemExit as exc:
+        assert "Befehl fehlgeschlagen (3)" in str(exc)
+    else:
+        raise AssertionError("ein fehlgeschlagener Befehl muss die Messung abbrechen")

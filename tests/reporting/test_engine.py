@@ -126,3 +126,25 @@ def test_the_kernel_is_replaced_after_its_quota(kept: Path, monkeypatch) -> None
     ok = _notebook(kept / "ok.ipynb", PID)
     pids = [_pid(_run(ok, kept / f"{i}.ipynb")) for i in range(3)]
     assert pids[0] == pids[1] != pids[2]
+
+
+def test_the_installed_entry_point_does_not_break_importing_papermill() -> None:
+    """Papermill loads its entry points while it is being imported: whichever is imported
+    first, papermill or the engine, both must load, and the name must reach the engine."""
+    import subprocess
+    import sys
+    from importlib.metadata import entry_points
+
+    names = {e.name: e.value for e in entry_points(group="papermill.engine")}
+    assert names.get(engine.ENGINE_NAME) == "analysis.reporting.papermill_entry:KeptKernelEngine"
+    for first in ("papermill", "analysis.reporting.engine"):
+        code = (
+            f"import {first}\n"
+            "from papermill.engines import papermill_engines\n"
+            "import analysis.reporting.engine as e\n"
+            "found = papermill_engines.get_engine('fh-analytik')\n"
+            "assert found.execute_notebook.__func__.__qualname__.endswith('execute_notebook')\n"
+            "print('geladen')\n"
+        )
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.returncode == 0 and "geladen" in done.stdout, (first, done.stderr[-2000:])

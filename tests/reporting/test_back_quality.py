@@ -235,3 +235,24 @@ def test_sentences(dataset, config):
     checklist = sections.network_checklist(report)
     assert checklist.sentence.startswith("Es fehlen: Standort a: Frauenarztpraxen, ")
     assert "Hebammen" not in checklist.sentence
+
+
+def test_sentence_when_only_one_mean_can_be_shown(config):
+    """One item answered: its mean is named alone, not as the best and the weakest at once."""
+    rows = [
+        {"bogen_id": f"r{i}", "standort_id": "a", "datum": "2014-05-01", "raeume": grade}
+        for i, grade in enumerate([2, 2, 2, 3, 3, 3])
+    ]
+    only = make_dataset(
+        {
+            "standorte": [site("a", "2013-01-01")],
+            "erstkontakte": [contact("k1", "a", "2014-03-03")],
+            "nutzerbefragung": rows,
+        }
+    )
+    items = sections.feedback_items(Report(only, config, "a", 2014, "Standort a"))
+    assert items.sentence == (
+        "Standort a hatte 2014 6 ausgefüllte Fragebögen. Ausweisen lässt sich nur die "
+        "mittlere Note für Räume: 2,5. Ohne Antwort blieben: Erreichbarkeit 6, Angebote 6, "
+        "Beratung 6."
+    )

@@ -1821,11 +1821,19 @@ def feedback_items(report: Report) -> Section:
         count = (
             f"{_subject(report)} {formatting.number(n)} ausgefüllte Fragebögen. " if n_shown else ""
         )
-        sentence = (
-            f"{count}Am besten "
-            f"bewertet wurde {best} (mittlere Note {formatting.number(shown[best], 1)}), am "
-            f"schwächsten {worst} ({formatting.number(shown[worst], 1)})."
-            + (f" Ohne Antwort blieben: {', '.join(missing)}." if missing else "")
+        if len(shown) == 1:  # one mean only: no "best" and "weakest" of one
+            compared = (
+                f"Ausweisen lässt sich nur die mittlere Note für {best}: "
+                f"{formatting.number(shown[best], 1)}."
+            )
+        else:
+            compared = (
+                f"Am besten bewertet wurde {best} (mittlere Note "
+                f"{formatting.number(shown[best], 1)}), am schwächsten {worst} "
+                f"({formatting.number(shown[worst], 1)})."
+            )
+        sentence = f"{count}{compared}" + (
+            f" Ohne Antwort blieben: {', '.join(missing)}." if missing else ""
         )
     figure = _feedback_figure(report, table)
     alt = bars_alt(

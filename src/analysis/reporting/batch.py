@@ -188,12 +188,22 @@ class DataHasher:
         self.folder = folder
         self._frames: dict[str, pd.DataFrame | None] = {}
         self._hashes: dict[tuple[str, str, int | None], str] = {}
+        self._cut: dict[tuple[str, int], pd.DataFrame] = {}
 
     def _frame(self, table: str) -> pd.DataFrame | None:
         if table not in self._frames:
             path = self.folder / f"{table}.parquet"
             self._frames[table] = pd.read_parquet(path) if path.is_file() else None
         return self._frames[table]
+
+    def _bounded(self, table: str, frame: pd.DataFrame, year: int) -> pd.DataFrame:
+        """The table up to ``year``, cut once for all sites of that year. The plan runs year
+        by year, so only the current year's cuts are kept (each is nearly a whole table)."""
+        key = (table, year)
+        if key not in self._cut:
+            self._cut = {k: v for k, v in self._cut.items() if k[1] == year}
+            self._cut[key] = bound_to_year(table, frame, year)
+        return self._cut[key]
 
     def table_hash(self, table: str, site: str, year: int | None = None) -> str:
         key = (table, site, year)
@@ -203,7 +213,7 @@ class DataHasher:
                 self._hashes[key] = "fehlt"
             else:
                 if year is not None:
-                    frame = bound_to_year(table, frame, year)
+                    frame = self._bounded(table, frame, year)
                 column = _site_column(table, frame)
                 if site != ALL_SITES and column is not None:
                     # An area table's city-wide rows (``gesamt``) serve every site too (the

@@ -7,6 +7,7 @@ Hand-made data with the arithmetic in comments; the LP engine itself is tested i
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from helpers import contact, make_dataset, site, write_processed
@@ -143,6 +144,42 @@ def test_the_pattern_is_kept_beside_the_data_and_reused(tmp_path, config):
     object.__setattr__(wider, "protection_level", 5.0)
     pub._CACHE.clear()
     assert pub.protected_year(load_dataset(folder), 2014, wider).protection_level == 5.0
+
+
+def test_the_stored_pattern_survives_a_new_run_of_aufbereiten_on_the_same_data(
+    tmp_path, config, monkeypatch
+):
+    # make berichte runs aufbereiten again: same bytes, new modification times and a new
+    # time stamp in the manifest. The stored pattern must still count; changed data must not.
+    from analysis.contract.schema import MANIFEST
+    from analysis.data import load_dataset
+
+    tables = {
+        "standorte": [site("a", "2011-01-01"), site("b", "2011-01-01")],
+        "erstkontakte": _rows("a", 2014, {"hebamme": 10, "jobcenter": 2})
+        + _rows("b", 2014, {"hebamme": 9}),
+    }
+    folder = write_processed(tmp_path / "daten", tables)
+    first = pub.protected_year(load_dataset(folder), 2014, config)
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    manifest.update(erstellt="2030-01-01T00:00:00+00:00", stichtag="2030-01-01")
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    for path in folder.glob("*.parquet"):
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    pub._CACHE.clear()
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("Muster neu berechnet, obwohl die Daten gleich sind")
+
+    monkeypatch.setattr(pub, "protect_publication", not_again)
+    again = pub.protected_year(load_dataset(folder), 2014, config)
+    assert again.hidden == first.hidden
+    # One more first contact at site b: new data, new pattern.
+    tables["erstkontakte"] = tables["erstkontakte"] + _rows("b", 2014, {"hebamme": 1})
+    write_processed(folder, tables)
+    pub._CACHE.clear()
+    with pytest.raises(AssertionError, match="neu berechnet"):
+        pub.protected_year(load_dataset(folder), 2014, config)
 
 
 def test_a_failed_audit_refuses_the_year_in_the_batch(tmp_path, monkeypatch):

@@ -558,23 +558,41 @@ _CACHE: dict[tuple[Any, ...], ProtectedPublication] = {}
 CACHE_FOLDER = "geheimhaltung"
 
 
-def _data_state(folder: Path) -> list[list[Any]]:
-    """Name, size and modification time of every file of the processed data: changes with
-    a new ``aufbereiten`` and with any edit of a Parquet file, without reading the data."""
+#: Content hash per processed file, by (path, size, modification time): hashing stays cheap
+#: when many reports of one process ask for the patterns of many years.
+_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def _data_state(folder: Path) -> list[list[str]]:
+    """Name and SHA-256 of every Parquet file of the processed data.
+
+    The content, not the modification time: ``make berichte`` runs ``aufbereiten`` again,
+    which rewrites the same bytes (the Parquet output is deterministic), and the patterns of
+    every year must stay valid then. A hand edit of a Parquet file still changes the key.
+    """
+    from analysis.checksums import sha256_file
+
     state = []
-    for path in [*sorted(folder.glob("*.parquet")), folder / MANIFEST]:
-        if path.is_file():
-            stat = path.stat()
-            state.append([path.name, stat.st_size, stat.st_mtime_ns])
+    for path in sorted(folder.glob("*.parquet")):
+        stat = path.stat()
+        memo = (str(path), stat.st_size, stat.st_mtime_ns)
+        if memo not in _FILE_HASHES:
+            _FILE_HASHES[memo] = sha256_file(path)
+        state.append([path.name, _FILE_HASHES[memo]])
     return state
 
 
-def _cache_key(dataset: Dataset, config: Any) -> dict[str, Any]:
-    from analysis.checksums import package_source_sha256, sha256_file_or_none
+#: Manifest entries that change with a run of ``aufbereiten`` without changing a number: the
+#: time stamp, the raw-data path and the reference day (rows it rejects show in the files).
+_NOT_IN_KEY = ("erstellt", "rohdaten", "stichtag")
 
+
+def _cache_key(dataset: Dataset, config: Any) -> dict[str, Any]:
+    from analysis.checksums import package_source_sha256
+
+    manifest = {k: v for k, v in dataset.manifest.items() if k not in _NOT_IN_KEY}
     return {
-        "manifest_sha256": sha256_file_or_none(dataset.folder / MANIFEST)
-        or json.dumps(dataset.manifest, sort_keys=True, default=str),
+        "manifest": manifest,
         "dateien": _data_state(dataset.folder),
         "mindestfallzahl": config.min_count,
         "schutzbereich": config.protection_level,

@@ -372,6 +372,45 @@ def test_protect_is_deterministic_and_independent_of_input_order():
     assert audit(pub, first, sensitive, 3).ok
 
 
+def test_thinning_steps_onto_hidden_cells_first_then_the_cheapest():
+    free = np.array([False, True, False, False, True, False])
+    cost = np.array([5.0, 9.0, 1.0, 1.0, 7.0, 3.0])
+    thinning = audit_module._Thinning(3, free, cost)
+    # An equation of 3 cells or fewer is not thinned.
+    assert thinning.select([0, 2, 5], 3) == [0, 2, 5] and not thinning.used
+    # Of 6: the two hidden cells (1, 4), then the cheapest other, 2 before 3 (same cost).
+    assert thinning.select([0, 1, 2, 3, 4, 5], 6) == [1, 2, 4]
+    assert thinning.used
+
+
+def test_a_sum_over_many_sites_is_protected_on_a_thinned_neighbourhood():
+    # 60 "sites" x 3 quantities with a total row and column: every site's cell is two hops
+    # from every other. With the limit at 8, no suppression MILP may see the whole table,
+    # and the pattern must still pass the full audit.
+    rng = np.random.default_rng(7)
+    table = [[int(v) for v in rng.integers(4, 40, size=3)] for _ in range(60)]
+    table[5][1], table[17][0], table[42][2] = 1, 2, 1
+    pub = two_way(table)
+    sensitive = {(5, 1), (17, 0), (42, 2)}
+    sizes: list[int] = []
+    real = audit_module._cover_milp
+
+    def spy(system, c, shift, cells, *args, **kwargs):
+        sizes.append(len(cells))
+        return real(system, c, shift, cells, *args, **kwargs)
+
+    with (
+        mock.patch.object(audit_module, "_WIDE_EQUATION", 8),
+        mock.patch.object(audit_module, "_cover_milp", spy),
+    ):
+        hidden = protect(pub, sensitive, 3)
+    assert sizes and max(sizes) < len(pub.values) // 4
+    assert audit(pub, hidden, sensitive, 3).ok
+    # Each small cell needs only a partner in its row and in its column (4 cells a corner):
+    # thinning keeps the pattern small.
+    assert len(hidden) <= 4 * len(sensitive)
+
+
 # --- properties --------------------------------------------------------------------------------
 _VALUE = st.one_of(st.sampled_from([0, 0, 1, 2]), st.integers(3, 30), st.integers(30, 500))
 
@@ -404,6 +443,18 @@ def test_protect_then_audit_passes(table, forbid_grand_total):
         assert finding.upper >= finding.value + 3 - 1e-6
         assert finding.lower <= max(0, finding.value - 3) + 1e-6
         assert not finding.exactly_determined
+
+
+@given(tables())
+@settings(max_examples=40, deadline=None)
+def test_protect_on_thinned_neighbourhoods_passes_the_audit(table):
+    # The thinned neighbourhoods (here every line of more than 3 cells) are only a first try;
+    # whatever they choose must pass the audit of the whole table.
+    pub = two_way(table)
+    sensitive = {cell for cell, v in pub.values.items() if 0 < v < 3}
+    with mock.patch.object(audit_module, "_WIDE_EQUATION", 3):
+        hidden = protect(pub, sensitive, 3)
+    assert audit(pub, hidden, sensitive, 3).ok
 
 
 @st.composite

@@ -55,6 +55,12 @@ _MAX_ROUNDS = 3
 #: doubles until it is the full connected component.
 _FIRST_HOPS = 2
 
+#: An equation with more cells than this (the sum of one quantity over many sites) is thinned
+#: in the suppression MILP's neighbourhood, see :class:`_Thinning`. The widest equation of one
+#: site has 16 cells (first contacts = the 15 access routes), so a municipality with up to 23
+#: sites is never thinned.
+_WIDE_EQUATION = 24
+
 #: Components of unknowns up to this size are solved as one LP per bound; larger ones (rounded
 #: publications) around each target, see ``_System._local_optimum``.
 _LOCAL_ABOVE = 150
@@ -289,6 +295,34 @@ class _Points:
         return bool(self.high[c] >= target - TOL)
 
 
+@dataclass
+class _Thinning:
+    """Which cells of a wide equation join a suppression neighbourhood.
+
+    A sum over hundreds of sites puts every site's cell into the two-hop neighbourhood of
+    each of them, and the MILP over most of the publication took seconds per cell (issue
+    #11). From an equation with more than ``limit`` cells only ``limit`` cells are stepped
+    onto: the ``free`` ones (already hidden: they move at no cost) first, then the cheapest
+    by ``cost``, ties by position. Every other cell keeps its value, so a solution on the
+    thinned neighbourhood is valid for the whole publication. ``used`` tells whether any
+    equation was thinned (if not, the full neighbourhood is the same).
+    """
+
+    limit: int
+    free: np.ndarray
+    cost: np.ndarray
+    used: bool = False
+
+    def select(self, reach: list[int], size: int) -> list[int]:
+        if size <= self.limit:
+            return reach
+        self.used = True
+        order = sorted(
+            reach, key=lambda i: (not self.free[i], 0.0 if self.free[i] else self.cost[i], i)
+        )
+        return sorted(order[: self.limit])
+
+
 class _System:
     """The publication as arrays: values, bounds, sparse equation matrix and adjacency lists.
 
@@ -374,13 +408,19 @@ class _System:
         return out
 
     def component(
-        self, start: Iterable[int], movable: np.ndarray, max_hops: int | None = None
+        self,
+        start: Iterable[int],
+        movable: np.ndarray,
+        max_hops: int | None = None,
+        *,
+        thinning: _Thinning | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Cells reachable from ``start`` through equations, stepping only onto movable cells.
 
         Returns the cells (sorted) and every equation touching one of them; in those equations
         all other cells are immovable, i.e. constants. ``max_hops`` limits the search to that
-        many equation steps (a neighbourhood instead of the whole component).
+        many equation steps (a neighbourhood instead of the whole component). ``thinning``
+        steps only onto a few cells of a wide equation (see :class:`_Thinning`).
         """
         seen = set(start)
         frontier = sorted(seen)
@@ -394,10 +434,12 @@ class _System:
                     if k in done_eqs:
                         continue
                     done_eqs.add(k)
-                    for i in self.eq_cells[k]:
-                        if i not in seen and movable[i]:
-                            seen.add(i)
-                            nxt.append(i)
+                    reach = [i for i in self.eq_cells[k] if i not in seen and movable[i]]
+                    if thinning is not None:
+                        reach = thinning.select(reach, len(self.eq_cells[k]))
+                    for i in reach:
+                        seen.add(i)
+                        nxt.append(i)
             frontier = nxt
         cells = np.array(sorted(seen), dtype=np.intp)
         return cells, self.equations_of(cells)
@@ -673,37 +715,47 @@ def _cover(
     capacity = (system.ub > system.vis_hi + TOL) | (system.lb < system.vis_lo - TOL)
     candidate = ~hidden & ~forbidden & capacity
     movable = hidden | system.inexact | candidate
-    coef = np.abs(system.a.data)
-    ratio = float(coef.max() / coef.min()) if coef.size else 1.0
-    # For additive tables (coefficients ±1) no cell ever has to move by more than |shift| (split
-    # a perturbation into cycles through c); other coefficients scale that.
-    big_m = abs(shift) * ratio
-
-    hops: int | None = _FIRST_HOPS
-    previous = -1
-    while True:
-        cells, eqs = system.component([c], movable, hops)
-        found = _cover_milp(system, c, shift, cells, eqs, hidden, candidate, cost, big_m)
-        if found is None:
-            # The tight big-M may be too small for unusual coefficients: find any perturbation
-            # with unlimited room for candidates, and use its size as big-M.
-            needed = _largest_move(system, c, shift, cells, eqs, hidden, candidate)
-            if needed is not None:
-                found = _cover_milp(
-                    system, c, shift, cells, eqs, hidden, candidate, cost, max(big_m, needed)
-                )
-        if found is not None:
-            return found[0], cells, found[1]
-        if hops is None or len(cells) == previous:
-            cell = system.cells[c]
-            raise ProtectionError(
-                cell,
-                f"Die Zelle {cell!s} lässt sich nicht schützen: Auch mit weiteren verborgenen "
-                "Zellen ließe sich ihr Wert zu genau eingrenzen (die dafür nötigen Zellen "
-                "müssen laut Vorgabe veröffentlicht werden).",
-            )
-        previous = len(cells)
-        hops = hops * 2 if hops < 64 else None
+    # First on thinned neighbourhoods (wide sums contribute only a few cells), then, if no
+    # thinned one has a solution and some equation was thinned, on the full ones.
+    thinning = _Thinning(_WIDE_EQUATION, hidden, cost)
+    for stage in (thinning, None):
+        hops: int | None = _FIRST_HOPS
+        previous = -1
+        while True:
+            cells, eqs = system.component([c], movable, hops, thinning=stage)
+            # For additive tables (coefficients ±1) no cell ever has to move by more than
+            # |shift| (split a perturbation into cycles through c); other coefficients in the
+            # neighbourhood's equations scale that. A big-M from the whole publication (the
+            # grade weights 1-5 of the survey) made every MILP's relaxation five times weaker.
+            coef = np.abs(system.a[eqs].data)
+            big_m = abs(shift) * (float(coef.max() / coef.min()) if coef.size else 1.0)
+            found = _cover_milp(system, c, shift, cells, eqs, hidden, candidate, cost, big_m)
+            if found is None:
+                # The tight big-M may be too small for unusual coefficients: find any
+                # perturbation with unlimited room for candidates, and use its size as big-M.
+                needed = _largest_move(system, c, shift, cells, eqs, hidden, candidate)
+                if needed is not None:
+                    found = _cover_milp(
+                        system, c, shift, cells, eqs, hidden, candidate, cost, max(big_m, needed)
+                    )
+            if found is not None:
+                return found[0], cells, found[1]
+            if hops is None or len(cells) == previous:
+                break
+            previous = len(cells)
+            if stage is not None and stage.used and hops < 4:
+                hops += 1  # thinned neighbourhoods still grow fast: one hop at a time first
+            else:
+                hops = hops * 2 if hops < 64 else None
+        if not thinning.used:
+            break
+    cell = system.cells[c]
+    raise ProtectionError(
+        cell,
+        f"Die Zelle {cell!s} lässt sich nicht schützen: Auch mit weiteren verborgenen "
+        "Zellen ließe sich ihr Wert zu genau eingrenzen (die dafür nötigen Zellen "
+        "müssen laut Vorgabe veröffentlicht werden).",
+    )
 
 
 def _perturbation_bounds(

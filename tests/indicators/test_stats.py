@@ -403,6 +403,22 @@ def test_chi2_quantile_has_the_digits_of_scipy_stats(df, p):
     assert stats._chi2_ppf(p, df) == float(chi2.ppf(p, df))
 
 
+@pytest.mark.parametrize("df", [1, 2, 3, 9, 41, 500])
+@pytest.mark.parametrize("p", [0.0005, 0.025, 0.5, 0.975, 0.9995])
+def test_t_quantile_has_the_digits_of_scipy_stats(df, p):
+    from scipy.stats import t
+
+    assert stats.t_ppf(p, df) == float(t.ppf(p, df))
+
+
+def test_t_quantile_by_hand():
+    # t with 1 degree of freedom is Cauchy: ppf(p) = tan(pi (p - 1/2)); with 2 degrees of
+    # freedom ppf(p) = (2p - 1) / sqrt(2 p (1 - p)).
+    assert stats.t_ppf(0.975, 1) == pytest.approx(math.tan(math.pi * 0.475), rel=1e-12)
+    assert stats.t_ppf(0.975, 2) == pytest.approx(0.95 / math.sqrt(2 * 0.975 * 0.025), rel=1e-12)
+    assert stats.t_ppf(0.5, 7) == 0.0
+
+
 def test_chi2_quantile_by_hand():
     # chi2 with 2 degrees of freedom is exponential with mean 2: ppf(p) = -2 ln(1 - p).
     assert stats._chi2_ppf(0.5, 2) == pytest.approx(2 * math.log(2), rel=1e-12)

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
 
 from analysis.contract.schema import ALL_SITES, CATEGORIES, GESAMT
+from analysis.indicators import stats
 from analysis.indicators.stats import Proportion, wilson_interval
 
 #: The rated items of the questionnaire (data contract), in questionnaire order.
@@ -86,7 +86,7 @@ def mean_interval(
     if n < 2:
         return mean, None, None
     spread = max(0.0, (GRADES[-1] - mean) * (mean - GRADES[0]))
-    half = float(student_t.ppf(0.5 + level / 2, n - 1)) * math.sqrt(spread / (n - 1))
+    half = stats.t_ppf(0.5 + level / 2, n - 1) * math.sqrt(spread / (n - 1))
     return mean, max(1.0, mean - half), min(5.0, mean + half)
 
 

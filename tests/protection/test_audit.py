@@ -506,6 +506,8 @@ def test_audit_equals_one_lp_over_the_whole_publication(table, data, local):
     with (
         mock.patch.object(audit_module, "_LOCAL_ABOVE", 0 if local else 10**9),
         mock.patch.object(audit_module, "_LOCAL_HOPS", 1),  # row and column only: must grow
+        # and lines of more than 3 cells enter thinned (a sum over many sites): must grow too
+        mock.patch.object(audit_module, "_WIDE_EQUATION", 3 if local else 10**9),
     ):
         result = audit(pub, hidden, set(), 3)
     expected = naive_intervals(pub, hidden)

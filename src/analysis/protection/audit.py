@@ -562,7 +562,11 @@ class _System:
 
         Returns the optimum, the cells of the final neighbourhood and the point found there.
         """
-        cells = self.component([t], variable, max_hops=_LOCAL_HOPS)[0]
+        # A sum over many sites would put all of them into the first neighbourhood: start
+        # with a few of its cells (the largest values, which have the most room to move);
+        # the reduced costs below add whichever others can still improve the optimum.
+        thinning = _Thinning(_WIDE_EQUATION, np.zeros(len(self.x), dtype=bool), -self.x)
+        cells = self.component([t], variable, max_hops=_LOCAL_HOPS, thinning=thinning)[0]
         for _ in range(_LOCAL_ROUNDS):
             eqs = self.equations_of(cells)
             a_eq, b_eq = self._restricted(cells, eqs)

@@ -386,6 +386,75 @@ def test_rounding_leaves_out_rates_per_1000_and_interval_bounds_in_kennzahlen():
     assert exact["reichweite"]["willkommensbesuch_quote_intervall"]["obergrenze"] == 0.07
 
 
+def test_rounding_goes_on_past_hidden_rows_empty_bounds_and_shares_without_a_numerator():
+    # Rows in this order: "klein" 2 (small, hidden), "x" 3 (hidden second, the smallest other
+    # part of the total), "leer" 10 whose bound is missing in the input, "a" 12, "b" 20, of
+    # 47. Published: leer 10, a 10, b 20 of 45. The column "Quote" has no numerator and comes
+    # first. Every row after the hidden ones, and every column after "Quote", is recomputed
+    # from the rounded counts; the missing bound stays missing.
+    index = ["klein", "x", "leer", "a", "b", "Insgesamt"]
+    counts = [2, 3, 10, 12, 20, 47]
+    exact = [c / 47 for c in counts]
+    df = pd.DataFrame(
+        {
+            "Anzahl": counts,
+            "Quote": [0.5] * 6,
+            "Anteil": exact,
+            "Untergrenze": [*exact[:2], None, *exact[3:]],
+        },
+        index=index,
+    ).astype({"Anzahl": "Int64"})
+    share = Share("Anzahl", denominator_row="Insgesamt")
+    pt = protect_table(
+        df,
+        3,
+        count_columns=["Anzahl"],
+        total_row="Insgesamt",
+        share_columns={
+            "Quote": Share(denominator="Anzahl"),
+            "Anteil": share,
+            "Untergrenze": share,
+        },
+        round_to_5=True,
+    )
+    assert pt.hidden["Anzahl"].tolist() == [True, True, False, False, False, False]
+    assert pt.values["Anzahl"].tolist()[2:] == [10, 10, 20, 45]
+    assert pt.values["Anteil"].tolist()[2:] == pytest.approx([10 / 45, 10 / 45, 20 / 45, 1.0])
+    assert pt.values["Quote"].tolist()[2:] == [0.5] * 4
+    assert pd.isna(pt.values.at["leer", "Untergrenze"])
+    assert pt.values.at["a", "Untergrenze"] == pytest.approx(_wilson(10, 45)[0], abs=1e-12)
+    assert pt.values.at["b", "Untergrenze"] == pytest.approx(_wilson(20, 45)[0], abs=1e-12)
+
+
+def test_rounding_recomputes_an_amount_per_first_contact_from_the_rounded_count():
+    # 100,000 EUR budget and 412 first contacts: 412 is published as 410, so the amount per
+    # first contact is shown as 100,000 / 410 = 243.90 (not 242.72, which times 410 would
+    # give the exact 412 back).
+    values = _reach(zielgruppen={}, erstkontakte=412)
+    values["kosten"] = {"fh_budget_eur": 100_000.0, "fh_budget_je_erstkontakt_eur": 100_000 / 412}
+    out, _ = protect_indicators(values, 3, round_to_5=True)
+    assert out["reichweite"]["erstkontakte"] == 410
+    assert out["kosten"]["fh_budget_je_erstkontakt_eur"] == pytest.approx(100_000 / 410)
+    exact, _ = protect_indicators(values, 3)
+    assert exact["kosten"]["fh_budget_je_erstkontakt_eur"] == pytest.approx(100_000 / 412)
+
+
+def test_text_and_html_use_the_formats_given_and_a_table_without_hidden_cells_has_no_note():
+    df = pd.DataFrame({"Anzahl": [12, 30], "Quote": [0.25, 0.5]}, index=["a", "b"]).astype(
+        {"Anzahl": "Int64"}
+    )
+    df.index.name = "Standort"
+    pt = protect_table(df, 3, count_columns=["Anzahl"])
+    assert not pt.footnote
+    text = pt.to_string({"Quote": "anteil"})
+    assert "25,0 %" in text and "0,25" in pt.to_string() and "%" not in pt.to_string()
+    assert not text.endswith("\n")
+    html_text = pt.to_html({"Quote": "anteil"}, caption="Tabelle")
+    assert "25,0 %" in html_text
+    assert html_text.count("<caption>") == 1 and html_text.count("Tabelle") == 1
+    assert pt.formatted().index.name == "Standort"
+
+
 def _named_table():
     df = pd.DataFrame(
         {"Erstkontakte": [2, 5], "Quote": [0.123, 0.5], "Name": ["<b>x</b>", None]},

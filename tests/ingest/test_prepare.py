@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -301,6 +303,42 @@ def test_rerun_replaces_the_folder_and_keeps_readme(tmp_path, monkeypatch, excha
     assert not (out / "kosten_hze.parquet").exists()  # no stale table from the previous run
     assert (out / "README.md").read_text(encoding="utf-8") == "Aufbereitete Daten"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "raw"]
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="renameat2 gibt es nur unter Linux"
+)
+def test_the_atomic_swap_exchanges_two_folders_in_one_step(tmp_path, monkeypatch):
+    # The fallback (two renames) gives the same end state, so the rerun test above cannot
+    # tell whether the atomic swap works at all: checked here directly, with relative paths
+    # as `--ziel data/processed` gives them (they resolve against the working directory).
+    monkeypatch.chdir(tmp_path)
+    a, b = Path("a"), Path("b")
+    a.mkdir()
+    b.mkdir()
+    (a / "alt.txt").write_text("alt", encoding="utf-8")
+    (b / "neu.txt").write_text("neu", encoding="utf-8")
+    assert ingest_write._exchange(a, b) is True
+    assert [p.name for p in a.iterdir()] == ["neu.txt"]
+    assert [p.name for p in b.iterdir()] == ["alt.txt"]
+    # A folder that does not exist cannot be swapped: no success reported.
+    assert ingest_write._exchange(a, Path("fehlt")) is False
+
+
+def test_a_build_folder_of_a_live_process_counts_as_alive(monkeypatch):
+    assert ingest_write._pid_alive(os.getpid())
+
+    def not_ours(pid, signal):
+        raise PermissionError  # a process of another user: alive, not ours to judge
+
+    monkeypatch.setattr(ingest_write.os, "kill", not_ours)
+    assert ingest_write._pid_alive(1)
+
+    def gone(pid, signal):
+        raise ProcessLookupError
+
+    monkeypatch.setattr(ingest_write.os, "kill", gone)
+    assert not ingest_write._pid_alive(1)
 
 
 def test_summary_is_german_with_german_numbers(tmp_path):

@@ -147,6 +147,22 @@ def test_manifest_hash_ignores_creation_time(tmp_path: Path) -> None:
     assert reports.DataHasher(tmp_path).manifest_hash() != first
 
 
+def test_manifest_hash_is_the_content_not_the_key_order_and_covers_the_rejects(tmp_path):
+    # Another version of aufbereiten may write the same manifest in another key order: the
+    # data are the same, nothing is rebuilt. A changed rejects file is a change.
+    manifest = {"stichtag": "2026-01-01", "tabellen": {"a": {"gelesen": 3, "abgelehnt": 1}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (tmp_path / "abgelehnt").mkdir()
+    (tmp_path / "abgelehnt" / "a.csv").write_text("zeile;grund\n2;leer\n", encoding="utf-8")
+    first = reports.DataHasher(tmp_path).manifest_hash()
+    reordered = {"tabellen": {"a": {"abgelehnt": 1, "gelesen": 3}}, "stichtag": "2026-01-01"}
+    (tmp_path / "manifest.json").write_text(json.dumps(reordered), encoding="utf-8")
+    assert reports.DataHasher(tmp_path).manifest_hash() == first
+    (tmp_path / "abgelehnt" / "a.csv").write_text("zeile;grund\n3;leer\n", encoding="utf-8")
+    assert reports.DataHasher(tmp_path).manifest_hash() != first
+    assert reports.DataHasher(tmp_path / "fehlt").manifest_hash() != first
+
+
 def test_fingerprint_follows_notebook_and_parameters(tmp_path: Path) -> None:
     _write_contacts(tmp_path / "daten", ["a"], ["hebamme"])
     config = load_config(processed_dir=tmp_path / "daten", reports_dir=tmp_path / "berichte")

@@ -325,6 +325,30 @@ def test_the_atomic_swap_exchanges_two_folders_in_one_step(tmp_path, monkeypatch
     assert ingest_write._exchange(a, Path("fehlt")) is False
 
 
+@pytest.mark.parametrize(
+    ("hostname", "in_name"),
+    [
+        ("jugendamt-server.stadt.example.de", "jugendamtserverstadt"),  # 20 letters and digits
+        ("Rathaus_02", "Rathaus02"),
+        ("---", "host"),
+    ],
+)
+def test_clean_stale_reads_back_the_build_folders_this_host_writes(
+    tmp_path, monkeypatch, hostname, in_name
+):
+    monkeypatch.setattr(ingest_write.socket, "gethostname", lambda: hostname)
+    target = tmp_path / "processed"
+    prefix = ingest_write._work_prefix(target, "neu")
+    assert prefix == f".processed.neu-{in_name}-{os.getpid()}-"
+    live = tmp_path / f"{prefix}a1"  # this process is building it right now: stays
+    dead = tmp_path / f".processed.neu-{in_name}-999999999-b2"  # no such process: removed
+    other = tmp_path / ".processed.neu-andererRechner-1-c3"  # another host's: stays
+    for folder in (live, dead, other):
+        folder.mkdir()
+    assert ingest_write.clean_stale(target) == [dead.name]
+    assert live.is_dir() and other.is_dir() and not dead.exists()
+
+
 def test_a_build_folder_of_a_live_process_counts_as_alive(monkeypatch):
     assert ingest_write._pid_alive(os.getpid())
 

@@ -72,8 +72,13 @@ def _work_prefix(target: Path, kind: str) -> str:
     Host and process id in the name let the next run tell a folder of a killed run (remove
     it) from one a running preparation is building right now (leave it).
     """
-    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:20] or "host"
-    return f".{target.name}.{kind}-{host}-{os.getpid()}-"
+    return f".{target.name}.{kind}-{_host()}-{os.getpid()}-"
+
+
+def _host() -> str:
+    """This machine's name as it appears in build folder names: letters and digits, at most
+    20 (``clean_stale`` must read back exactly what ``_work_prefix`` wrote)."""
+    return re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:20] or "host"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -97,7 +102,7 @@ def clean_stale(target: Path) -> list[str]:
     parent = target.parent
     if not parent.is_dir():
         return []
-    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:20] or "host"
+    host = _host()
     pattern = re.compile(rf"\.{re.escape(target.name)}\.(neu|alt)-(?:([A-Za-z0-9]+)-(\d+)-)?")
     removed: list[str] = []
     for folder in sorted(parent.iterdir()):

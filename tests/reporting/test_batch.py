@@ -253,6 +253,25 @@ def test_parts_split_the_plan_completely_and_without_overlap() -> None:
     assert reports.Shard(2, 3).select(jobs) == reports.Shard(2, 3).select(jobs)
 
 
+def test_merged_parts_list_their_reports_in_the_order_of_the_plan() -> None:
+    # The merged run record must read like one run's: plan_jobs' order, whatever part a
+    # report came from (year, all sites first, site, report; the all-years report first).
+    jobs = reports.plan_jobs([(s, y) for s in ("b", "a") for y in (2014, 2013)], CATALOGUE)
+    results = [
+        reports.ReportResult(j.key, j.analysis.name, j.site, j.year, j.title, "erzeugt", "x")
+        for j in jobs
+    ]
+    parts = [reports.Shard(k, 3).select(results) for k in (3, 1, 2)]
+    merged = sorted((r for part in parts for r in part), key=reports._plan_order)
+    assert [r.key for r in merged] == [j.key for j in jobs]
+    assert merged[0].jahr is None  # the data-quality report over all years
+    assert [(r.jahr, r.standort, r.analyse) for r in merged[1:4]] == [
+        (2013, "alle", "gesamtbericht"),
+        (2013, "alle", "reichweite"),
+        (2013, "a", "reichweite"),
+    ]
+
+
 def test_merge_refuses_while_a_part_is_missing(tmp_path: Path) -> None:
     config = load_config(processed_dir=tmp_path / "daten", reports_dir=tmp_path / "berichte")
     with pytest.raises(FhError, match="keine Teilläufe"):

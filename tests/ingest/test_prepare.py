@@ -343,10 +343,11 @@ def test_clean_stale_reads_back_the_build_folders_this_host_writes(
     live = tmp_path / f"{prefix}a1"  # this process is building it right now: stays
     dead = tmp_path / f".processed.neu-{in_name}-999999999-b2"  # no such process: removed
     other = tmp_path / ".processed.neu-andererRechner-1-c3"  # another host's: stays
-    for folder in (live, dead, other):
+    unrelated = tmp_path / ".processed-kopie"  # sorts first, is none of ours: stays
+    for folder in (live, dead, other, unrelated):
         folder.mkdir()
     assert ingest_write.clean_stale(target) == [dead.name]
-    assert live.is_dir() and other.is_dir() and not dead.exists()
+    assert live.is_dir() and other.is_dir() and unrelated.is_dir() and not dead.exists()
 
 
 def test_a_build_folder_of_a_live_process_counts_as_alive(monkeypatch):

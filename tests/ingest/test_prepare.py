@@ -28,7 +28,7 @@ from ingest_helpers import (
 )
 
 from analysis import cli, ingest
-from analysis.contract.schema import TABLES
+from analysis.contract.schema import MANIFEST, TABLES
 from analysis.data import column_dtype
 from analysis.errors import FhError
 from analysis.ingest import write as ingest_write
@@ -348,6 +348,48 @@ def test_clean_stale_reads_back_the_build_folders_this_host_writes(
         folder.mkdir()
     assert ingest_write.clean_stale(target) == [dead.name]
     assert live.is_dir() and other.is_dir() and unrelated.is_dir() and not dead.exists()
+
+
+def _fallback_swap(tmp_path, monkeypatch, fail_second_rename):
+    """Old and new state of a processed folder, swapped by the two-rename fallback whose
+    second rename (build -> target) fails with ``fail_second_rename``."""
+    target, build = tmp_path / "processed", tmp_path / "build"
+    for folder, text in ((target, "alt"), (build, "neu")):
+        folder.mkdir()
+        (folder / MANIFEST).write_text(text, encoding="utf-8")
+    monkeypatch.setattr(ingest_write, "_exchange", lambda a, b: False)
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if Path(src) == build:
+            raise fail_second_rename
+        real_rename(src, dst)
+
+    monkeypatch.setattr(ingest_write.os, "rename", rename)
+    return target, build, real_rename
+
+
+def test_a_failed_second_rename_puts_the_old_state_back(tmp_path, monkeypatch):
+    target, build, _ = _fallback_swap(tmp_path, monkeypatch, OSError("Platte voll"))
+    with pytest.raises(OSError, match="Platte voll"):
+        ingest_write._swap_in(build, target)
+    assert (target / MANIFEST).read_text(encoding="utf-8") == "alt"
+
+
+def test_a_run_killed_between_the_two_renames_is_repaired_by_the_next(tmp_path, monkeypatch):
+    # Killed after parking the old state: the target is missing, the old state lies in an
+    # "alt" folder of this host and a dead process beside it. The next run puts it back.
+    target, build, real_rename = _fallback_swap(tmp_path, monkeypatch, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        ingest_write._swap_in(build, target)
+    assert not target.exists()
+    parked = [p for p in tmp_path.iterdir() if p.name.startswith(".processed.alt-")]
+    assert len(parked) == 1
+    monkeypatch.setattr(ingest_write.os, "rename", real_rename)
+    dead = parked[0].name.replace(f"-{os.getpid()}-", "-999999999-")
+    parked[0].rename(tmp_path / dead)  # the killed run's process id, no longer alive
+    assert ingest_write.clean_stale(target) == [dead]
+    assert (target / MANIFEST).read_text(encoding="utf-8") == "alt"
 
 
 def test_a_build_folder_of_a_live_process_counts_as_alive(monkeypatch):

@@ -392,6 +392,28 @@ def test_a_run_killed_between_the_two_renames_is_repaired_by_the_next(tmp_path, 
     assert (target / MANIFEST).read_text(encoding="utf-8") == "alt"
 
 
+def test_the_new_state_is_built_beside_the_target_under_a_name_the_next_run_knows(
+    tmp_path, monkeypatch
+):
+    # If aufbereiten is killed while building, the next run must recognise the half-built
+    # folder (clean_stale) and it must lie on the same file system as the target (rename).
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    target = tmp_path / "out"
+    seen: list[Path] = []
+
+    def interrupted(build, target):
+        seen.append(build)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest_write, "_swap_in", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest.prepare(raw, target, None, today=TODAY)
+    (build,) = seen
+    assert build.parent == tmp_path
+    assert build.name.startswith(ingest_write._work_prefix(target, "neu"))
+    assert not build.exists()  # an interrupted run removes its own build folder
+
+
 def test_a_build_folder_of_a_live_process_counts_as_alive(monkeypatch):
     assert ingest_write._pid_alive(os.getpid())
 

@@ -286,10 +286,39 @@ def test_target_with_foreign_files_is_not_replaced(tmp_path):
     assert (target / "brief.docx").read_bytes() == b"wichtig"
 
 
-def test_target_inside_raw_folder_is_refused(tmp_path):
+@pytest.mark.parametrize("where", ["gleich", "darin", "darueber"])
+def test_target_and_raw_folder_inside_each_other_are_refused(tmp_path, where):
+    # The same folder, the target inside the raw data (raw/aufbereitet) or the raw data
+    # inside the target: the swap would replace the raw files. Nothing is written.
     raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    target = {"gleich": raw, "darin": raw / "aufbereitet", "darueber": tmp_path}[where]
+    config = make_config(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     with pytest.raises(FhError, match="dürfen nicht ineinander liegen"):
-        ingest.prepare(raw, raw, make_config(tmp_path), today=TODAY)
+        ingest.prepare(raw, target, config, today=TODAY)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_target_that_is_a_file_is_refused_and_a_missing_parent_is_created(tmp_path):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    (tmp_path / "datei").write_text("kein Ordner", encoding="utf-8")
+    with pytest.raises(FhError, match="ist eine Datei, kein Ordner"):
+        ingest.prepare(raw, tmp_path / "datei", make_config(tmp_path), today=TODAY)
+    deep = tmp_path / "neu" / "tief" / "aufbereitet"
+    ingest.prepare(raw, deep, make_config(tmp_path), today=TODAY)
+    assert (deep / "erstkontakte.parquet").is_file()
+    assert sorted(p.name for p in deep.parent.iterdir()) == ["aufbereitet"]  # no build left
+
+
+def test_the_foreign_files_of_a_target_are_named_at_most_five(tmp_path):
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    target = tmp_path / "dokumente"
+    target.mkdir()
+    for name in "abcdefg":
+        (target / f"{name}.txt").write_text(name, encoding="utf-8")
+    with pytest.raises(FhError) as info:
+        ingest.prepare(raw, target, make_config(tmp_path), today=TODAY)
+    assert "(a.txt, b.txt, c.txt, d.txt, e.txt)" in str(info.value)
 
 
 # --- the future-date rule at its edge (issue #13) ------------------------------------------

@@ -117,6 +117,34 @@ def test_data_hash_changes_only_for_the_touched_site_and_alle(tmp_path: Path) ->
     assert after.table_hash("kosten_hze", "a") == "fehlt"
 
 
+def test_data_hash_of_each_table_and_year_is_its_own_slice(tmp_path: Path) -> None:
+    # One hasher serves the whole plan: the slice of 2013 must not stand in for 2014, nor
+    # one table's for another's.
+    frame = pd.DataFrame(
+        {
+            "standort_id": pd.array(["a", "a"], dtype="string"),
+            "datum_erstkontakt": pd.to_datetime(["2013-05-02", "2014-03-04"]),
+            "jahr": [2013, 2014],
+        }
+    )
+    frame.drop(columns="jahr").to_parquet(tmp_path / "erstkontakte.parquet", index=False)
+    frame.drop(columns="datum_erstkontakt").to_parquet(tmp_path / "angebote.parquet", index=False)
+    hasher = reports.DataHasher(tmp_path)
+    first = {
+        (t, y): hasher.table_hash(t, "a", y)
+        for t in ("erstkontakte", "angebote")
+        for y in (2013, 2014)
+    }
+    fresh = {
+        (t, y): reports.DataHasher(tmp_path).table_hash(t, "a", y)
+        for t in ("erstkontakte", "angebote")
+        for y in (2013, 2014)
+    }
+    assert first == fresh
+    assert first["erstkontakte", 2013] != first["erstkontakte", 2014]
+    assert first["erstkontakte", 2014] != first["angebote", 2014]
+
+
 def _write_partners(folder: Path, areas: list[str], names: list[str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame({"gebiet": pd.array(areas, dtype="string"), "bezeichnung": names})

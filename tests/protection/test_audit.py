@@ -376,10 +376,10 @@ def test_thinning_steps_onto_hidden_cells_first_then_the_cheapest():
     free = np.array([False, True, False, False, True, False])
     cost = np.array([5.0, 9.0, 1.0, 1.0, 7.0, 3.0])
     thinning = audit_module._Thinning(3, free, cost)
-    # An equation of 3 cells or fewer is not thinned.
-    assert thinning.select([0, 2, 5], 3) == [0, 2, 5] and not thinning.used
+    # Three new cells or fewer are not thinned.
+    assert thinning.select([0, 2, 5]) == [0, 2, 5] and not thinning.used
     # Of 6: the two hidden cells (1, 4), then the cheapest other, 2 before 3 (same cost).
-    assert thinning.select([0, 1, 2, 3, 4, 5], 6) == [1, 2, 4]
+    assert thinning.select([0, 1, 2, 3, 4, 5]) == [1, 2, 4]
     assert thinning.used
 
 
@@ -409,6 +409,30 @@ def test_a_sum_over_many_sites_is_protected_on_a_thinned_neighbourhood():
     # Each small cell needs only a partner in its row and in its column (4 cells a corner):
     # thinning keeps the pattern small.
     assert len(hidden) <= 4 * len(sensitive)
+
+
+def test_when_no_thinned_neighbourhood_has_a_solution_the_full_one_is_tried():
+    # Thinning that keeps nothing of a wide equation leaves each small cell only its own
+    # row, where it cannot move (every column sum is fixed): the full neighbourhood must
+    # follow, and find the partners in other rows.
+    rng = np.random.default_rng(11)
+    table = [[int(v) for v in rng.integers(4, 40, size=3)] for _ in range(30)]
+    table[3][1] = 1
+    pub = two_way(table)
+
+    def nothing_of_wide(self, reach):
+        if len(reach) <= self.limit:
+            return reach
+        self.used = True
+        return []
+
+    with (
+        mock.patch.object(audit_module, "_WIDE_EQUATION", 8),
+        mock.patch.object(audit_module._Thinning, "select", nothing_of_wide),
+    ):
+        hidden = protect(pub, {(3, 1)}, 3)
+    assert audit(pub, hidden, {(3, 1)}, 3).ok
+    assert any(row != 3 for row, _ in hidden)  # a partner in another row
 
 
 # --- properties --------------------------------------------------------------------------------

@@ -106,6 +106,9 @@ XLSX_MAX_CELLS = 20_000_000
 #: The processed folder: one Parquet file per table, this manifest, rejects in this folder.
 MANIFEST = "manifest.json"
 REJECTS_FOLDER = "abgelehnt"
+#: Each year's confidentiality pattern, kept beside the processed data it was decided on (its
+#: key is the data's content, so a new ``aufbereiten`` of the same data keeps it valid).
+PATTERN_FOLDER = "geheimhaltung"
 
 
 @dataclass(frozen=True)

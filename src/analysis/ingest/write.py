@@ -21,7 +21,7 @@ import pandas as pd
 
 from analysis.checksums import sha256_file
 from analysis.contract.safety import csv_cell
-from analysis.contract.schema import MANIFEST, REJECTS_FOLDER
+from analysis.contract.schema import MANIFEST, PATTERN_FOLDER, REJECTS_FOLDER
 from analysis.errors import FhError, os_error_text
 from analysis.ingest.manifest import TableReport, table_entry
 
@@ -127,6 +127,11 @@ def _swap_in(build: Path, target: Path) -> None:
     for keep in _KEEP_IN_TARGET:
         if (target / keep).is_file():
             shutil.copy2(target / keep, build / keep)
+    # The stored patterns stay: each is keyed by the content of the data, so one that no
+    # longer fits is recomputed, and the same data keep theirs (make berichte runs
+    # aufbereiten before every batch).
+    if (target / PATTERN_FOLDER).is_dir():
+        shutil.copytree(target / PATTERN_FOLDER, build / PATTERN_FOLDER)
     if _exchange(build, target):
         shutil.rmtree(build, ignore_errors=True)  # now holds the previous state
         return

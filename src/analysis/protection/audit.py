@@ -301,8 +301,8 @@ class _Thinning:
 
     A sum over hundreds of sites puts every site's cell into the two-hop neighbourhood of
     each of them, and the MILP over most of the publication took seconds per cell (issue
-    #11). From an equation with more than ``limit`` cells only ``limit`` cells are stepped
-    onto: the ``free`` ones (already hidden: they move at no cost) first, then the cheapest
+    #11). When more than ``limit`` new cells of one equation could be stepped onto, only
+    ``limit`` are: the ``free`` ones (already hidden: they move at no cost) first, then the cheapest
     by ``cost``, ties by position. Every other cell keeps its value, so a solution on the
     thinned neighbourhood is valid for the whole publication. ``used`` tells whether any
     equation was thinned (if not, the full neighbourhood is the same).
@@ -313,8 +313,8 @@ class _Thinning:
     cost: np.ndarray
     used: bool = False
 
-    def select(self, reach: list[int], size: int) -> list[int]:
-        if size <= self.limit:
+    def select(self, reach: list[int]) -> list[int]:
+        if len(reach) <= self.limit:
             return reach
         self.used = True
         order = sorted(
@@ -436,7 +436,7 @@ class _System:
                     done_eqs.add(k)
                     reach = [i for i in self.eq_cells[k] if i not in seen and movable[i]]
                     if thinning is not None:
-                        reach = thinning.select(reach, len(self.eq_cells[k]))
+                        reach = thinning.select(reach)
                     for i in reach:
                         seen.add(i)
                         nxt.append(i)

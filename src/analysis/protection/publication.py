@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from analysis.contract.schema import ALL_SITES, CATEGORIES, MANIFEST
+from analysis.contract.schema import ALL_SITES, CATEGORIES, MANIFEST, PATTERN_FOLDER
 from analysis.data import Dataset
 from analysis.errors import FhError
 from analysis.protection.rules import DEFAULT_MIN_COUNT, is_small, round_to_five
@@ -555,12 +555,14 @@ def describe(cell: Cell) -> str:
 
 _CACHE: dict[tuple[Any, ...], ProtectedPublication] = {}
 #: Folder beside the processed data where each year's protected pattern is kept.
-CACHE_FOLDER = "geheimhaltung"
+CACHE_FOLDER = PATTERN_FOLDER
 
 
-#: Content hash per processed file, by (path, size, modification time): hashing stays cheap
-#: when many reports of one process ask for the patterns of many years.
-_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+#: Content hash per processed file, by path, inode, size, modification and change time:
+#: hashing stays cheap when many reports of one process ask for the patterns of many years.
+#: The change time cannot be set back (``touch -r`` and ``cp -p`` set only the modification
+#: time); a file changed within the last 2 s is hashed again (coarse file system clocks).
+_FILE_HASHES: dict[tuple[str, int, int, int, int], str] = {}
 
 
 def _data_state(folder: Path) -> list[list[str]]:
@@ -573,10 +575,10 @@ def _data_state(folder: Path) -> list[list[str]]:
     from analysis.checksums import sha256_file
 
     state = []
-    for path in sorted(folder.glob("*.parquet")):
+    for path in sorted(p for p in folder.glob("*.parquet") if p.is_file()):
         stat = path.stat()
-        memo = (str(path), stat.st_size, stat.st_mtime_ns)
-        if memo not in _FILE_HASHES:
+        memo = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        if memo not in _FILE_HASHES or time.time_ns() - stat.st_ctime_ns < 2 * 10**9:
             _FILE_HASHES[memo] = sha256_file(path)
         state.append([path.name, _FILE_HASHES[memo]])
     return state

@@ -55,10 +55,10 @@ _MAX_ROUNDS = 3
 #: doubles until it is the full connected component.
 _FIRST_HOPS = 2
 
-#: An equation with more cells than this (the sum of one quantity over many sites) is thinned
-#: in the suppression MILP's neighbourhood, see :class:`_Thinning`. The widest equation of one
-#: site has 16 cells (first contacts = the 15 access routes), so a municipality with up to 23
-#: sites is never thinned.
+#: When more new cells than this of one equation (the sum of one quantity over many sites)
+#: could join a neighbourhood, only this many do, see :class:`_Thinning`. The widest equation
+#: of one site has 16 cells (first contacts = the 15 access routes), and a sum over sites has
+#: one cell per site plus the total, so a municipality with up to 23 sites is never thinned.
 _WIDE_EQUATION = 24
 
 #: Components of unknowns up to this size are solved as one LP per bound; larger ones (rounded

@@ -146,6 +146,43 @@ def test_the_pattern_is_kept_beside_the_data_and_reused(tmp_path, config):
     assert pub.protected_year(load_dataset(folder), 2014, wider).protection_level == 5.0
 
 
+def test_the_stored_pattern_reads_back_every_cell_flag_and_the_order():
+    # Sites interleaved (two runs of "a"), ints and floats, every combination of flags.
+    a1, a2, b1, b2, a3 = ("a", "x"), ("a", "y", "1"), ("b", "x"), ("b", "y", "2"), ("a", "z")
+    protected = pub.ProtectedPublication(
+        year=2014,
+        values={a1: 10, a2: 2, b1: 0, b2: 2.5, a3: 7},
+        published=frozenset({a1, a2, b2}),
+        hidden=frozenset({a2, b1, b2}),
+        primary=frozenset({a2, b1}),
+        min_count=3,
+        protection_level=3.0,
+        audit={"geprueft": 2},
+    )
+    text = json.dumps(protected.to_json())
+    back = pub.ProtectedPublication.from_json(json.loads(text))
+    assert back == protected
+    assert list(back.values) == [a1, a2, b1, b2, a3]
+    assert [type(v) for v in back.values.values()] == [int, int, int, float, int]
+    # Every cell id once: the stored pattern does not repeat cells per set.
+    assert text.count('"y"') == 2 and text.count('"x"') == 2
+    assert protected.to_json()["zellen"][0] == ["a", [["x", 10, 1], ["y", "1", 2, 7]]]
+
+
+def test_a_pattern_with_a_hidden_cell_without_value_is_not_stored():
+    protected = pub.ProtectedPublication(
+        year=2014,
+        values={("a", "x"): 10},
+        published=frozenset({("a", "x")}),
+        hidden=frozenset({("a", "y")}),
+        primary=frozenset(),
+        min_count=3,
+        protection_level=3.0,
+    )
+    with pytest.raises(ValueError, match="ohne Wert"):
+        protected.to_json()
+
+
 def test_the_stored_pattern_survives_a_new_run_of_aufbereiten_on_the_same_data(
     tmp_path, config, monkeypatch
 ):

@@ -578,3 +578,120 @@ def test_quoted_and_unquoted_files_give_the_same_outcome(tmp_path):
         )
     assert outcomes[0] == outcomes[1]
     assert len(outcomes[0][0]) == 10
+
+
+def _summary_result(*, rejected: bool) -> ingest.IngestResult:
+    from collections import Counter
+
+    from analysis.ingest.manifest import FileReport, IngestResult, TableReport
+
+    long_title = "Auswertung " + "x" * 90  # 101 characters: cut to 80
+    files = [
+        FileReport(
+            "erstkontakte_2013.csv",
+            "0" * 64,
+            skipped_rows=[long_title, "Stand: 31.12.2013", "dritte Zeile"],
+            unknown_columns=["Bemerkung"],
+            encoding="cp1252",
+            encoding_error_lines=[12, 1204, 3, 4, 5, 6],
+        ),
+        FileReport(
+            "erstkontakte_2014.csv",
+            "1" * 64,
+            skipped_rows=["Titel"],
+            unknown_columns=["Bemerkung"],
+            encoding="utf-8",
+            encoding_error_lines=[7],
+        ),
+        FileReport(
+            "erstkontakte_2015.csv",
+            "2" * 64,
+            skipped_rows=["y" * 80],  # exactly 80 characters: shown whole
+            unknown_columns=["Notiz", "Name"],
+            encoding="utf-8",
+            encoding_error_lines=[1, 2, 3, 4, 5],  # exactly five: no "…"
+        ),
+    ]
+    contacts = TableReport(
+        "erstkontakte",
+        True,
+        files=files,
+        read=12345,
+        accepted=12340 if rejected else 12345,
+        rejected=5 if rejected else 0,
+        reason_counts=Counter({"a": 3, "b": 1, "c": 1, "d": 1} if rejected else {}),
+    )
+    sites = TableReport("standorte", True, read=4, accepted=4)
+    return IngestResult(
+        raw_dir=Path("roh"),
+        processed_dir=Path("daten"),
+        created="2026-12-01T12:00:00",
+        config_sha256="abcdef0123456789" * 4,
+        tables={
+            "standorte": sites,
+            "erstkontakte": contacts,
+            "kosten_hze": TableReport("kosten_hze", False),
+            "finanzierung": TableReport("finanzierung", False),
+        },
+        unassigned_files=["notizen.txt", "alt.csv"],
+        config_file=None,
+        label_mappings=1234,
+        notes=["Hinweis eins"],
+    )
+
+
+def test_the_summary_of_aufbereiten_reads_exactly_so():
+    # Every part of the printed reconciliation, with German numbers, singular and plural,
+    # cut titles (80 characters), at most two skipped rows and five lines shown, one line per
+    # set of unknown columns, the three most frequent reasons.
+    text = ingest.format_summary(_summary_result(rejected=True))
+    title = "Auswertung " + "x" * 68 + "…"
+    assert text.split("\n") == [
+        "Aufbereitung: roh → daten",
+        "",
+        "Tabelle                  gelesen   angenommen   abgelehnt",
+        "standorte                      4            4           0",
+        "erstkontakte              12.345       12.340           5",
+        "Summe                     12.349       12.344           5",
+        "",
+        "Nicht vorhanden (optional; Kennzahlen daraus bleiben leer): kosten_hze, finanzierung",
+        "",
+        "Hinweise zu den Dateien:",
+        f"  erstkontakte_2013.csv: 3 Zeilen über der Kopfzeile übersprungen ({title} | "
+        "Stand: 31.12.2013)",
+        "  erstkontakte_2014.csv: 1 Zeile über der Kopfzeile übersprungen (Titel)",
+        f"  erstkontakte_2015.csv: 1 Zeile über der Kopfzeile übersprungen ({'y' * 80})",
+        "  erstkontakte_2013.csv: als cp1252 gelesen; 6 Zeilen in anderer Zeichenkodierung "
+        "abgelehnt (Zeile 12, 1.204, 3, 4, 5 …)",
+        "  erstkontakte_2014.csv: als utf-8 gelesen; 1 Zeile in anderer Zeichenkodierung "
+        "abgelehnt (Zeile 7)",
+        "  erstkontakte_2015.csv: als utf-8 gelesen; 5 Zeilen in anderer Zeichenkodierung "
+        "abgelehnt (Zeile 1, 2, 3, 4, 5)",
+        "  erstkontakte_2013.csv und 1 weitere: unbekannte Spalten nicht übernommen: Bemerkung",
+        "  erstkontakte_2015.csv: unbekannte Spalten nicht übernommen: Notiz, Name",
+        "",
+        "Hinweis eins",
+        "",
+        "Keiner Tabelle zugeordnet (ignoriert): notizen.txt, alt.csv",
+        "",
+        "Häufigste Ablehnungsgründe:",
+        "  erstkontakte (5 → abgelehnt/erstkontakte.csv): a (3×); b (1×); c (1×)",
+        "Abgelehnte Zeilen mit Datei, Zeilennummer und Gründen: daten/abgelehnt/",
+        "Konfiguration: Standardwerte (SHA-256 abcdef012345…, 1.234 eigene Zuordnungen von "
+        "Bezeichnungen)",
+        "Manifest: daten/manifest.json",
+    ]
+
+
+def test_the_summary_says_when_nothing_was_rejected():
+    result = _summary_result(rejected=False)
+    result.config_file = "fh-analytik.toml"
+    lines = ingest.format_summary(result).split("\n")
+    assert lines[-4:] == [
+        "",
+        "Keine Zeile abgelehnt.",
+        "Konfiguration: fh-analytik.toml (SHA-256 abcdef012345…, 1.234 eigene Zuordnungen von "
+        "Bezeichnungen)",
+        "Manifest: daten/manifest.json",
+    ]
+    assert "Häufigste Ablehnungsgründe:" not in lines

@@ -410,6 +410,28 @@ def test_xlsx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
     assert err.value.message.startswith("erstkontakte.xlsx: Excel-Datei wird nicht gelesen")
     assert "„Zip-Bombe“" in err.value.message and "höchstens 100-fach" in err.value.message
     assert not (tmp_path / "out").exists()
+    # The sizes as the archive's directory declares them, in German numbers.
+    import zipfile
+
+    from analysis.formatting import number
+
+    with zipfile.ZipFile(raw / "erstkontakte.xlsx") as archive:
+        members = archive.infolist()
+    total = sum(m.file_size for m in members)
+    ratio = max(m.file_size / m.compress_size for m in members if m.file_size > 1024 * 1024)
+    assert f"sie entpackt sich auf {number(total / 1024**2)} MB (höchstens 200 MB)" in (
+        err.value.message
+    )
+    assert f"auf das {number(ratio)}-Fache seiner Größe" in err.value.message
+
+
+def test_megabytes_in_messages_are_mebibytes_rounded_to_whole_numbers():
+    from analysis.ingest.read import _megabytes
+
+    assert _megabytes(200 * 1024 * 1024) == "200"
+    assert _megabytes(1024 * 1024 * 3 // 2 + 1) == "2"  # just above 1.5 MiB
+    assert _megabytes(1024 * 1024 * 3 // 2 - 1) == "1"  # just below
+    assert _megabytes(1_500_000_000) == "1.431"
 
 
 def test_xlsx_with_a_huge_stated_dimension_reads_only_its_cells(tmp_path):

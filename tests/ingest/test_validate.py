@@ -230,6 +230,32 @@ def test_whole_file_refusal(tmp_path, fixture, problem):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # One required column found: the header is taken as such, the others are missing.
+        (
+            "fall_id;Datum;Weg\nF1;01.03.2014;hebamme\n",
+            "erstkontakte.csv: Pflichtspalte(n) fehlen: standort_id, datum_erstkontakt, "
+            "zugangsweg. Die Datei hat die Spalten: fall_id, Datum, Weg.",
+        ),
+        # No required column anywhere: no header; the first line is shown, blank cells left out.
+        (
+            "Nr;;Ort\n1;;Opladen\n",
+            "erstkontakte.csv: keine Kopfzeile gefunden – keine der ersten 10 nicht leeren "
+            "Zeilen enthält die Pflichtspalten fall_id, standort_id, datum_erstkontakt, "
+            "zugangsweg der Tabelle erstkontakte. Erste Zeile: Nr, Ort.",
+        ),
+    ],
+)
+def test_the_refusal_without_a_header_names_what_is_missing(tmp_path, text, message):
+    raw = raw_folder(tmp_path)
+    (raw / "erstkontakte.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(FhError) as err:
+        ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY)
+    assert err.value.message == message
+
+
 def test_refusal_for_an_empty_file(tmp_path):
     raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
     (raw / "angebote.csv").write_bytes(b"\r\n  \n")

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import zipfile
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
@@ -588,3 +589,27 @@ def test_a_table_whose_files_are_gone_is_named_in_the_summary(tmp_path):
         "Tabelle angebote: keine Datei mehr im Rohdatenordner – bisher 1 Zeile; sie entfällt "
         "in den aufbereiteten Daten." in ingest.format_summary(result)
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, ""),
+        (True, "ja"),
+        (False, "nein"),
+        (7, "7"),
+        (3.0, "3"),
+        (-2.0, "-2"),
+        (2.5, "2,5"),
+        (999_999_999_999_999.0, "999999999999999"),
+        (1e15, "1000000000000000,0"),  # from 10^15 on, floats keep their decimal part
+        (datetime(2014, 3, 1, 10, 30), "2014-03-01"),
+        (date(2014, 3, 1), "2014-03-01"),
+        (time(10, 30), "10:30:00"),
+        ("  Opladen ", "Opladen"),
+    ],
+)
+def test_an_excel_cell_becomes_the_text_a_csv_file_would_hold(value, text):
+    from analysis.ingest.read import _cell_text
+
+    assert _cell_text(value) == text

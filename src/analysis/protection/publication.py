@@ -133,7 +133,9 @@ class ProtectedPublication:
         """
         loose = (self.published | self.hidden | self.primary) - self.values.keys()
         if loose:
-            raise ValueError(f"{len(loose)} Zellen des Musters ohne Wert, etwa {sorted(map(str, loose))[0]}")
+            raise ValueError(
+                f"{len(loose)} Zellen des Musters ohne Wert, etwa {sorted(map(str, loose))[0]}"
+            )
         runs: list[list[Any]] = []
         for cell, value in self.values.items():
             flags = (

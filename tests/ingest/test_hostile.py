@@ -292,6 +292,51 @@ def test_one_cp1252_line_in_a_utf8_file_rejects_that_line_only(tmp_path):
     assert entry["ablehnungsgruende"]["Zeichenkodierung"] == 1
 
 
+def test_a_bad_line_in_one_file_does_not_taint_the_rows_of_the_other_files(tmp_path):
+    # Only the 2014 file has a line in another encoding; the rows of the 2013 file (read
+    # first) must not be taken for such lines when the two are put together.
+    raw = raw_folder(tmp_path)
+    clean = [HEADER] + [f"A{i};rheindorf;01.03.2013;hebamme" for i in range(1, 4)]
+    (raw / "erstkontakte_2013.csv").write_text("\n".join(clean) + "\n", encoding="utf-8")
+    lines = [HEADER + ";weitervermittlung"] + [
+        f"B{i};rheindorf;01.03.2014;hebamme;Frühförderung" for i in range(1, 4)
+    ]
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    data += "B4;rheindorf;01.03.2014;hebamme;Frühförderung\n".encode("cp1252")  # line 5
+    (raw / "erstkontakte_2014.csv").write_bytes(data)
+    result = _prepare(tmp_path, raw)
+    report = result.tables["erstkontakte"]
+    assert (report.read, report.accepted, report.rejected) == (7, 6, 1)
+    assert [f.encoding_error_lines for f in report.files] == [[], [5]]
+    frame = rejects(tmp_path, "erstkontakte")
+    assert frame[["datei", "zeile"]].values.tolist() == [["erstkontakte_2014.csv", "5"]]
+    assert sorted(accepted(tmp_path, "erstkontakte")["fall_id"]) == [
+        "A1",
+        "A2",
+        "A3",
+        "B1",
+        "B2",
+        "B3",
+    ]
+
+
+def test_rows_set_aside_are_listed_by_file_and_line_with_their_file(tmp_path):
+    # A line with too many fields (found while splitting) in the first file and a row that
+    # fails a rule in the second: the rejects name the file of each, in file order.
+    raw = raw_folder(tmp_path)
+    first = [HEADER, "A1;rheindorf;01.03.2013;hebamme", "A2;rheindorf;01.03.2013;hebamme;x;y"]
+    (raw / "erstkontakte_2013.csv").write_text("\n".join(first) + "\n", encoding="utf-8")
+    second = [HEADER, "B1;rheindorf;01.03.2014;kein_weg", "B2;rheindorf;01.03.2014;hebamme"]
+    (raw / "erstkontakte_2014.csv").write_text("\n".join(second) + "\n", encoding="utf-8")
+    _prepare(tmp_path, raw)
+    frame = rejects(tmp_path, "erstkontakte")
+    assert frame[["datei", "zeile"]].values.tolist() == [
+        ["erstkontakte_2013.csv", "3"],
+        ["erstkontakte_2014.csv", "2"],
+    ]
+    assert frame["gruende"].iloc[0].startswith("Zeile hat 6 Felder, die Kopfzeile 4")
+
+
 def test_one_utf8_line_in_a_cp1252_file_rejects_that_line_only(tmp_path):
     raw = raw_folder(tmp_path)
     body = [f"F{i};rheindorf;01.03.2014;hebamme;Frühförderung" for i in range(1, 6)]
@@ -574,6 +619,53 @@ def test_shrinking_by_more_than_the_configured_share_is_refused(tmp_path):
     toml.write_text("[aufbereitung]\nhoechster_rueckgang = 0.2\n", encoding="utf-8")
     with pytest.raises(FhError, match="um mehr als 20 % kleiner: erstkontakte: 3 statt bisher 5"):
         ingest.prepare(raw, tmp_path / "out", load_config(toml), today=TODAY)
+
+
+def test_the_refusal_of_a_shrink_names_every_table_and_file(tmp_path):
+    # Two tables emptied at once, one of them with a single row before (the rule starts at
+    # one row) and one read from two files; a table that was already empty stays empty.
+    raw = raw_folder(tmp_path)
+    _contacts(raw, *(f"F{i};rheindorf;01.03.2014;hebamme" for i in range(1, 5)))
+    (raw / "erstkontakte_b.csv").write_text(HEADER + "\n", encoding="utf-8")
+    offers = "standort_id;jahr;angebot;besuche\n"
+    (raw / "angebote.csv").write_text(offers + "rheindorf;2014;kurs;10\n", encoding="utf-8")
+    (raw / "willkommensbesuche.csv").write_text("jahr;gebiet;besuche\n", encoding="utf-8")
+    _prepare(tmp_path, raw)
+    _contacts(raw)
+    (raw / "angebote.csv").write_text(offers, encoding="utf-8")
+    with pytest.raises(FhError) as err:
+        _prepare(tmp_path, raw)
+    assert err.value.message == (
+        "Aufbereitung abgebrochen – Tabellen würden gegenüber dem bisherigen Stand leer oder um "
+        "mehr als 50 % kleiner: erstkontakte: 0 statt bisher 4 angenommene Zeilen (0 gelesen "
+        "aus erstkontakte.csv, erstkontakte_b.csv); angebote: 0 statt bisher 1 angenommene "
+        "Zeilen (0 gelesen aus angebote.csv). Vermutlich ein Export nur mit Kopfzeile oder "
+        f"mit falschen Spalten. Die bisherigen Daten in {tmp_path / 'out'} bleiben unverändert. "
+        "Ist der Rückgang gewollt, bitte mit `fh-analytik aufbereiten --rueckgang-erlauben` "
+        "bestätigen (Grenze: [aufbereitung] hoechster_rueckgang in fh-analytik.toml)."
+    )
+
+
+def test_every_table_whose_files_are_gone_is_named_with_its_rows(tmp_path):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme")
+    (raw / "angebote.csv").write_text(
+        "standort_id;jahr;angebot;besuche\nrheindorf;2014;kurs;10\nrheindorf;2015;kurs;5\n",
+        encoding="utf-8",
+    )
+    (raw / "willkommensbesuche.csv").write_text(
+        "jahr;gebiet;besuche\n2014;rheindorf;3\n", encoding="utf-8"
+    )
+    _prepare(tmp_path, raw)
+    (raw / "angebote.csv").unlink()
+    (raw / "willkommensbesuche.csv").unlink()
+    lines = ingest.format_summary(_prepare(tmp_path, raw)).split("\n")
+    assert [line for line in lines if line.startswith("Tabelle ") and ":" in line] == [
+        "Tabelle angebote: keine Datei mehr im Rohdatenordner – bisher 2 Zeilen; sie entfällt "
+        "in den aufbereiteten Daten.",
+        "Tabelle willkommensbesuche: keine Datei mehr im Rohdatenordner – bisher 1 Zeile; sie "
+        "entfällt in den aufbereiteten Daten.",
+    ]
 
 
 def test_a_table_whose_files_are_gone_is_named_in_the_summary(tmp_path):

@@ -216,6 +216,113 @@ def test_xlsx_sheet_named_like_the_table_with_sheet_row_numbers(tmp_path):
     assert_reconciles(result)
 
 
+def _workbook(path: Path, rows: list[list], title: str = "Tabelle1", second: bool = False) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.title = title
+    for row in rows:
+        wb.active.append(row)
+    if second:
+        wb.create_sheet("Tabelle2").append(["nur", "ein", "zweites", "Blatt"])
+    wb.save(path)
+
+
+_XLSX_HEADER = ["fall_id", "standort_id", "datum_erstkontakt", "zugangsweg", "alleinerziehend"]
+
+
+def test_xlsx_rows_are_counted_and_every_rejected_row_named(tmp_path):
+    # The first sheet when none is named like the table; title rows (cells joined by one
+    # space) and the header are not data; a row shorter than the header has empty cells.
+    raw = raw_folder(tmp_path)
+    path = raw / "erstkontakte.xlsx"
+    _workbook(
+        path,
+        [
+            ["Export", None, "2014"],  # 1: title
+            _XLSX_HEADER,  # 2
+            ["X1", "rheindorf", "01.03.2014", "hebamme"],  # 3: alleinerziehend empty
+            ["X2", "rheindorf", "kein Datum", "hebamme", "ja"],  # 4: rejected
+            ["X3", "rheindorf", "03.03.2014", "hebamme", "ja", "zu viel"],  # 5: too wide
+        ],
+        second=True,
+    )
+    result = ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    report = result.tables["erstkontakte"]
+    assert (report.read, report.accepted, report.rejected) == (3, 1, 2)
+    f = report.files[0]
+    assert (f.sheet, f.header_line, f.skipped_rows, f.encoding) == (
+        "Tabelle1",
+        2,
+        ["Export 2014"],
+        "XLSX",
+    )
+    assert f.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert sorted(reasons_by_line(tmp_path, "erstkontakte")) == [4, 5]
+    ok = accepted(tmp_path, "erstkontakte")
+    assert ok["fall_id"].tolist() == ["X1"]
+    assert ok["alleinerziehend"].astype(str).tolist() == ["unbekannt"]
+
+
+def test_an_xlsx_formula_is_read_as_its_value_never_as_the_formula(tmp_path):
+    # openpyxl stores no computed value for a formula it writes: the cell reads as empty, so
+    # the row is rejected for the missing id; the formula's text reaches no output.
+    raw = raw_folder(tmp_path)
+    _workbook(
+        raw / "erstkontakte.xlsx",
+        [_XLSX_HEADER, ['=HYPERLINK("http://x","X9")', "rheindorf", "01.03.2014", "hebamme"]],
+    )
+    ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    assert reasons_by_line(tmp_path, "erstkontakte") == {2: "fall_id: Pflichtangabe fehlt"}
+    assert "HYPERLINK" not in (tmp_path / "out" / "abgelehnt" / "erstkontakte.csv").read_text(
+        encoding="utf-8"
+    )
+
+
+@pytest.mark.parametrize(("limit", "refused"), [(15, False), (14, True)])
+def test_an_xlsx_with_more_cells_than_the_limit_is_refused(tmp_path, monkeypatch, limit, refused):
+    from analysis.ingest import read
+
+    monkeypatch.setattr(read, "XLSX_MAX_CELLS", limit)
+    raw = raw_folder(tmp_path)
+    rows = [_XLSX_HEADER, ["X1", "rheindorf", "01.03.2014", "hebamme", "ja"]]
+    rows.append(["X2", "rheindorf", "02.03.2014", "hebamme", "ja"])  # 3 rows x 5 = 15 cells
+    _workbook(raw / "erstkontakte.xlsx", rows)
+    if not refused:
+        ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+        return
+    with pytest.raises(FhError) as err:
+        ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    assert err.value.message == (
+        "erstkontakte.xlsx (Blatt Tabelle1): mehr als 14 Zellen – zu groß für den Excel-Weg. "
+        "Bitte die Tabelle als CSV exportieren."
+    )
+
+
+def test_an_xlsx_that_is_a_zip_but_no_workbook_is_refused_with_the_reason(tmp_path):
+    import zipfile
+
+    raw = raw_folder(tmp_path)
+    with zipfile.ZipFile(raw / "erstkontakte.xlsx", "w") as archive:
+        archive.writestr("hallo.txt", "hallo")
+    with pytest.raises(FhError) as err:
+        ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    assert err.value.message == (
+        'erstkontakte.xlsx: Excel-Datei ist nicht lesbar (KeyError: "There is no item named '
+        "'[Content_Types].xml' in the archive\")."
+    )
+
+
+def test_an_xlsx_without_a_header_names_its_sheet(tmp_path):
+    raw = raw_folder(tmp_path)
+    _workbook(raw / "erstkontakte.xlsx", [["Nr", "Ort"], [1, "Opladen"]], title="Daten")
+    with pytest.raises(FhError) as err:
+        ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    assert err.value.message == (
+        "erstkontakte.xlsx (Blatt Daten): keine Kopfzeile gefunden – keine der ersten 10 nicht "
+        "leeren Zeilen enthält die Pflichtspalten fall_id, standort_id, datum_erstkontakt, "
+        "zugangsweg der Tabelle erstkontakte. Erste Zeile: Nr, Ort."
+    )
+
+
 def test_files_of_one_table_are_concatenated_in_name_order(tmp_path):
     raw = raw_folder(tmp_path, ("erstkontakte_tab.csv", "erstkontakte_2014.csv"))
     (raw / "erstkontakte_2013.csv").write_text(

@@ -292,6 +292,57 @@ def test_one_cp1252_line_in_a_utf8_file_rejects_that_line_only(tmp_path):
     assert entry["ablehnungsgruende"]["Zeichenkodierung"] == 1
 
 
+def test_column_names_in_messages_show_hidden_characters_and_are_cut_at_60(tmp_path):
+    raw = raw_folder(tmp_path)
+    at_limit, over = "b" * 60, "c" * 61
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme;x;y", header=f"{HEADER};{at_limit};{over}")
+    result = _prepare(tmp_path, raw)
+    assert result.tables["erstkontakte"].files[0].unknown_columns == [at_limit, "c" * 59 + "…"]
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme;x", header=f"{HEADER};Vor\u00adname")
+    with pytest.raises(FhError) as err:
+        _prepare(tmp_path, raw)
+    assert "personenbezogenen Daten gefunden: Vor<U+00AD>name." in err.value.message
+
+
+@pytest.mark.parametrize("over", [False, True])
+def test_the_zip_bomb_limits_hold_at_their_edge(tmp_path, monkeypatch, over):
+    # The limits moved onto a small honest workbook: at the limit it is read, one above not.
+    import zipfile
+
+    from analysis.ingest import read
+
+    raw = raw_folder(tmp_path)
+    header = _row(*HEADER.split(";"))
+    _xlsx(
+        raw / "erstkontakte.xlsx",
+        f"{_SHEET_HEAD}<sheetData>{header}{_row('F1', 'rheindorf', '01.03.2014', 'hebamme')}"
+        "</sheetData></worksheet>",
+    )
+    with zipfile.ZipFile(raw / "erstkontakte.xlsx") as archive:
+        members = archive.infolist()
+    total = sum(m.file_size for m in members)
+    biggest = max(members, key=lambda m: m.file_size)
+    monkeypatch.setattr(read, "XLSX_MAX_UNPACKED", total - over)
+    monkeypatch.setattr(read, "XLSX_RATIO_FROM", biggest.file_size - 1)  # only the biggest
+    monkeypatch.setattr(read, "XLSX_MAX_RATIO", 1000)
+    if over:
+        with pytest.raises(FhError, match="Zip-Bombe"):
+            _prepare(tmp_path, raw)
+    else:
+        assert _prepare(tmp_path, raw).tables["erstkontakte"].accepted == 1
+    # The ratio: the biggest member's unpacked by packed size, for members above the floor.
+    ratio = biggest.file_size / biggest.compress_size
+    monkeypatch.setattr(read, "XLSX_MAX_UNPACKED", total)
+    monkeypatch.setattr(read, "XLSX_MAX_RATIO", ratio - over * 0.01)
+    if over:
+        with pytest.raises(FhError, match="Zip-Bombe"):
+            _prepare(tmp_path, raw)
+    else:
+        assert _prepare(tmp_path, raw).tables["erstkontakte"].accepted == 1
+    monkeypatch.setattr(read, "XLSX_RATIO_FROM", biggest.file_size)  # no member above: no ratio
+    assert _prepare(tmp_path, raw).tables["erstkontakte"].accepted == 1
+
+
 def test_a_bad_line_in_one_file_does_not_taint_the_rows_of_the_other_files(tmp_path):
     # Only the 2014 file has a line in another encoding; the rows of the 2013 file (read
     # first) must not be taken for such lines when the two are put together.
@@ -382,6 +433,65 @@ def test_a_very_long_line_is_one_rejected_row(tmp_path, quoted):
     assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F1", "F3"]
     assert (tmp_path / "out" / "abgelehnt" / "erstkontakte.csv").stat().st_size < 1000
     assert_reconciles(result)
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_line_of_exactly_the_longest_length_is_still_read(tmp_path, quoted):
+    raw = raw_folder(tmp_path)
+    first = '"F1"' if quoted else "F1"
+    start = first + ";rheindorf;01.03.2014;hebamme;"
+    header = HEADER + ";bemerkung"
+    at_limit = start + "x" * (100_000 - len(start))  # 100,000 characters: allowed
+    over = at_limit.replace("F1", "F2", 1) + "x"  # 100,001: too long
+    _contacts(raw, at_limit, over, header=header)
+    _prepare(tmp_path, raw)
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        3: "Zeile ist mit 100.001 Zeichen zu lang (höchstens 100.000) – Werte werden nicht "
+        "übernommen"
+    }
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F1"]
+
+
+def test_a_quoted_file_with_a_delimiter_at_every_line_end(tmp_path):
+    # As the plain reader: the trailing empty field is no column, a line of bare delimiters
+    # no row, one field too many a width error (6 fields counted with the trailing one).
+    raw = raw_folder(tmp_path)
+    _contacts(
+        raw,
+        '"F1";"rheindorf";"01.03.2014";"hebamme";',  # 2: quoted
+        "F2;rheindorf;02.03.2014;hebamme;",  # 3: plain, in the quoted file
+        ";;;;",  # 4: no row
+        '"F3";rheindorf;03.03.2014;hebamme;x;',  # 5: one field too many (quoted)
+        "F4;rheindorf;03.03.2014;hebamme;x;",  # 6: one field too many (plain)
+        header=HEADER + ";",
+    )
+    result = _prepare(tmp_path, raw)
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F1", "F2"]
+    reason = "Zeile hat 6 Felder, die Kopfzeile 4 – Werte lassen sich keiner Spalte zuordnen "
+    reason += "und werden nicht übernommen"
+    assert reasons_by_line(tmp_path, "erstkontakte") == {5: reason, 6: reason}
+    assert result.tables["erstkontakte"].read == 4
+
+
+def test_a_line_in_another_encoding_inside_a_record_of_several_lines(tmp_path):
+    # A quoted field spans lines 2-3; the bad line 5 lies in the record that starts at 4.
+    raw = raw_folder(tmp_path)
+    data = (
+        (
+            HEADER + ";bemerkung\n"
+            'F1;rheindorf;01.03.2014;hebamme;"zwei\nZeilen"\n'  # 2-3
+            'F2;rheindorf;01.03.2014;hebamme;"und noch\n'  # 4
+        ).encode()
+        + 'Grüße"\n'.encode("cp1252")
+        + (  # 5, ends the record of line 4
+            "F3;rheindorf;01.03.2014;hebamme;Grüße\n"  # 6
+        ).encode()
+    )
+    (raw / "erstkontakte.csv").write_bytes(data)
+    result = _prepare(tmp_path, raw)
+    assert list(reasons_by_line(tmp_path, "erstkontakte")) == [4]
+    assert result.tables["erstkontakte"].files[0].encoding_error_lines == [4]
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F1", "F3"]
 
 
 def test_a_line_longer_than_the_readers_block_is_read(tmp_path):

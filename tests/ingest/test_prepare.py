@@ -650,11 +650,15 @@ def test_cli_missing_raw_folder_exit_2(tmp_path, capsys):
     assert "Rohdatenordner" in capsys.readouterr().err
 
 
-def test_crlf_and_lone_cr_line_endings_keep_editor_line_numbers(tmp_path):
+@pytest.mark.parametrize("quoted", [False, True], ids=["ohne Anführungszeichen", "mit"])
+def test_crlf_and_lone_cr_line_endings_keep_editor_line_numbers(tmp_path, quoted):
+    # With a quote the file takes the csv-module path, which splits the lines itself.
+    first = b'"A"' if quoted else b"A"
     raw = raw_folder(tmp_path)
     (raw / "erstkontakte.csv").write_bytes(
         b"fall_id;standort_id;datum_erstkontakt;zugangsweg\r\n"
-        b"A;rheindorf;01.03.2014;hebamme\r\n"  # line 2
+        + first
+        + b";rheindorf;01.03.2014;hebamme\r\n"  # line 2
         b"\r\n"  # line 3 blank
         b"B;rheindorf;01.03.2014;besenstiel\r"  # line 4, old Mac line end
         b"C;rheindorf;01.03.2014;kinderarzt\r\n"  # line 5
@@ -663,6 +667,28 @@ def test_crlf_and_lone_cr_line_endings_keep_editor_line_numbers(tmp_path):
     assert list(reasons_by_line(tmp_path, "erstkontakte")) == [4]
     assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["A", "C"]
     assert result.tables["erstkontakte"].read == 3
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["ohne Anführungszeichen", "mit"])
+@pytest.mark.parametrize("ending", [b"\r\n", b"\r"], ids=["CRLF", "CR"])
+def test_a_line_in_another_encoding_is_found_by_its_editor_line_number(tmp_path, quoted, ending):
+    # The encoding check counts physical lines itself; CRLF is one line end, a lone CR too.
+    first = b'"A"' if quoted else b"A"
+    lines = [
+        b"fall_id;standort_id;datum_erstkontakt;zugangsweg;weitervermittlung",
+        first + "X;rheindorf;01.03.2014;hebamme;Frühförderung".encode(),  # 2
+        b"",  # 3
+        "B;rheindorf;01.03.2014;hebamme;Frühförderung".encode(),  # 4
+        "C;rheindorf;01.03.2014;hebamme;Frühförderung".encode("cp1252"),  # 5
+        "D;rheindorf;01.03.2014;hebamme;Frühförderung".encode(),  # 6
+    ]
+    raw = raw_folder(tmp_path)
+    (raw / "erstkontakte.csv").write_bytes(ending.join(lines) + ending)
+    result = ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    report = result.tables["erstkontakte"]
+    assert report.files[0].encoding_error_lines == [5]
+    assert list(reasons_by_line(tmp_path, "erstkontakte")) == [5]
+    assert (report.read, report.accepted) == (4, 3)
 
 
 def test_quoted_and_unquoted_files_give_the_same_outcome(tmp_path):

@@ -471,6 +471,9 @@ def test_a_quoted_file_with_a_delimiter_at_every_line_end(tmp_path):
     reason += "und werden nicht übernommen"
     assert reasons_by_line(tmp_path, "erstkontakte") == {5: reason, 6: reason}
     assert result.tables["erstkontakte"].read == 4
+    assert result.tables["erstkontakte"].reason_counts == {
+        "Anzahl der Felder passt nicht zur Kopfzeile": 2
+    }
 
 
 def test_a_line_in_another_encoding_inside_a_record_of_several_lines(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
@@ -287,6 +288,46 @@ def test_required_table_missing_is_refused(tmp_path, missing):
         ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY)
     assert err.value.exit_code == 2
     assert f"fehlt die Pflichttabelle {missing}" in err.value.message
+
+
+def test_the_refusal_for_missing_required_tables_names_them_and_the_files_found(tmp_path):
+    raw = raw_folder(tmp_path, standorte=False)
+    with pytest.raises(FhError) as err:
+        ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY)
+    assert err.value.message == (
+        f"Im Rohdatenordner {raw} fehlt die Pflichttabelle standorte und erstkontakte "
+        "(Dateiname beginnt mit dem Tabellennamen, z. B. standorte.csv). Gefundene Dateien: "
+        "keine."
+    )
+    shutil.copy(FIXTURES / "kosten_hze.csv", raw / "kosten_hze.csv")
+    shutil.copy(FIXTURES / "kosten_hze.csv", raw / "kosten_hze_2015.csv")
+    with pytest.raises(FhError) as err:
+        ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY)
+    assert err.value.message.endswith("Gefundene Dateien: kosten_hze.csv, kosten_hze_2015.csv.")
+
+
+@pytest.mark.parametrize(("name", "shown"), [("erstkontakte.ods", ".ods"), ("erstkontakte", "")])
+def test_an_unsupported_file_format_is_named(tmp_path, name, shown):
+    from analysis.ingest.read import read_file
+
+    path = tmp_path / name
+    path.write_text("x", encoding="utf-8")
+    with pytest.raises(FhError) as err:
+        read_file(path, TABLES["erstkontakte"])
+    assert err.value.message == (
+        f"{name}: Dateiformat {shown or '(ohne Endung)'} wird nicht unterstützt. "
+        "Bitte als CSV oder XLSX speichern."
+    )
+
+
+def test_the_manifest_of_a_run_without_configuration(tmp_path):
+    from analysis import __version__
+
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    result = ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["version"], manifest["konfiguration_sha256"]) == (__version__, "")
+    assert (manifest["konfiguration"], result.config_sha256) == (None, "")
 
 
 def test_refused_run_leaves_previous_processed_data_byte_for_byte(tmp_path):

@@ -7,6 +7,9 @@ druckt die Übersicht und schreibt sie nach ``mutants/zusammenfassung.md``.
 
 Punktzahl = getötet / (getötet + überlebt + Zeitüberschreitung); Mutanten ohne Tests zählen
 als überlebt (kein Test sieht sie), nicht geprüfte (Lauf abgebrochen oder Auswahl) gar nicht.
+Das 95-%-Intervall (Wilson) gilt, wenn die geprüften Mutanten eine Zufallsstichprobe sind
+(``make mutation STICHPROBE=…``, ``tools/mutation_sample.py``); bei einem vollständig
+geprüften Modul ist die Punktzahl selbst das Ergebnis.
 """
 
 from __future__ import annotations
@@ -63,8 +66,9 @@ def score(counts: Counter) -> float | None:
 def summary(results: dict[str, dict[str, str]]) -> tuple[str, list[str]]:
     """The German table of scores per module and the list of surviving mutants."""
     lines = [
-        "| Modul | geprüft | getötet | überlebt | ohne Tests | Zeit | nicht geprüft | Punktzahl |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| Modul | geprüft | getötet | überlebt | ohne Tests | Zeit | nicht geprüft | Punktzahl "
+        "| 95-%-Intervall |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     survivors: list[str] = []
     total: Counter = Counter()
@@ -78,20 +82,31 @@ def summary(results: dict[str, dict[str, str]]) -> tuple[str, list[str]]:
         lines.append(
             f"| {module} | {checked} | {counts['getötet']} | {counts['überlebt']} | "
             f"{counts['ohne Tests']} | {counts['Zeitüberschreitung']} | "
-            f"{counts['nicht geprüft']} | {_percent(s)} |"
+            f"{counts['nicht geprüft']} | {_percent(s)} | {_interval(counts)} |"
         )
         survivors += [n for n, st in mutants.items() if st in ("überlebt", "ohne Tests")]
     checked = sum(total.values()) - total["nicht geprüft"] - total["übersprungen"]
     lines.append(
         f"| **zusammen** | {checked} | {total['getötet']} | {total['überlebt']} | "
         f"{total['ohne Tests']} | {total['Zeitüberschreitung']} | {total['nicht geprüft']} | "
-        f"{_percent(score(total))} |"
+        f"{_percent(score(total))} | {_interval(total)} |"
     )
     return "\n".join(lines), survivors
 
 
 def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f} %".replace(".", ",")
+
+
+def _interval(counts: Counter) -> str:
+    """Wilson's 95 % interval of the killed share (the project's own, as in the reports)."""
+    from analysis.indicators.stats import wilson_interval
+
+    checked = sum(n for s, n in counts.items() if s not in ("nicht geprüft", "übersprungen"))
+    p = wilson_interval(counts["getötet"], checked)
+    if p.lower is None or p.upper is None:
+        return "–"
+    return f"{_percent(p.lower)} bis {_percent(p.upper)}"
 
 
 def _diff(name: str) -> str:

@@ -1,0 +1,83 @@
+"""The mutation-testing helpers (tools/mutation_sample.py, tools/mutation_report.py), issue #13."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _mutants(folder: Path, modules: dict[str, int]) -> None:
+    """A mutants/ folder as mutmut leaves it: one .meta file per module with its mutants."""
+    for module, n in modules.items():
+        meta = folder / "src" / Path(*module.split(".")).with_suffix(".py.meta")
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        names = {f"{module}.x_f__mutmut_{i}": None for i in range(1, n + 1)}
+        meta.write_text(json.dumps({"exit_code_by_key": names}), encoding="utf-8")
+
+
+def test_the_sample_takes_the_same_share_of_every_module_and_repeats(tmp_path):
+    tool = _tool("mutation_sample")
+    _mutants(tmp_path, {"analysis.a": 200, "analysis.b": 30, "analysis.c": 3})
+    by_module = tool.mutant_names(tmp_path)
+    assert {m: len(n) for m, n in by_module.items()} == {
+        "analysis.a": 200,
+        "analysis.b": 30,
+        "analysis.c": 3,
+    }
+    chosen = tool.sample(by_module, 0.1, 7)
+    per_module = Counter(n.split(".x_")[0] for n in chosen)
+    # 10 % rounded, and at least one from a module too small for its share.
+    assert per_module == {"analysis.a": 20, "analysis.b": 3, "analysis.c": 1}
+    assert len(set(chosen)) == len(chosen)
+    assert tool.sample(by_module, 0.1, 7) == chosen  # the same seed: the same sample
+    assert tool.sample(by_module, 0.1, 8) != chosen
+    # One module's draw does not depend on the others.
+    alone = tool.sample({"analysis.b": by_module["analysis.b"]}, 0.1, 7)
+    assert alone == [n for n in chosen if n.startswith("analysis.b.")]
+
+
+def test_the_sample_honours_name_patterns_and_refuses_a_bad_share(tmp_path):
+    tool = _tool("mutation_sample")
+    _mutants(tmp_path, {"analysis.a": 50, "analysis.b": 50})
+    by_module = tool.mutant_names(tmp_path)
+    chosen = tool.sample(by_module, 0.2, 1, ["analysis.b.*"])
+    assert len(chosen) == 10 and all(n.startswith("analysis.b.") for n in chosen)
+    assert tool.sample(by_module, 1.0, 1) == sorted(
+        by_module["analysis.a"] + by_module["analysis.b"]
+    )
+    for share in (0.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match="nicht zwischen 0 und 1"):
+            tool.sample(by_module, share, 1)
+
+
+def test_the_report_gives_each_score_with_its_wilson_interval():
+    report = _tool("mutation_report")
+    results = {
+        "analysis.a": {f"m{i}": "getötet" for i in range(15)}
+        | {f"s{i}": "überlebt" for i in range(4)}
+        | {"t": "ohne Tests", "n": "nicht geprüft"},
+        "analysis.b": {"x": "nicht geprüft"},
+    }
+    table, survivors = report.summary(results)
+    lines = table.split("\n")
+    # 15 of 20 checked = 75 %; Wilson 95 %: 53,1 % to 88,8 % (stats.wilson_interval(15, 20)).
+    assert lines[2] == "| analysis.a | 20 | 15 | 4 | 1 | 0 | 1 | 75,0 % | 53,1 % bis 88,8 % |"
+    assert len(lines) == 4  # a module without checked mutants has no row
+    assert lines[3].startswith("| **zusammen** | 20 | 15 | 4 | 1 | 0 | 2 | 75,0 % |")
+    assert sorted(survivors) == ["s0", "s1", "s2", "s3", "t"]
+    assert report._interval(Counter({"nicht geprüft": 3})) == "–"

@@ -1,0 +1,82 @@
+"""Eine Zufallsstichprobe der Mutanten: eine Punktzahl für alle Module in Stunden statt Tagen.
+
+Ein vollständiger Lauf von ``make mutation`` über alle genannten Module braucht auf 2 Kernen
+Tage: Die Tests einer Mutante von ``indicators.reach`` oder ``protection.audit`` laufen bis
+zu einer Minute, und es sind über 12.000 Mutanten. Eine Stichprobe schätzt die Punktzahl
+jedes Moduls mit einem Intervall (``tools/mutation_report.py``), und jede überlebende Mutante
+der Stichprobe lässt sich ansehen.
+
+Geschichtet: aus jedem Modul derselbe Anteil, mindestens eine Mutante. Zufällig mit festem
+Startwert je Modul, also wiederholbar: Derselbe Code und derselbe Startwert geben dieselbe
+Stichprobe (ändert sich ein Modul, ändern sich seine Mutanten und damit seine Auswahl).
+
+Liest die Namen aus ``mutants/**/*.py.meta``, die ``mutmut run`` beim Erzeugen schreibt,
+und druckt die ausgewählten Namen, einen je Zeile (``make mutation STICHPROBE=0.03``).
+
+    python tools/mutation_sample.py --anteil 0.03 [--startwert 2026] [MUSTER ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import random
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MUTANTS = ROOT / "mutants"
+
+
+def mutant_names(folder: Path = MUTANTS) -> dict[str, list[str]]:
+    """Module -> the names of all its mutants, sorted."""
+    by_module: dict[str, list[str]] = defaultdict(list)
+    for meta in sorted(folder.glob("src/**/*.py.meta")):
+        module = ".".join(meta.relative_to(folder / "src").with_suffix("").with_suffix("").parts)
+        names = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        by_module[module].extend(names)
+    return {module: sorted(names) for module, names in by_module.items() if names}
+
+
+def sample(
+    by_module: dict[str, list[str]], share: float, seed: int, patterns: list[str] | None = None
+) -> list[str]:
+    """The same ``share`` of every module's mutants (at least one), drawn with ``seed``."""
+    if not 0 < share <= 1:
+        raise ValueError(f"Anteil {share} liegt nicht zwischen 0 und 1")
+    chosen: list[str] = []
+    for module, names in sorted(by_module.items()):
+        if patterns:
+            names = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+        if not names:
+            continue
+        k = max(1, round(share * len(names)))
+        chosen += sorted(random.Random(f"{seed}:{module}").sample(names, k))
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--anteil", type=float, required=True, help="z. B. 0.03 für 3 %%")
+    parser.add_argument("--startwert", type=int, default=2026, help="Startwert des Zufalls")
+    parser.add_argument("muster", nargs="*", help="nur Mutanten mit diesen Namen (fnmatch)")
+    args = parser.parse_args(argv)
+    by_module = mutant_names()
+    if not by_module:
+        print(
+            "Keine Mutanten in mutants/ – zuerst `mutmut run` sie erzeugen lassen.", file=sys.stderr
+        )
+        return 1
+    try:
+        chosen = sample(by_module, args.anteil, args.startwert, args.muster)
+    except ValueError as exc:
+        print(f"Fehler: {exc}.", file=sys.stderr)
+        return 2
+    print("\n".join(chosen))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -81,3 +81,14 @@ def test_the_report_gives_each_score_with_its_wilson_interval():
     assert lines[3].startswith("| **zusammen** | 20 | 15 | 4 | 1 | 0 | 2 | 75,0 % |")
     assert sorted(survivors) == ["s0", "s1", "s2", "s3", "t"]
     assert report._interval(Counter({"nicht geprüft": 3})) == "–"
+
+
+def test_modules_of_the_same_size_are_not_sampled_at_the_same_positions(tmp_path):
+    # Each module draws with its own seed: otherwise equal-sized modules would always test
+    # their n-th mutants together (the same kinds of change in the same places).
+    tool = _tool("mutation_sample")
+    _mutants(tmp_path, {"analysis.a": 100, "analysis.b": 100})
+    chosen = tool.sample(tool.mutant_names(tmp_path), 0.1, 3)
+    a = sorted(int(n.rsplit("_", 1)[1]) for n in chosen if n.startswith("analysis.a."))
+    b = sorted(int(n.rsplit("_", 1)[1]) for n in chosen if n.startswith("analysis.b."))
+    assert len(a) == len(b) == 10 and a != b

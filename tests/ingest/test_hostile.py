@@ -454,26 +454,68 @@ def test_a_line_of_exactly_the_longest_length_is_still_read(tmp_path, quoted):
 
 def test_a_quoted_file_with_a_delimiter_at_every_line_end(tmp_path):
     # As the plain reader: the trailing empty field is no column, a line of bare delimiters
-    # no row, one field too many a width error (6 fields counted with the trailing one).
+    # (quoted or not) no row, one field too many a width error (6 fields counted with the
+    # trailing one); rows after a skipped or rejected one are still read.
     raw = raw_folder(tmp_path)
     _contacts(
         raw,
         '"F1";"rheindorf";"01.03.2014";"hebamme";',  # 2: quoted
         "F2;rheindorf;02.03.2014;hebamme;",  # 3: plain, in the quoted file
         ";;;;",  # 4: no row
-        '"F3";rheindorf;03.03.2014;hebamme;x;',  # 5: one field too many (quoted)
-        "F4;rheindorf;03.03.2014;hebamme;x;",  # 6: one field too many (plain)
+        '"";;"";;',  # 5: no row either
+        '"F3";rheindorf;03.03.2014;hebamme;x;',  # 6: one field too many (quoted)
+        "F4;rheindorf;03.03.2014;hebamme;x;",  # 7: one field too many (plain)
+        '"F5";rheindorf;04.03.2014;hebamme;',  # 8: read after the rejected row
+        "X;;;;",  # 9: a row, whatever its letters
         header=HEADER + ";",
     )
     result = _prepare(tmp_path, raw)
-    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F1", "F2"]
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F1", "F2", "F5"]
     reason = "Zeile hat 6 Felder, die Kopfzeile 4 – Werte lassen sich keiner Spalte zuordnen "
     reason += "und werden nicht übernommen"
-    assert reasons_by_line(tmp_path, "erstkontakte") == {5: reason, 6: reason}
-    assert result.tables["erstkontakte"].read == 4
-    assert result.tables["erstkontakte"].reason_counts == {
-        "Anzahl der Felder passt nicht zur Kopfzeile": 2
+    reasons = reasons_by_line(tmp_path, "erstkontakte")
+    assert (reasons[6], reasons[7]) == (reason, reason)
+    assert sorted(reasons) == [6, 7, 9]
+    assert reasons[9].startswith("standort_id: Pflichtangabe fehlt")
+    assert result.tables["erstkontakte"].read == 6
+    assert (
+        result.tables["erstkontakte"].reason_counts["Anzahl der Felder passt nicht zur Kopfzeile"]
+        == 2
+    )
+
+
+def test_a_record_broken_by_a_stray_quote_is_one_rejected_row_at_its_first_line(tmp_path):
+    # The odd quote in line 3 opens a field the csv module never sees closed until line 4:
+    # the two lines form one record that splits into two rows, so it has no usable fields.
+    raw = raw_folder(tmp_path)
+    _contacts(
+        raw,
+        '"F1";rheindorf;01.03.2014;hebamme',  # 2
+        'F2;rhein"dorf;01.03.2014;hebamme',  # 3: a stray quote ...
+        'F3;rheindorf;01.03.2014;hebamme"',  # 4: ... closed here
+        "F4;rheindorf;01.03.2014;hebamme",  # 5
+    )
+    result = _prepare(tmp_path, raw)
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        3: "Zeile hat 0 Felder, die Kopfzeile 4 – Werte lassen sich keiner Spalte zuordnen "
+        "und werden nicht übernommen"
     }
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F1", "F4"]
+    assert result.tables["erstkontakte"].read == 3
+
+
+def test_a_quoted_file_names_itself_when_its_header_is_refused(tmp_path):
+    raw = raw_folder(tmp_path)
+    _contacts(raw, '"F1";rheindorf;01.03.2014;hebamme;x', header=HEADER + ";Vorname")
+    with pytest.raises(FhError) as err:
+        _prepare(tmp_path, raw)
+    assert err.value.message.startswith(
+        "erstkontakte.csv: Spalte(n) mit personenbezogenen Daten gefunden: Vorname."
+    )
+    _contacts(raw, '"1";"2"', header="Nr;Ort")
+    with pytest.raises(FhError) as err:
+        _prepare(tmp_path, raw)
+    assert err.value.message.startswith("erstkontakte.csv: keine Kopfzeile gefunden")
 
 
 def test_a_line_in_another_encoding_inside_a_record_of_several_lines(tmp_path):

@@ -436,7 +436,10 @@ def _read_plain(name: str, table: Table, payload: bytes, marker: str, bad_lines:
     line_no = np.arange(header.record + 2, header.record + 2 + len(body))
     nonblank = pc.not_equal(pc.utf8_trim(body, characters=" \t" + delim), "")
     nonblank = nonblank.to_numpy(zero_copy_only=False)
-    fields = pc.add(pc.count_substring(body, delim), 1).to_numpy(zero_copy_only=False)
+    # Split once and count the fields from the split (counting the delimiters separately
+    # cost as much again as splitting: 0.4 s for a million lines).
+    split = pc.split_pattern(body, delim)
+    fields = pc.list_value_length(split).to_numpy(zero_copy_only=False)
     length = pc.utf8_length(body).to_numpy(zero_copy_only=False)
     ok = fields == width
     if header.trailing:
@@ -454,7 +457,7 @@ def _read_plain(name: str, table: Table, payload: bytes, marker: str, bad_lines:
             strict=True,
         )
     ]
-    parts = pc.split_pattern(pc.filter(body, pa.array(ok)), delim)
+    parts = pc.filter(split, pa.array(ok))
     starts = parts.offsets.to_numpy()[:-1]
     values = parts.values
     frame = _to_frame({f"c{j}": pc.take(values, pa.array(starts + j)) for j in range(width)})

@@ -853,7 +853,7 @@ def test_a_table_whose_files_are_gone_is_named_in_the_summary(tmp_path):
         (datetime(2014, 3, 1, 10, 30), "2014-03-01"),
         (date(2014, 3, 1), "2014-03-01"),
         (time(10, 30), "10:30:00"),
-        ("  Opladen ", "Opladen"),
+        pytest.param("  Opladen ", "Opladen", id="text_mit_leerzeichen"),
     ],
 )
 def test_an_excel_cell_becomes_the_text_a_csv_file_would_hold(value, text):

@@ -650,7 +650,7 @@ def test_cli_missing_raw_folder_exit_2(tmp_path, capsys):
     assert "Rohdatenordner" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("quoted", [False, True], ids=["ohne Anführungszeichen", "mit"])
+@pytest.mark.parametrize("quoted", [False, True], ids=["ohne_anfuehrungszeichen", "mit_anfuehrungszeichen"])
 def test_crlf_and_lone_cr_line_endings_keep_editor_line_numbers(tmp_path, quoted):
     # With a quote the file takes the csv-module path, which splits the lines itself.
     first = b'"A"' if quoted else b"A"
@@ -669,7 +669,7 @@ def test_crlf_and_lone_cr_line_endings_keep_editor_line_numbers(tmp_path, quoted
     assert result.tables["erstkontakte"].read == 3
 
 
-@pytest.mark.parametrize("quoted", [False, True], ids=["ohne Anführungszeichen", "mit"])
+@pytest.mark.parametrize("quoted", [False, True], ids=["ohne_anfuehrungszeichen", "mit_anfuehrungszeichen"])
 @pytest.mark.parametrize("ending", [b"\r\n", b"\r"], ids=["CRLF", "CR"])
 def test_a_line_in_another_encoding_is_found_by_its_editor_line_number(tmp_path, quoted, ending):
     # The encoding check counts physical lines itself; CRLF is one line end, a lone CR too.

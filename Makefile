@@ -80,17 +80,23 @@ screenshots: $(STAMP) ## Bildschirmfotos von Übersicht und je einem Bericht jed
 
 # Auswahl einzelner Mutanten (fnmatch), z. B. MUTANTEN='analysis.protection.rules.*'.
 MUTANTEN ?=
-# Zufallsstichprobe, derselbe Anteil je Modul, z. B. STICHPROBE=0.03: schätzt die Punktzahl
-# aller Module mit Intervall in Stunden statt Tagen (tools/mutation_sample.py). Beginnt mit
-# einem leeren mutants/, damit nur die Stichprobe zählt; der erste mutmut-Aufruf erzeugt nur
-# die Mutanten und die Testzuordnung (er findet absichtlich keine Mutante).
+# Zufallsstichprobe, derselbe Anteil je Modul, z. B. STICHPROBE=0,03: schätzt die Punktzahl
+# aller Module mit Intervall in Stunden statt Tagen (tools/mutation_sample.py). Frühere
+# Ergebnisse in mutants/ werden nach mutants.vorher-<Zeit>/ verschoben, damit nur die
+# Stichprobe zählt; der erste mutmut-Aufruf erzeugt nur die Mutanten und die Testzuordnung
+# (er sucht absichtlich eine Mutante, die es nicht gibt; Ausgabe in mutants/erzeugen.log).
 STICHPROBE ?=
 mutation: $(STAMP) ## Mutationstests (mutmut): Kennzahlen, Geheimhaltung, Aufbereitung, Berichtsplanung; Stunden, nicht in CI (docs/qualitaet.md)
 	@if [ -n "$(STICHPROBE)" ]; then \
-		rm -rf mutants; \
-		nice -n 15 $(BIN)/mutmut run --max-children 2 'nur.erzeugen' >/dev/null 2>&1; \
-		names=$$($(BIN)/python tools/mutation_sample.py --anteil $(STICHPROBE) $(MUTANTEN)) || exit 2; \
-		echo "Stichprobe: $$(echo "$$names" | wc -l) Mutanten"; \
+		$(BIN)/python tools/mutation_sample.py --pruefen --anteil '$(STICHPROBE)' || exit 2; \
+		if [ -d mutants ]; then \
+			vorher=mutants.vorher-$$(date +%Y%m%d-%H%M%S); mv mutants $$vorher; \
+			echo "Frühere Ergebnisse verschoben nach $$vorher/"; \
+		fi; \
+		mkdir -p mutants; \
+		nice -n 15 $(BIN)/mutmut run --max-children 2 'nur.erzeugen' >mutants/erzeugen.log 2>&1; \
+		names=$$($(BIN)/python tools/mutation_sample.py --anteil '$(STICHPROBE)' $(MUTANTEN)) || exit 2; \
+		echo "Stichprobe: $$(printf '%s\n' $$names | wc -l) Mutanten (mutants/stichprobe.txt)"; \
 		nice -n 15 $(BIN)/mutmut run --max-children 2 $$names; status=$$?; \
 	else \
 		nice -n 15 $(BIN)/mutmut run --max-children 2 $(MUTANTEN); status=$$?; \

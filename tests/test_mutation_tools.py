@@ -73,9 +73,12 @@ def test_the_report_gives_each_score_with_its_wilson_interval():
         | {"t": "ohne Tests", "n": "nicht geprüft"},
         "analysis.b": {"x": "nicht geprüft"},
     }
-    table, survivors = report.summary(results)
+    sample = set(results["analysis.a"]) - {"n"}
+    table, survivors = report.summary(results, sample)
     lines = table.split("\n")
-    # 15 of 20 checked = 75 %; Wilson 95 %: 53,1 % to 88,8 % (stats.wilson_interval(15, 20)).
+    # 15 of 20 checked = 75 %. Wilson 95 % by hand, z = 1.95996, z² = 3.8415: centre
+    # (0.75 + 3.8415/40) / (1 + 3.8415/20) = 0.84604 / 1.19207 = 0.70972, half width
+    # 1.95996 * sqrt(0.75 * 0.25 / 20 + 3.8415/1600) / 1.19207 = 0.17842: 53,1 % to 88,8 %.
     assert lines[2] == "| analysis.a | 20 | 15 | 4 | 1 | 0 | 1 | 75,0 % | 53,1 % bis 88,8 % |"
     assert len(lines) == 4  # a module without checked mutants has no row
     assert lines[3].startswith("| **zusammen** | 20 | 15 | 4 | 1 | 0 | 2 | 75,0 % |")
@@ -92,3 +95,40 @@ def test_modules_of_the_same_size_are_not_sampled_at_the_same_positions(tmp_path
     a = sorted(int(n.rsplit("_", 1)[1]) for n in chosen if n.startswith("analysis.a."))
     b = sorted(int(n.rsplit("_", 1)[1]) for n in chosen if n.startswith("analysis.b."))
     assert len(a) == len(b) == 10 and a != b
+
+
+def test_the_interval_is_shown_only_for_a_sample_checked_completely_and_alone():
+    report = _tool("mutation_report")
+    results = {"analysis.a": {"m1": "getötet", "m2": "überlebt", "m3": "nicht geprüft"}}
+    # 1 of 2: Wilson centre 0.5, half width 1.96 * sqrt(0.125 + 3.8415/16) / 2.9207 = 0.4055.
+    with_interval = report.summary(results, {"m1", "m2"})[0].split("\n")[2]
+    assert with_interval.endswith("| 50,0 % | 9,5 % bis 90,5 % |")
+    for sample in (None, {"m1", "m2", "m3"}, {"m1"}):  # none, not finished, not alone
+        assert report.summary(results, sample)[0].split("\n")[2].endswith("| 50,0 % | – |")
+
+
+@pytest.mark.parametrize(
+    ("text", "share"), [("0,03", 0.03), ("0.03", 0.03), ("3 %", 0.03), ("1", 1.0)]
+)
+def test_the_share_is_read_the_german_way(text, share):
+    assert _tool("mutation_sample").parse_share(text) == pytest.approx(share)
+
+
+@pytest.mark.parametrize("text", ["0", "1,5", "drei", ""])
+def test_a_bad_share_is_refused_in_german_before_anything_runs(text, tmp_path, capsys):
+    tool = _tool("mutation_sample")
+    assert tool.main(["--anteil", text], folder=tmp_path) == 2
+    assert capsys.readouterr().err.startswith("Fehler: Anteil „")
+
+
+def test_the_sampler_writes_its_sample_and_refuses_an_empty_one(tmp_path, capsys):
+    tool = _tool("mutation_sample")
+    assert tool.main(["--anteil", "0,5"], folder=tmp_path) == 2  # nothing generated yet
+    assert "keine Mutanten" in capsys.readouterr().err
+    _mutants(tmp_path, {"analysis.a": 4})
+    assert tool.main(["--anteil", "0,5"], folder=tmp_path) == 0
+    printed = capsys.readouterr().out.split()
+    assert len(printed) == 2
+    assert (tmp_path / "stichprobe.txt").read_text(encoding="utf-8").split() == printed
+    assert tool.main(["--anteil", "0,5", "analysis.gibtsnicht.*"], folder=tmp_path) == 2
+    assert "kein Mutantenname passt" in capsys.readouterr().err

@@ -7,9 +7,11 @@ druckt die Übersicht und schreibt sie nach ``mutants/zusammenfassung.md``.
 
 Punktzahl = getötet / (getötet + überlebt + Zeitüberschreitung); Mutanten ohne Tests zählen
 als überlebt (kein Test sieht sie), nicht geprüfte (Lauf abgebrochen oder Auswahl) gar nicht.
-Das 95-%-Intervall (Wilson) gilt, wenn die geprüften Mutanten eine Zufallsstichprobe sind
-(``make mutation STICHPROBE=…``, ``tools/mutation_sample.py``); bei einem vollständig
-geprüften Modul ist die Punktzahl selbst das Ergebnis.
+Das 95-%-Intervall (Wilson) steht nur da, wenn die geprüften Mutanten genau die zuletzt
+gezogene Zufallsstichprobe sind (``make mutation STICHPROBE=…``, ``mutants/stichprobe.txt``)
+und jede davon geprüft ist: Ein abgebrochener Lauf hat die schnellen Mutanten zuerst geprüft
+und ist keine Zufallsstichprobe mehr. Bei einem vollständig geprüften Modul ist die
+Punktzahl selbst das Ergebnis.
 """
 
 from __future__ import annotations
@@ -63,8 +65,25 @@ def score(counts: Counter) -> float | None:
     return counts["getötet"] / checked if checked else None
 
 
-def summary(results: dict[str, dict[str, str]]) -> tuple[str, list[str]]:
-    """The German table of scores per module and the list of surviving mutants."""
+def sample_complete(results: dict[str, dict[str, str]], sample: set[str] | None) -> bool:
+    """Whether exactly the mutants of ``sample`` were checked, every one of them."""
+    if not sample:
+        return False
+    checked = {
+        name
+        for mutants in results.values()
+        for name, st in mutants.items()
+        if st not in ("nicht geprüft", "übersprungen")
+    }
+    return checked == sample
+
+
+def summary(
+    results: dict[str, dict[str, str]], sample: set[str] | None = None
+) -> tuple[str, list[str]]:
+    """The German table of scores per module and the list of surviving mutants; with the
+    Wilson interval of each score when ``sample`` was checked completely and alone."""
+    interval = _interval if sample_complete(results, sample) else (lambda _counts: "–")
     lines = [
         "| Modul | geprüft | getötet | überlebt | ohne Tests | Zeit | nicht geprüft | Punktzahl "
         "| 95-%-Intervall |",
@@ -82,14 +101,14 @@ def summary(results: dict[str, dict[str, str]]) -> tuple[str, list[str]]:
         lines.append(
             f"| {module} | {checked} | {counts['getötet']} | {counts['überlebt']} | "
             f"{counts['ohne Tests']} | {counts['Zeitüberschreitung']} | "
-            f"{counts['nicht geprüft']} | {_percent(s)} | {_interval(counts)} |"
+            f"{counts['nicht geprüft']} | {_percent(s)} | {interval(counts)} |"
         )
         survivors += [n for n, st in mutants.items() if st in ("überlebt", "ohne Tests")]
     checked = sum(total.values()) - total["nicht geprüft"] - total["übersprungen"]
     lines.append(
         f"| **zusammen** | {checked} | {total['getötet']} | {total['überlebt']} | "
         f"{total['ohne Tests']} | {total['Zeitüberschreitung']} | {total['nicht geprüft']} | "
-        f"{_percent(score(total))} | {_interval(total)} |"
+        f"{_percent(score(total))} | {interval(total)} |"
     )
     return "\n".join(lines), survivors
 
@@ -128,8 +147,18 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         print("Keine Ergebnisse in mutants/ – zuerst `make mutation` laufen lassen.")
         return 1
-    table, survivors = summary(results)
+    sample_file = MUTANTS / "stichprobe.txt"
+    sample = None
+    if sample_file.is_file():
+        sample = set(sample_file.read_text(encoding="utf-8").split())
+    table, survivors = summary(results, sample)
     text = ["# Mutationstests: Ergebnis", "", table, ""]
+    if sample is not None and not sample_complete(results, sample):
+        text += [
+            f"Stichprobe (mutants/stichprobe.txt, {len(sample)} Mutanten) nicht genau und "
+            "vollständig geprüft: keine Intervalle.",
+            "",
+        ]
     text.append(f"## Überlebende Mutanten ({len(survivors)})")
     text.append("")
     for name in survivors:

@@ -11,9 +11,13 @@ Startwert je Modul, also wiederholbar: Derselbe Code und derselbe Startwert gebe
 Stichprobe (ändert sich ein Modul, ändern sich seine Mutanten und damit seine Auswahl).
 
 Liest die Namen aus ``mutants/**/*.py.meta``, die ``mutmut run`` beim Erzeugen schreibt,
-und druckt die ausgewählten Namen, einen je Zeile (``make mutation STICHPROBE=0.03``).
+druckt die ausgewählten Namen, einen je Zeile, und hält sie in ``mutants/stichprobe.txt``
+fest: ``tools/mutation_report.py`` gibt die Intervalle nur an, wenn genau diese Stichprobe
+vollständig geprüft ist (ein abgebrochener Lauf prüft die schnellen Mutanten zuerst und ist
+keine Zufallsstichprobe mehr).
 
-    python tools/mutation_sample.py --anteil 0.03 [--startwert 2026] [MUSTER ...]
+    python tools/mutation_sample.py --anteil 0,03 [--startwert 2026] [MUSTER ...]
+    python tools/mutation_sample.py --anteil 0,03 --pruefen   # nur den Anteil prüfen
 """
 
 from __future__ import annotations
@@ -28,6 +32,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = ROOT / "mutants"
+#: The names of the last sample, for the report (only a fully checked sample is random).
+SAMPLE_FILE = "stichprobe.txt"
+
+
+def parse_share(text: str) -> float:
+    """``0,03``, ``0.03`` or ``3 %`` -> 0.03; a German message for anything else."""
+    raw = text.strip().replace(",", ".")
+    percent = raw.endswith("%")
+    try:
+        value = float(raw.rstrip("%").strip()) / (100 if percent else 1)
+    except ValueError:
+        raise ValueError(f"Anteil „{text}“ ist keine Zahl (etwa 0,03 oder 3 %)") from None
+    if not 0 < value <= 1:
+        raise ValueError(f"Anteil „{text}“ liegt nicht zwischen 0 und 1")
+    return value
 
 
 def mutant_names(folder: Path = MUTANTS) -> dict[str, list[str]]:
@@ -57,23 +76,36 @@ def sample(
     return chosen
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, folder: Path = MUTANTS) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--anteil", type=float, required=True, help="z. B. 0.03 für 3 %%")
+    parser.add_argument("--anteil", required=True, help="z. B. 0,03 oder 3 %%")
     parser.add_argument("--startwert", type=int, default=2026, help="Startwert des Zufalls")
+    parser.add_argument("--pruefen", action="store_true", help="nur den Anteil prüfen")
     parser.add_argument("muster", nargs="*", help="nur Mutanten mit diesen Namen (fnmatch)")
     args = parser.parse_args(argv)
-    by_module = mutant_names()
-    if not by_module:
-        print(
-            "Keine Mutanten in mutants/ – zuerst `mutmut run` sie erzeugen lassen.", file=sys.stderr
-        )
-        return 1
     try:
-        chosen = sample(by_module, args.anteil, args.startwert, args.muster)
+        share = parse_share(args.anteil)
     except ValueError as exc:
         print(f"Fehler: {exc}.", file=sys.stderr)
         return 2
+    if args.pruefen:
+        return 0
+    by_module = mutant_names(folder)
+    if not by_module:
+        print(
+            "Fehler: keine Mutanten in mutants/ – mutmut hat sie nicht erzeugt "
+            "(siehe mutants/erzeugen.log).",
+            file=sys.stderr,
+        )
+        return 2
+    chosen = sample(by_module, share, args.startwert, args.muster)
+    if not chosen:
+        print(
+            f"Fehler: kein Mutantenname passt zu {' '.join(args.muster)} – nichts zu prüfen.",
+            file=sys.stderr,
+        )
+        return 2
+    (folder / SAMPLE_FILE).write_text("\n".join(chosen) + "\n", encoding="utf-8")
     print("\n".join(chosen))
     return 0
 

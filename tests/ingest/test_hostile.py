@@ -452,36 +452,44 @@ def test_a_line_of_exactly_the_longest_length_is_still_read(tmp_path, quoted):
     assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F1"]
 
 
-def test_a_quoted_file_with_a_delimiter_at_every_line_end(tmp_path):
-    # As the plain reader: the trailing empty field is no column, a line of bare delimiters
+@pytest.mark.parametrize("quoted", [False, True], ids=["pyarrow", "csv_modul"])
+def test_a_file_with_a_delimiter_at_every_line_end(tmp_path, quoted):
+    # Both readers alike: the trailing empty field is no column, a line of bare delimiters
     # (quoted or not) no row, one field too many a width error (6 fields counted with the
-    # trailing one); rows after a skipped or rejected one are still read.
+    # trailing one), rows after a skipped or rejected one still read. Without quotes the
+    # file takes pyarrow's path, with them the csv module's.
+    q = '"' if quoted else ""
     raw = raw_folder(tmp_path)
     _contacts(
         raw,
-        '"F1";"rheindorf";"01.03.2014";"hebamme";',  # 2: quoted
-        "F2;rheindorf;02.03.2014;hebamme;",  # 3: plain, in the quoted file
+        f'{q}F1{q};{q}rheindorf{q};"01.03.2014";"hebamme";'.replace('"', q),  # 2
+        "F2;rheindorf;02.03.2014;hebamme;",  # 3: plain
         ";;;;",  # 4: no row
-        '"";;"";;',  # 5: no row either
-        '"F3";rheindorf;03.03.2014;hebamme;x;',  # 6: one field too many (quoted)
+        f"{q}{q};;{q}{q};;",  # 5: no row either
+        f"{q}F3{q};rheindorf;03.03.2014;hebamme;x;",  # 6: one field too many
         "F4;rheindorf;03.03.2014;hebamme;x;",  # 7: one field too many (plain)
-        '"F5";rheindorf;04.03.2014;hebamme;',  # 8: read after the rejected row
+        f"{q}F5{q};rheindorf;04.03.2014;hebamme;",  # 8: read after the rejected row
         "X;;;;",  # 9: a row, whatever its letters
+        f"{q}F6{q};rheindorf;05.03.2014;hebamme;x",  # 10: one more field, no trailing one
+        "F7;rheindorf;05.03.2014;hebamme;x",  # 11: the same, never quoted
         header=HEADER + ";",
     )
     result = _prepare(tmp_path, raw)
     assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F1", "F2", "F5"]
-    reason = "Zeile hat 6 Felder, die Kopfzeile 4 – Werte lassen sich keiner Spalte zuordnen "
+    reason = "Zeile hat {} Felder, die Kopfzeile 4 – Werte lassen sich keiner Spalte zuordnen "
     reason += "und werden nicht übernommen"
     reasons = reasons_by_line(tmp_path, "erstkontakte")
-    assert (reasons[6], reasons[7]) == (reason, reason)
-    assert sorted(reasons) == [6, 7, 9]
-    assert reasons[9].startswith("standort_id: Pflichtangabe fehlt")
-    assert result.tables["erstkontakte"].read == 6
-    assert (
-        result.tables["erstkontakte"].reason_counts["Anzahl der Felder passt nicht zur Kopfzeile"]
-        == 2
+    assert (reasons[6], reasons[7], reasons[10], reasons[11]) == (
+        reason.format(6),
+        reason.format(6),
+        reason.format(5),
+        reason.format(5),
     )
+    assert sorted(reasons) == [6, 7, 9, 10, 11]
+    assert reasons[9].startswith("standort_id: Pflichtangabe fehlt")
+    assert result.tables["erstkontakte"].read == 8
+    counts = result.tables["erstkontakte"].reason_counts
+    assert counts["Anzahl der Felder passt nicht zur Kopfzeile"] == 4
 
 
 def test_a_record_broken_by_a_stray_quote_is_one_rejected_row_at_its_first_line(tmp_path):

@@ -305,10 +305,11 @@ def test_an_xlsx_that_is_a_zip_but_no_workbook_is_refused_with_the_reason(tmp_pa
         archive.writestr("hallo.txt", "hallo")
     with pytest.raises(FhError) as err:
         ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
-    assert err.value.message == (
-        'erstkontakte.xlsx: Excel-Datei ist nicht lesbar (KeyError: "There is no item named '
-        "'[Content_Types].xml' in the archive\")."
+    # The German sentence and the kind of error; the library's own words follow it.
+    assert err.value.message.startswith(
+        "erstkontakte.xlsx: Excel-Datei ist nicht lesbar (KeyError: "
     )
+    assert err.value.message.endswith(").")
 
 
 def test_an_xlsx_without_a_header_names_its_sheet(tmp_path):
@@ -650,7 +651,9 @@ def test_cli_missing_raw_folder_exit_2(tmp_path, capsys):
     assert "Rohdatenordner" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("quoted", [False, True], ids=["ohne_anfuehrungszeichen", "mit_anfuehrungszeichen"])
+@pytest.mark.parametrize(
+    "quoted", [False, True], ids=["ohne_anfuehrungszeichen", "mit_anfuehrungszeichen"]
+)
 def test_crlf_and_lone_cr_line_endings_keep_editor_line_numbers(tmp_path, quoted):
     # With a quote the file takes the csv-module path, which splits the lines itself.
     first = b'"A"' if quoted else b"A"
@@ -669,7 +672,9 @@ def test_crlf_and_lone_cr_line_endings_keep_editor_line_numbers(tmp_path, quoted
     assert result.tables["erstkontakte"].read == 3
 
 
-@pytest.mark.parametrize("quoted", [False, True], ids=["ohne_anfuehrungszeichen", "mit_anfuehrungszeichen"])
+@pytest.mark.parametrize(
+    "quoted", [False, True], ids=["ohne_anfuehrungszeichen", "mit_anfuehrungszeichen"]
+)
 @pytest.mark.parametrize("ending", [b"\r\n", b"\r"], ids=["CRLF", "CR"])
 def test_a_line_in_another_encoding_is_found_by_its_editor_line_number(tmp_path, quoted, ending):
     # The encoding check counts physical lines itself; CRLF is one line end, a lone CR too.

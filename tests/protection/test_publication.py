@@ -147,13 +147,16 @@ def test_the_pattern_is_kept_beside_the_data_and_reused(tmp_path, config):
 
 
 def test_the_stored_pattern_reads_back_every_cell_flag_and_the_order():
-    # Sites interleaved (two runs of "a"), ints and floats, every combination of flags.
+    # Sites interleaved (two runs of "a"), ints and floats, the flags as patterns hold them:
+    # none, published, hidden only (a secondary cell nobody publishes), published and hidden,
+    # hidden and primary, all three.
     a1, a2, b1, b2, a3 = ("a", "x"), ("a", "y", "1"), ("b", "x"), ("b", "y", "2"), ("a", "z")
+    b3, b4 = ("b", "w"), ("b", "v")
     protected = pub.ProtectedPublication(
         year=2014,
-        values={a1: 10, a2: 2, b1: 0, b2: 2.5, a3: 7},
+        values={a1: 10, a2: 2, b1: 0, b2: 2.5, a3: 7, b3: 4, b4: 1},
         published=frozenset({a1, a2, b2}),
-        hidden=frozenset({a2, b1, b2}),
+        hidden=frozenset({a2, b1, b2, b3}),
         primary=frozenset({a2, b1}),
         min_count=3,
         protection_level=3.0,
@@ -162,11 +165,17 @@ def test_the_stored_pattern_reads_back_every_cell_flag_and_the_order():
     text = json.dumps(protected.to_json())
     back = pub.ProtectedPublication.from_json(json.loads(text))
     assert back == protected
-    assert list(back.values) == [a1, a2, b1, b2, a3]
-    assert [type(v) for v in back.values.values()] == [int, int, int, float, int]
+    assert list(back.values) == [a1, a2, b1, b2, a3, b3, b4]
+    assert [type(v) for v in back.values.values()] == [int, int, int, float, int, int, int]
     # Every cell id once: the stored pattern does not repeat cells per set.
     assert text.count('"y"') == 2 and text.count('"x"') == 2
-    assert protected.to_json()["zellen"][0] == ["a", [["x", 10, 1], ["y", "1", 2, 7]]]
+    # The bits: 1 published, 2 hidden, 4 primary.
+    assert protected.to_json()["zellen"] == [
+        ["a", [["x", 10, 1], ["y", "1", 2, 7]]],
+        ["b", [["x", 0, 6], ["y", "2", 2.5, 3]]],
+        ["a", [["z", 7, 0]]],
+        ["b", [["w", 4, 2], ["v", 1, 0]]],
+    ]
 
 
 def test_a_pattern_with_a_hidden_cell_without_value_is_not_stored():

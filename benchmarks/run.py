@@ -219,7 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from analysis import formatting
+    from analysis.checksums import package_source_sha256
 
+    # A change of the program code during the run invalidates every stored pattern: the
+    # "warm" calls would silently build it again (and the figures would mix two programs).
+    program = package_source_sha256()
     work = Path(tempfile.mkdtemp(prefix="fh-bench-"))
     try:
         raw = args.rohdaten
@@ -246,6 +250,11 @@ def main(argv: list[str] | None = None) -> int:
         _print(p1)
         p3 = measure_p3(work / "processed", args.jahr, args.standort, args.wiederholungen)
         _print(p3)
+        if package_source_sha256.__wrapped__() != program:
+            raise SystemExit(
+                "Der Programmcode hat sich während der Messung geändert – Messung ungültig, "
+                "nichts geschrieben."
+            )
         write_results({"P1": p1, "P3": p3}, args.ergebnis)
         print(f"  Ergebnis: {args.ergebnis}")
     finally:

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -53,3 +55,46 @@ def test_timed_reports_output_and_a_german_error(tmp_path):
         assert "Befehl fehlgeschlagen (3)" in str(exc)
     else:
         raise AssertionError("ein fehlgeschlagener Befehl muss die Messung abbrechen")
+
+
+def test_a_change_of_the_program_during_the_run_writes_nothing(tmp_path, monkeypatch):
+    # An edit while `make bench` runs makes every stored pattern stale: the "warm" calls
+    # would build it again, and the figures would mix two programs.
+    import analysis.checksums as checksums
+
+    bench = _bench()
+    entry = {
+        "ziel": "P1",
+        "gemessen_s": 1.0,
+        "boden_s": 1.0,
+        "verhaeltnis": 1.0,
+        "grenze": 2.0,
+        "verhaeltnis_cpu": 1.0,
+        "erfuellt": True,
+        "zeilen": 1,
+    }
+
+    class Program:
+        """package_source_sha256 as main sees it: called at the start, unwrapped at the end."""
+
+        def __init__(self, *states: str) -> None:
+            self.states = iter(states)
+
+        def __call__(self) -> str:
+            return next(self.states)
+
+        def __wrapped__(self) -> str:
+            return next(self.states)
+
+    monkeypatch.setattr(checksums, "package_source_sha256", Program("vorher", "nachher"))
+    monkeypatch.setattr(bench, "measure_p1", lambda *a: dict(entry))
+    monkeypatch.setattr(bench, "measure_p3", lambda *a: dict(entry, ziel="P3"))
+    results = tmp_path / "results.json"
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with pytest.raises(SystemExit, match="während der Messung geändert"):
+        bench.main(["--rohdaten", str(raw), "--ergebnis", str(results)])
+    assert not results.exists()
+    monkeypatch.setattr(checksums, "package_source_sha256", Program("gleich", "gleich"))
+    assert bench.main(["--rohdaten", str(raw), "--ergebnis", str(results)]) == 0
+    assert set(json.loads(results.read_text(encoding="utf-8"))) == {"P1", "P3"}

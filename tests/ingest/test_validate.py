@@ -330,6 +330,28 @@ def test_the_manifest_of_a_run_without_configuration(tmp_path):
     assert (manifest["konfiguration"], result.config_sha256) == (None, "")
 
 
+def test_the_manifest_and_the_result_of_a_run_with_configuration(tmp_path, monkeypatch):
+    from datetime import datetime
+    from pathlib import Path
+
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    (raw / "notizen.txt").write_text("keine Tabelle", encoding="utf-8")
+    config = make_config(tmp_path)
+    monkeypatch.chdir(tmp_path)  # folders as a user types them: relative
+    result = ingest.prepare(Path("raw"), Path("out"), config, today=TODAY)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["rohdaten"] == str(raw.resolve())  # the manifest holds the full path
+    assert manifest["nicht_zugeordnete_dateien"] == ["notizen.txt"]
+    assert manifest["stichtag"] == TODAY.isoformat()
+    assert manifest["konfiguration_sha256"] == config.sha256 == result.config_sha256
+    created = datetime.fromisoformat(manifest["erstellt"])
+    assert created.tzinfo is not None and result.created == manifest["erstellt"]
+    assert (result.raw_dir, result.processed_dir) == (Path("raw"), Path("out"))
+    assert result.config_file == str(tmp_path / "fh-analytik.toml")
+    assert result.label_mappings == sum(len(m) for m in config.label_mappings.values()) > 0
+    assert result.unassigned_files == ["notizen.txt"]
+
+
 def test_refused_run_leaves_previous_processed_data_byte_for_byte(tmp_path):
     raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv", "kosten_hze.csv")
     out = tmp_path / "out"

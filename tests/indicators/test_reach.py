@@ -405,6 +405,24 @@ def test_protect_knows_the_tables(dataset):
     assert not offers.any_hidden  # 50, 110, 160 and families 20 are no small counts
 
 
+def test_a_share_of_zero_from_a_small_known_base_is_hidden():
+    # Two single parents known, none of them in the target group: 0 is no small count (zeros
+    # are shown), but a share of 0 % from 2 known answers is a share of fewer than 3 cases.
+    contacts = frame(
+        "erstkontakte",
+        [
+            contact(f"F{i}", "a", "2014-03-01", alleinerziehend=v)
+            for i, v in enumerate(["nein", "nein", "unbekannt", "unbekannt", "unbekannt"])
+        ],
+    )
+    table = reach.target_group_table(contacts)
+    assert table.loc["Alleinerziehende", ["Davon Zielgruppe", "Angabe bekannt"]].tolist() == [0, 2]
+    groups = reach.protect(table, 3)
+    assert not groups.hidden.loc["Alleinerziehende", "Davon Zielgruppe"]
+    assert groups.hidden.loc["Alleinerziehende", ["Angabe bekannt", "Anteil"]].all()
+    assert groups.hidden.loc["Alleinerziehende", ["Untergrenze", "Obergrenze"]].all()
+
+
 def test_baseline_notes_name_definition_differences(dataset):
     kid = Baseline(0.015, "NZFH, KiD 0–3: Mütter 21 Jahre oder jünger")
     assert "Altersgrenze" in reach.baseline_note("mutter_unter_20", kid)

@@ -940,3 +940,90 @@ def test_a_full_disk_while_rendering_leaves_the_last_good_report_and_no_temporar
     )
     assert sorted(p.name for p in out.iterdir()) == ["reichweite.html"]
     assert (out / "reichweite.html").read_text(encoding="utf-8") == "letzter guter Bericht"
+
+
+def test_merging_the_parts_keeps_every_reports_state_and_cleans_up(tmp_path: Path) -> None:
+    # The merged state must know every part's reports (or the next run rebuilds them all),
+    # the index must list them, and the parts' records and a killed run's leftovers go.
+    config = load_config(processed_dir=tmp_path / "daten", reports_dir=tmp_path / "berichte")
+    out = tmp_path / "berichte"
+    folder = out / reports.SHARD_FOLDER
+    folder.mkdir(parents=True)
+    jobs = reports.plan_jobs([("a", 2014)], CATALOGUE)[:2]
+    entries: dict[str, dict] = {}
+    for k, job in enumerate(jobs, start=1):
+        result = reports.ReportResult(
+            job.key, job.analysis.name, job.site, job.year, job.title, "erzeugt", f"f{k}"
+        )
+        record = {
+            "teil": f"{k}/2",
+            "berichte": [dataclasses.asdict(result)],
+            "gestartet": f"2026-01-01T10:0{k}:00+01:00",
+            "beendet": f"2026-01-01T10:1{k}:00+01:00",
+            "parameter": {"jahre": [2014]},
+        }
+        (folder / f"lauf-{k}-von-2.json").write_text(json.dumps(record), encoding="utf-8")
+        entry = {
+            "analyse": job.analysis.name,
+            "standort": job.site,
+            "jahr": job.year,
+            "titel": job.title,
+            "fingerabdruck": f"f{k}",
+            "erzeugt": "2026-01-01T10:10:00+01:00",
+            "dateien": [f"{job.folder}/{job.analysis.name}.html"],
+        }
+        entries[job.key] = entry
+        state = {"berichte": {job.key: entry}}
+        (folder / f"stand-{k}-von-2.json").write_text(json.dumps(state), encoding="utf-8")
+    (out / "2014").mkdir()
+    leftover = out / "2014" / ".reichweite.html.4711.tmp"
+    leftover.write_text("halb", encoding="utf-8")
+    batch = reports.merge_shards(config, {"a": "Standort A"})
+    assert [r.key for r in batch.reports] == [j.key for j in jobs]
+    merged = json.loads((out / reports.STATE_FILE).read_text(encoding="utf-8"))
+    assert merged["berichte"] == entries and len(entries) == 2
+    run = json.loads((out / reports.RUN_MANIFEST).read_text(encoding="utf-8"))
+    assert run["parameter"] == {"jahre": [2014], "teile": 2}
+    assert run["dauer_s"] == 660.0  # 10:01 to 10:12
+    index = (out / reports.INDEX).read_text(encoding="utf-8")
+    links = [e["dateien"][0] for e in entries.values()]
+    shown = [index, (out / reports.INTERNAL_FOLDER / reports.INDEX).read_text(encoding="utf-8")]
+    assert all(any(f.split("/", 1)[-1] in page for page in shown) for f in links), links
+    assert not folder.exists() and not leftover.exists()
+
+
+def test_run_batch_plans_only_the_sites_years_and_reports_asked_for(tmp_path: Path) -> None:
+    from helpers import contact, site, write_processed
+
+    daten = write_processed(
+        tmp_path / "daten",
+        {
+            "standorte": [site("rheindorf"), site("007")],
+            "erstkontakte": [
+                contact("1", "rheindorf", "2014-03-01"),
+                contact("2", "007", "2014-03-01"),
+                contact("3", "007", "2015-03-01"),
+            ],
+        },
+    )
+    config = load_config(processed_dir=daten, reports_dir=tmp_path / "berichte")
+
+    def planned(**selection) -> set[tuple[str, int | None, str]]:
+        result = reports.run_batch(
+            config,
+            dry_run=True,
+            progress=False,
+            templates=FIXTURES,
+            catalogue=CATALOGUE,
+            **selection,
+        )
+        return {(r.standort, r.jahr, r.analyse) for r in result.reports}
+
+    everything = planned()
+    assert {s for s, _, _ in everything} == {"alle", "rheindorf", "007"}
+    only = planned(sites=["007"])
+    assert only and {s for s, _, a in only if a == "reichweite"} == {"007"}
+    assert only < everything
+    assert {a for _, _, a in planned(analyses=["reichweite"])} == {"reichweite"}
+    assert {y for _, y, _ in planned(years=[2015])} <= {2015, None}
+    assert 2015 in {y for _, y, _ in planned(years=[2015])}

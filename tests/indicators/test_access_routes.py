@@ -293,7 +293,18 @@ def test_onward_referrals_crosstab_and_rates():
 
 def test_federal_crosswalk_covers_every_route():
     cw = ar.federal_crosswalk()
+    assert list(cw.columns) == [
+        "zugangsweg",
+        "zugangsweg_label",
+        "anregung",
+        "anregung_label",
+        "zuordnung",
+        "hinweis",
+    ]
     assert list(cw["zugangsweg"]) == ROUTE_CODES
+    assert cw.set_index("zugangsweg").loc["hebamme", "zugangsweg_label"] == ar.ROUTES.label(
+        "hebamme"
+    )
     assert set(cw["zuordnung"]) <= {"genau", "näherungsweise", "keine Entsprechung"}
     unknown = cw.set_index("zugangsweg").loc["unbekannt"]
     assert pd.isna(unknown["anregung"]) and unknown["zuordnung"] == "keine Entsprechung"

@@ -70,16 +70,18 @@ def test_totals_from_kinds_when_no_gesamt_row():
         {"jahr": 2020, "hilfeart": "gesamt", "ausgaben_eur": 140.0, "fallzahl_mittel": 6.0},
         {"jahr": 2021, "hilfeart": "p31", "ausgaben_eur": 50.0, "fallzahl_mittel": 5.0},
         {"jahr": 2021, "hilfeart": "p34", "ausgaben_eur": 100.0, "fallzahl_mittel": 2.0},
+        {"jahr": 2021, "hilfeart": "p35", "ausgaben_eur": 30.0, "fallzahl_mittel": 1.0},
     ]
     totals = costs.hze_totals(hze(rows))
-    # 2021: 50 + 100 = 150 EUR, 5 + 2 = 7 cases
-    assert totals.loc[2021, "ausgaben_eur"] == 150.0
-    assert totals.loc[2021, "fallzahl_mittel"] == 7.0
+    # 2021: 50 + 100 + 30 = 180 EUR, 5 + 2 + 1 = 8 cases
+    assert totals.loc[2021, "ausgaben_eur"] == 180.0
+    assert totals.loc[2021, "fallzahl_mittel"] == 8.0
     assert list(totals["grundlage"]) == ["gesamt", "hilfearten"]
     by_kind = costs.hze_by_kind(hze(rows))
-    assert list(by_kind["hilfeart"]) == ["p31", "p34"]
-    # p34: 100 / 2 = 50 EUR per case
+    assert list(by_kind["hilfeart"]) == ["p31", "p34", "p35"]
+    # p34: 100 / 2 = 50 EUR per case; p35: 30 / 1 = 30 EUR (one case is a case)
     assert by_kind.set_index("hilfeart").loc["p34", "kosten_je_fall_eur"] == 50.0
+    assert by_kind.set_index("hilfeart").loc["p35", "kosten_je_fall_eur"] == 30.0
     assert by_kind["hilfeart_label"].iloc[0].startswith("§ 31")
 
 

@@ -128,6 +128,25 @@ def test_linear_trend_forecast_on_exact_line():
     # the interval widens further out
     widths = future["obergrenze"] - future["untergrenze"]
     assert widths.iloc[1] > widths.iloc[0]
+    assert fc.caveat.startswith(
+        "Fortschreibung des linearen Trends aus 4 Jahreswerten mit 95-%-Vorhersageintervall."
+    )
+
+
+def test_the_autocorrelation_note_says_what_the_tests_found():
+    tail = (
+        "die p-Werte berücksichtigen Autokorrelation erster Ordnung (AR(1)), es gilt der "
+        "vorsichtigere Wert."
+    )
+    assert stats._autocorrelation_text(1.9, 0.4) == (
+        " Die Abweichungen vom Modell sind nicht nachweisbar autokorreliert (Durbin-Watson "
+        "1,90, Breusch-Godfrey p = 0,400); " + tail
+    )
+    assert stats._autocorrelation_text(0.8, 0.01) == (
+        " Die Abweichungen vom Modell sind deutlich autokorreliert (Durbin-Watson 0,80, "
+        "Breusch-Godfrey p = 0,010); " + tail
+    )
+    assert stats._autocorrelation_text(None, None) == ""
 
 
 def test_linear_trend_forecast_too_few_points():
@@ -327,6 +346,15 @@ def test_backtest_linear_forecast_equals_statsmodels_prediction():
     years = list(range(2010, 2020))
     values = [10.0, 12.5, 13.9, 16.2, 17.8, 20.5, 21.9, 24.4, 25.6, 28.3]
     backtest = stats.rolling_origin_backtest(years, values, min_train=6)
+    assert list(backtest.columns) == [
+        "jahr",
+        "modell",
+        "prognose",
+        "untergrenze",
+        "obergrenze",
+        "wert",
+        "getroffen",
+    ]
     linear = backtest[backtest["modell"] == stats.LINEAR].set_index("jahr")
     assert list(linear.index) == [2016, 2017, 2018, 2019]
     # Origin 2018: fit on 2010-2017 only, predict 2018.

@@ -455,3 +455,90 @@ def test_a_date_today_is_accepted_and_tomorrow_is_in_the_future():
     assert set(reasons) == {4, 5}
     assert "datum_erstkontakt: „24.11.2026“ liegt in der Zukunft" in reasons[4]
     assert "datum_meldung: „24.11.2026“ liegt in der Zukunft" in reasons[5]
+
+
+def test_the_reason_counts_name_each_check_by_column(tmp_path):
+    # The manifest and the summary count rejects per check; each check is named by its
+    # column ("zugangsweg: unbekannter Wert"), not by the value that failed it.
+    result = run(tmp_path, "erstkontakte_fehler.csv")
+    counts = result.tables["erstkontakte"].reason_counts
+    assert counts["zugangsweg: unbekannter Wert"] == 1  # line 4: zauberei
+    assert counts["alleinerziehend: unbekannter Wert"] == 1  # line 12: vielleicht
+    assert not any("zauberei" in kind or "vielleicht" in kind for kind in counts)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tabellen"]["erstkontakte"]["ablehnungsgruende"] == dict(counts.most_common())
+
+
+def test_the_manifest_entry_of_a_table_lists_every_file_as_read():
+    from collections import Counter
+
+    from analysis.ingest.manifest import FileReport, TableReport, table_entry
+
+    report = TableReport(
+        "erstkontakte",
+        True,
+        files=[
+            FileReport(
+                "a.xlsx",
+                "1" * 64,
+                rows=3,
+                header_line=2,
+                skipped_rows=["Titel"],
+                unknown_columns=["Notiz"],
+                encoding="XLSX",
+                sheet="Erstkontakte",
+            ),
+            FileReport(
+                "b.csv",
+                "2" * 64,
+                rows=5,
+                encoding="UTF-8",
+                delimiter=";",
+                unknown_columns=["Bemerkung", "Notiz"],
+                encoding_error_lines=[4],
+            ),
+        ],
+        read=8,
+        accepted=6,
+        rejected=2,
+        reason_counts=Counter({"x": 1, "y": 2}),
+        parquet_sha256="3" * 64,
+    )
+    assert table_entry(report) == {
+        "vorhanden": True,
+        "gelesen": 8,
+        "angenommen": 6,
+        "abgelehnt": 2,
+        "dateien": [
+            {
+                "datei": "a.xlsx",
+                "sha256": "1" * 64,
+                "zeilen": 3,
+                "kodierung": "XLSX",
+                "trennzeichen": None,
+                "blatt": "Erstkontakte",
+                "kopfzeile": 2,
+                "uebersprungene_zeilen": ["Titel"],
+                "unbekannte_spalten": ["Notiz"],
+                "zeilen_mit_kodierungsfehler": [],
+            },
+            {
+                "datei": "b.csv",
+                "sha256": "2" * 64,
+                "zeilen": 5,
+                "kodierung": "UTF-8",
+                "trennzeichen": ";",
+                "blatt": None,
+                "kopfzeile": 1,
+                "uebersprungene_zeilen": [],
+                "unbekannte_spalten": ["Bemerkung", "Notiz"],
+                "zeilen_mit_kodierungsfehler": [4],
+            },
+        ],
+        "unbekannte_spalten": ["Bemerkung", "Notiz"],
+        "uebersprungene_zeilen": 1,
+        "ablehnungsgruende": {"y": 2, "x": 1},
+        "abgelehnt_datei": "abgelehnt/erstkontakte.csv",
+        "parquet_sha256": "3" * 64,
+    }
+    assert list(table_entry(report)["ablehnungsgruende"]) == ["y", "x"]  # most frequent first

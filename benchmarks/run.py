@@ -14,7 +14,10 @@ measures, each in child processes and in the same run as its floor (issue #11):
   (cold) call, which builds and audits the pattern, is reported beside it.
 
 Floor and program alternate, each ``--wiederholungen`` times; the medians count (other
-processes share the machine). CPU seconds (user + system) are reported too. The entries
+processes share the machine). CPU seconds (user + system) are reported too, and a goal
+counts as met only when both the time and the CPU ratio keep the limit: on a loaded machine
+waiting for a core stretches both sides, so the time ratio alone can keep a limit that the
+program misses on a quiet one (P3 on 1 December 2026: 1.44 by time, 1.78 by CPU). The entries
 ``P1`` and ``P3`` replace those of earlier runs in ``benchmarks/results.json``; entries of
 other goals stay.
 """
@@ -99,6 +102,11 @@ def raw_bytes(raw: Path) -> int:
     return sum(p.stat().st_size for paths in by_table.values() for p in paths)
 
 
+def met(ratio: float, cpu_ratio: float, limit: float) -> bool:
+    """A speed goal is met when the time and the CPU ratio both keep the limit."""
+    return ratio <= limit and cpu_ratio <= limit
+
+
 def measure_p1(raw: Path, work: Path, repeats: int = 3) -> dict:
     """P1: aufbereiten against the pyarrow read floor of the same files, alternating."""
     floors: list[Run] = []
@@ -114,6 +122,7 @@ def measure_p1(raw: Path, work: Path, repeats: int = 3) -> dict:
     seconds, floor_s = _median(runs, "seconds"), _median(floors, "seconds")
     memory = _median(runs, "peak_mib")
     ratio, memory_ratio = seconds / floor_s, memory / size
+    cpu_ratio = _median(runs, "cpu_seconds") / _median(floors, "cpu_seconds")
     return {
         "ziel": "P1",
         "beschreibung": "aufbereiten gegen pandas.read_csv(engine='pyarrow') derselben CSV-Dateien",
@@ -125,13 +134,13 @@ def measure_p1(raw: Path, work: Path, repeats: int = 3) -> dict:
         "grenze": P1_LIMIT,
         "cpu_s": round(_median(runs, "cpu_seconds"), 3),
         "boden_cpu_s": round(_median(floors, "cpu_seconds"), 3),
-        "verhaeltnis_cpu": round(_median(runs, "cpu_seconds") / _median(floors, "cpu_seconds"), 2),
+        "verhaeltnis_cpu": round(cpu_ratio, 2),
         "speicher_mib": round(memory, 1),
         "boden_speicher_mib": round(_median(floors, "peak_mib"), 1),
         "rohbytes_mib": round(size, 1),
         "speicher_verhaeltnis": round(memory_ratio, 2),
         "speicher_grenze": P1_MEMORY_LIMIT,
-        "erfuellt": ratio <= P1_LIMIT and memory_ratio <= P1_MEMORY_LIMIT,
+        "erfuellt": met(ratio, cpu_ratio, P1_LIMIT) and memory_ratio <= P1_MEMORY_LIMIT,
     }
 
 
@@ -154,6 +163,7 @@ def measure_p3(processed: Path, year: int, site: str, repeats: int = 3) -> dict:
         raise SystemExit("kennzahlen: warm und kalt verschiedene Ergebnisse – Messung ungültig.")
     seconds, floor_s = _median(runs, "seconds"), _median(floors, "seconds")
     ratio = seconds / floor_s
+    cpu_ratio = _median(runs, "cpu_seconds") / _median(floors, "cpu_seconds")
     return {
         "ziel": "P3",
         "beschreibung": f"kennzahlen --jahr {year} --standort {site} (Muster warm) gegen "
@@ -165,11 +175,11 @@ def measure_p3(processed: Path, year: int, site: str, repeats: int = 3) -> dict:
         "grenze": P3_LIMIT,
         "cpu_s": round(_median(runs, "cpu_seconds"), 3),
         "boden_cpu_s": round(_median(floors, "cpu_seconds"), 3),
-        "verhaeltnis_cpu": round(_median(runs, "cpu_seconds") / _median(floors, "cpu_seconds"), 2),
+        "verhaeltnis_cpu": round(cpu_ratio, 2),
         "kalt_s": round(cold.seconds, 3),
         "speicher_mib": round(_median(runs, "peak_mib"), 1),
         "boden_speicher_mib": round(_median(floors, "peak_mib"), 1),
-        "erfuellt": ratio <= P3_LIMIT,
+        "erfuellt": met(ratio, cpu_ratio, P3_LIMIT),
     }
 
 

@@ -98,3 +98,10 @@ def test_a_change_of_the_program_during_the_run_writes_nothing(tmp_path, monkeyp
     monkeypatch.setattr(checksums, "package_source_sha256", Program("gleich", "gleich"))
     assert bench.main(["--rohdaten", str(raw), "--ergebnis", str(results)]) == 0
     assert set(json.loads(results.read_text(encoding="utf-8"))) == {"P1", "P3"}
+
+
+def test_a_goal_is_met_only_when_time_and_cpu_keep_the_limit():
+    bench = _bench()
+    assert bench.met(1.5, 1.5, 1.5)
+    assert not bench.met(1.44, 1.78, 1.5)  # P3 on a loaded machine: time alone looked met
+    assert not bench.met(1.6, 1.2, 1.5)

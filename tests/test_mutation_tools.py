@@ -99,12 +99,25 @@ def test_modules_of_the_same_size_are_not_sampled_at_the_same_positions(tmp_path
 
 def test_the_interval_is_shown_only_for_a_sample_checked_completely_and_alone():
     report = _tool("mutation_report")
-    results = {"analysis.a": {"m1": "getötet", "m2": "überlebt", "m3": "nicht geprüft"}}
+    results = {
+        "analysis.a": {"m1": "getötet", "m2": "überlebt", "m3": "nicht geprüft"},
+        "analysis.b": {"b1": "getötet", "b2": "nicht geprüft"},
+    }
+
+    def rows(sample):
+        return report.summary(results, sample)[0].split("\n")[2:]
+
     # 1 of 2: Wilson centre 0.5, half width 1.96 * sqrt(0.125 + 3.8415/16) / 2.9207 = 0.4055.
-    with_interval = report.summary(results, {"m1", "m2"})[0].split("\n")[2]
-    assert with_interval.endswith("| 50,0 % | 9,5 % bis 90,5 % |")
-    for sample in (None, {"m1", "m2", "m3"}, {"m1"}):  # none, not finished, not alone
-        assert report.summary(results, sample)[0].split("\n")[2].endswith("| 50,0 % | – |")
+    a, b, total = rows({"m1", "m2", "b1", "b2"})  # b not finished: no interval for b, total
+    assert a.endswith("| 50,0 % | 9,5 % bis 90,5 % |")
+    assert b.endswith("| 100,0 % | – |") and total.endswith("| – |")
+    # all finished: b 1 of 1 (lower bound 1 / (1 + z²) = 0,207), total 2 of 3 (centre
+    # (2/3 + z²/6) / (1 + z²/3) = 0,5731, half width 0,3654) has one too
+    a, b, total = rows({"m1", "m2", "b1"})
+    assert b.endswith("| 100,0 % | 20,7 % bis 100,0 % |")
+    assert total.endswith("| 66,7 % | 20,8 % bis 93,9 % |")
+    for sample in (None, {"m1", "m2", "m3", "b1"}, {"m1", "b1"}):  # none, unfinished, not alone
+        assert rows(sample)[0].endswith("| 50,0 % | – |")
 
 
 @pytest.mark.parametrize(

@@ -65,25 +65,25 @@ def score(counts: Counter) -> float | None:
     return counts["getötet"] / checked if checked else None
 
 
-def sample_complete(results: dict[str, dict[str, str]], sample: set[str] | None) -> bool:
-    """Whether exactly the mutants of ``sample`` were checked, every one of them."""
+def _checked(mutants: dict[str, str]) -> set[str]:
+    return {n for n, st in mutants.items() if st not in ("nicht geprüft", "übersprungen")}
+
+
+def sample_complete(mutants: dict[str, str], sample: set[str] | None) -> bool:
+    """Whether exactly the sampled mutants of this module were checked, every one of them
+    (a module's part of a stratified sample is a random sample of its own)."""
     if not sample:
         return False
-    checked = {
-        name
-        for mutants in results.values()
-        for name, st in mutants.items()
-        if st not in ("nicht geprüft", "übersprungen")
-    }
-    return checked == sample
+    drawn = {n for n in mutants if n in sample}
+    return bool(drawn) and _checked(mutants) == drawn
 
 
 def summary(
     results: dict[str, dict[str, str]], sample: set[str] | None = None
 ) -> tuple[str, list[str]]:
     """The German table of scores per module and the list of surviving mutants; with the
-    Wilson interval of each score when ``sample`` was checked completely and alone."""
-    interval = _interval if sample_complete(results, sample) else (lambda _counts: "–")
+    Wilson interval of a module's score when its part of ``sample`` was checked completely
+    and alone (and of the total when that holds for every module)."""
     lines = [
         "| Modul | geprüft | getötet | überlebt | ohne Tests | Zeit | nicht geprüft | Punktzahl "
         "| 95-%-Intervall |",
@@ -91,24 +91,30 @@ def summary(
     ]
     survivors: list[str] = []
     total: Counter = Counter()
+    every_module_complete = True
     for module, mutants in results.items():
         counts = Counter(mutants.values())
         total.update(counts)
         checked = sum(counts.values()) - counts["nicht geprüft"] - counts["übersprungen"]
         if not checked:
+            every_module_complete &= not (sample and sample & set(mutants))
             continue
+        complete = sample_complete(mutants, sample)
+        every_module_complete &= complete
         s = score(counts)
         lines.append(
             f"| {module} | {checked} | {counts['getötet']} | {counts['überlebt']} | "
             f"{counts['ohne Tests']} | {counts['Zeitüberschreitung']} | "
-            f"{counts['nicht geprüft']} | {_percent(s)} | {interval(counts)} |"
+            f"{counts['nicht geprüft']} | {_percent(s)} | "
+            f"{_interval(counts) if complete else '–'} |"
         )
         survivors += [n for n, st in mutants.items() if st in ("überlebt", "ohne Tests")]
     checked = sum(total.values()) - total["nicht geprüft"] - total["übersprungen"]
     lines.append(
         f"| **zusammen** | {checked} | {total['getötet']} | {total['überlebt']} | "
         f"{total['ohne Tests']} | {total['Zeitüberschreitung']} | {total['nicht geprüft']} | "
-        f"{_percent(score(total))} | {interval(total)} |"
+        f"{_percent(score(total))} | "
+        f"{_interval(total) if sample and every_module_complete else '–'} |"
     )
     return "\n".join(lines), survivors
 
@@ -153,10 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         sample = set(sample_file.read_text(encoding="utf-8").split())
     table, survivors = summary(results, sample)
     text = ["# Mutationstests: Ergebnis", "", table, ""]
-    if sample is not None and not sample_complete(results, sample):
+    if sample is not None:
+        done = len(sample & {n for m in results.values() for n in _checked(m)})
         text += [
-            f"Stichprobe (mutants/stichprobe.txt, {len(sample)} Mutanten) nicht genau und "
-            "vollständig geprüft: keine Intervalle.",
+            f"Stichprobe (mutants/stichprobe.txt): {done} von {len(sample)} Mutanten geprüft. "
+            "Ein Intervall steht nur bei Modulen, deren Teil der Stichprobe vollständig und "
+            "allein geprüft ist.",
             "",
         ]
     text.append(f"## Überlebende Mutanten ({len(survivors)})")

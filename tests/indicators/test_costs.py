@@ -238,6 +238,11 @@ def test_interrupted_time_series_and_description():
     assert res.trend_change == pytest.approx(-300_000, rel=0.05)
     text = costs.describe_its(res)
     assert text.startswith("Ab 2011 änderte sich das Niveau um −") and "Jahreswerten" in text
+    # each change with its own (robust) p-value
+    from analysis.indicators.stats import format_p
+
+    assert f"({format_p(res.p_level_change_robust)}) und der jährliche Trend um " in text
+    assert f"je Jahr ({format_p(res.p_trend_change_robust)}); " in text
     # Without the caveat (the figure's alt text): the same result, ending with the verdict.
     short = costs.describe_its(res, caveat=False)
     assert text == f"{short} {res.caveat}" and "Jahreswerten" not in short
@@ -281,8 +286,9 @@ def test_forecast_of_expenditure():
     assert list(until.table["jahr"])[-1] == 2019
     real = costs.hze_forecast(hze(rows), real=True)
     assert (real.table["art"] == "prognose").sum() == 3
-    with pytest.raises(FhError):
+    with pytest.raises(FhError) as err:
         costs.hze_forecast(hze(SEED_004), measure="fallzahl_mittel", real=True)
+    assert err.value.message == "Reale Werte gibt es nur für Ausgaben, nicht für Fallzahlen."
 
 
 # --- end to end: demo data through beispieldaten -> aufbereiten ------------------------------

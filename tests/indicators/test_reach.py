@@ -541,6 +541,8 @@ def test_site_rates_pooled_rate_and_regions():
         }
     )
     sites = reach.site_rates_table(ds, 2014)
+    assert {"je 1.000 Geburten", "Untergrenze", "Obergrenze"} <= set(sites.columns)
+    assert sites.loc["b", "Untergrenze"] < 300.0 < sites.loc["b", "Obergrenze"]
     # b opened in July: 6 months, 40 x 6 / 12 = 20 births-equivalent, 6 / 20 = 300 per 1,000
     assert sites.loc["b", "Monate geöffnet"] == 6
     assert sites.loc["b", "je 1.000 Geburten"] == pytest.approx(300.0)

@@ -778,7 +778,9 @@ def test_a_second_run_exits_3_without_reading_or_writing_the_state(
     finally:
         holder.close()
     assert err.value.exit_code == 3
-    assert "Ein anderer Berichtslauf schreibt gerade" in err.value.message
+    assert err.value.message == (
+        f"Ein anderer Berichtslauf schreibt gerade nach {out}; bitte warten, bis er fertig ist."
+    )
     assert (out / reports.STATE_FILE).read_bytes() == before
 
 
@@ -1027,3 +1029,28 @@ def test_run_batch_plans_only_the_sites_years_and_reports_asked_for(tmp_path: Pa
     assert {a for _, _, a in planned(analyses=["reichweite"])} == {"reichweite"}
     assert {y for _, y, _ in planned(years=[2015])} <= {2015, None}
     assert 2015 in {y for _, y, _ in planned(years=[2015])}
+
+
+def test_the_data_hash_follows_a_renamed_column(tmp_path: Path) -> None:
+    # Same values and types under another column name is other data for the reports.
+    _write_contacts(tmp_path, ["a", "b"], ["hebamme", "jugendamt"])
+    before = reports.DataHasher(tmp_path).table_hash("erstkontakte", "alle")
+    frame = pd.read_parquet(tmp_path / "erstkontakte.parquet")
+    frame.rename(columns={"zugangsweg": "zugangsgrund"}).to_parquet(
+        tmp_path / "erstkontakte.parquet", index=False
+    )
+    assert reports.DataHasher(tmp_path).table_hash("erstkontakte", "alle") != before
+
+
+def test_a_dry_run_prints_what_it_would_build_and_the_run_record_names_the_data(
+    tmp_path: Path, capsys
+) -> None:
+    config = _config(tmp_path)
+    jobs = reports.plan_jobs([("rheindorf", 2014)], CATALOGUE, analyses=["reichweite"])
+    reports.build_reports(config, jobs, templates=FIXTURES, dry_run=True, progress=False)
+    out = capsys.readouterr().out
+    assert "Probelauf: 2 Berichte ausgewählt, 2 würden erzeugt, 0 sind unverändert." in out
+    assert all(f"  erzeugen   {j.key}" in out for j in jobs) and len(jobs) == 2
+    result = reports.BatchResult([], False, 1.0, config.reports_dir)
+    record = reports.run_manifest(result, config, "2026-01-01T10:00:00+01:00", {})
+    assert record["daten"]["ordner"] == str(config.processed_dir)

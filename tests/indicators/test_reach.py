@@ -168,6 +168,7 @@ def test_welcome_visits_and_rate(dataset):
     assert reach.welcome_visit_rate(6, 10).share == pytest.approx(0.6)  # 6 / 10
     assert reach.welcome_visit_rate(4, 0).share is None  # births 0
     assert reach.welcome_visit_rate(None, 10).share is None  # no visits known
+    assert (reach.welcome_visit_rate(None, 10).n, reach.welcome_visit_rate(None, None).n) == (10, 0)
 
 
 def test_target_group_share_among_known(dataset):
@@ -273,6 +274,11 @@ def test_reach_block_exact_shape_and_values(dataset):
     assert block["termine"] == 15  # 10 + 5
     assert block["willkommensbesuche"] == 10
     assert block["willkommensbesuch_quote"] == pytest.approx(0.25)  # 10 / 40
+    # Wilson 95 % for 10 of 40 (statsmodels' proportion_confint): 0.1419 to 0.4019
+    interval = block["willkommensbesuch_quote_intervall"]
+    assert list(interval) == ["untergrenze", "obergrenze"]
+    assert interval["untergrenze"] == pytest.approx(0.14190, abs=1e-4)
+    assert interval["obergrenze"] == pytest.approx(0.40190, abs=1e-4)
     assert list(block["zielgruppen"]) == [
         "alleinerziehend",
         "sgb2_bezug",

@@ -191,6 +191,9 @@ def test_share_table_counts_shares_intervals_and_total():
 def test_poisson_rate_is_garwoods_exact_interval():
     from statsmodels.stats.rates import confint_poisson
 
+    with pytest.raises(ValueError, match="count -1 below 0"):
+        stats.poisson_rate(-1, 10.0)
+
     for count, exposure in [(0, 50.0), (3, 40.0), (10, 1000.0), (412, 1602.0)]:
         r = stats.poisson_rate(count, exposure)
         lo, hi = confint_poisson(count, exposure, method="exact-c")

@@ -103,6 +103,15 @@ def test_segmented_regression_recovers_level_change():
         "d",
         "td",
     ]
+    assert list(res.coefficients.columns) == [
+        "koeffizient",
+        "schaetzung",
+        "untere_grenze",
+        "obere_grenze",
+        "p_wert",
+        "p_wert_ar1",
+    ]
+    assert res.coefficients.loc["d", "schaetzung"] == pytest.approx(res.level_change)
     assert res.fitted is not None and math.isnan(res.fitted["ohne_unterbrechung"].iloc[0])
     assert "zu kurz" in res.caveat and not res.supports_claim
 

@@ -85,6 +85,21 @@ def test_small_counts_are_hidden_with_enough_company(config):
     assert protected.audit["engstes_intervall"] >= 3
 
 
+def test_under_rounding_to_5_a_reader_knows_each_shown_count_only_within_2():
+    # Rounded publications are audited against what a reader sees: every published count
+    # lies within ±2 of its rounded value (a 12 is shown as 10, so 10 to 12 are possible).
+    publication = pub.build_publication(_dataset(), 2014)
+    linear = publication.linear(round_to_5=True)
+    jobcenter, total = ("a", pub.ROUTE, "jobcenter"), ("a", pub.EK)
+    assert linear.published_bounds[total] == (8.0, 12.0)  # 12 -> shown 10
+    assert linear.published_bounds[jobcenter] == (0.0, 2.0)  # 2 -> shown 0, never below 0
+    assert set(linear.published_bounds) == set(publication.published)
+    assert publication.linear().published_bounds == {}
+    protected = pub.protect_publication(publication, 3, 3, round_to_5=True)
+    assert protected.is_hidden(jobcenter)
+    assert protected.audit["engstes_intervall"] >= 3
+
+
 def test_reports_and_kennzahlen_hide_the_same_cells(config):
     dataset = _dataset()
     protected = pub.protected_year(dataset, 2014, config)

@@ -390,6 +390,11 @@ def test_forecast_picks_the_model_with_the_smaller_backtest_error_and_reports_co
     chosen = fc.backtest[fc.backtest["modell"] == fc.method]
     assert fc.coverage == pytest.approx(chosen["getroffen"].mean())
     assert "Im Rückblick" in fc.caveat and "Vorhersageintervall" in fc.caveat
+    # "too narrow" only when the coverage falls more than 10 points below the 95 % level:
+    # here 3 of 4 years (75 %) lay inside; a steady line has all 4 inside.
+    assert fc.coverage == 0.75 and "das Intervall ist also eher zu schmal." in fc.caveat
+    steady = stats.forecast(list(range(2010, 2020)), [10.0 + 2 * i for i in range(10)])
+    assert steady.coverage == 1.0 and "eher zu schmal" not in steady.caveat
     future = fc.table[fc.table["art"] == "prognose"]
     assert list(future["jahr"]) == [2022, 2023]
     assert (future["untergrenze"] < future["prognose"]).all()

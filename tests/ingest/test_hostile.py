@@ -878,3 +878,22 @@ def test_a_utf16_file_without_zero_bytes_is_still_refused(tmp_path):
         _prepare(tmp_path, raw)
     assert err.value.message.startswith("erstkontakte.csv: Datei ist keine Textdatei in UTF-8")
     assert b"\x00" not in (raw / "erstkontakte.csv").read_bytes()
+
+
+def test_a_file_holding_every_marker_character_is_read_on_the_slow_path(tmp_path):
+    # The fast reader needs one control character that the file does not contain; with all
+    # six present (in a column outside the contract) the csv module reads it instead.
+    raw = raw_folder(tmp_path)
+    junk = "\x1f\x1e\x1d\x1c\x01\x02"
+    _contacts(
+        raw,
+        f"F1;rheindorf;01.03.2014;hebamme;{junk}, Komma",
+        "F2;rheindorf;02.03.2014;kinderarzt;x",
+        header=HEADER + ";bemerkung",
+    )
+    result = _prepare(tmp_path, raw)
+    assert (result.tables["erstkontakte"].read, result.tables["erstkontakte"].accepted) == (2, 2)
+    assert accepted(tmp_path, "erstkontakte")["zugangsweg"].astype(str).tolist() == [
+        "hebamme",
+        "kinderarzt",
+    ]

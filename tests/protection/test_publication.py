@@ -87,7 +87,7 @@ def test_small_counts_are_hidden_with_enough_company(config):
 
 def test_under_rounding_to_5_a_reader_knows_each_shown_count_only_within_2():
     # Rounded publications are audited against what a reader sees: every published count
-    # lies within ±2 of its rounded value (a 12 is shown as 10, so 10 to 12 are possible).
+    # lies within ±2 of its rounded value (a 12 is shown as 10, so 8 to 12 are possible).
     publication = pub.build_publication(_dataset(), 2014)
     linear = publication.linear(round_to_5=True)
     jobcenter, total = ("a", pub.ROUTE, "jobcenter"), ("a", pub.EK)
@@ -96,8 +96,27 @@ def test_under_rounding_to_5_a_reader_knows_each_shown_count_only_within_2():
     assert set(linear.published_bounds) == set(publication.published)
     assert publication.linear().published_bounds == {}
     protected = pub.protect_publication(publication, 3, 3, round_to_5=True)
-    assert protected.is_hidden(jobcenter)
-    assert protected.audit["engstes_intervall"] >= 3
+    exact = pub.protect_publication(publication, 3, 3, round_to_5=False)
+    # Rounding is itself protection: fewer secondary cells than with exact counts, and it is
+    # off unless asked for.
+    assert protected.hidden != exact.hidden
+    assert pub.protect_publication(publication, 3, 3).hidden == exact.hidden
+
+
+def test_the_offers_of_a_site_add_no_site_of_their_own():
+    dataset = make_dataset(
+        {
+            "standorte": [site("a", "2011-01-01"), site("b", "2011-01-01")],
+            "erstkontakte": _rows("a", 2014, {"hebamme": 5}) + _rows("b", 2014, {"hebamme": 4}),
+            "angebote": [
+                {"standort_id": "b", "jahr": 2014, "angebot": "kurs", "besuche": 30},
+                {"standort_id": "a", "jahr": 2014, "angebot": "kurs", "besuche": 12},
+            ],
+        }
+    )
+    publication = pub.build_publication(dataset, 2014)
+    assert sorted(publication.sites) == ["a", "b"]
+    assert {c[0] for c in publication.values} == {"a", "b", "alle"}
 
 
 def test_reports_and_kennzahlen_hide_the_same_cells(config):

@@ -118,6 +118,15 @@ def test_the_interval_is_shown_only_for_a_sample_checked_completely_and_alone():
     assert total.endswith("| 66,7 % | 20,8 % bis 93,9 % |")
     for sample in (None, {"m1", "m2", "m3", "b1"}, {"m1", "b1"}):  # none, unfinished, not alone
         assert rows(sample)[0].endswith("| 50,0 % | – |")
+    # A sampled mutant of a module without results, or of a module none of whose drawn
+    # mutants was checked: no interval for the total.
+    assert rows({"m1", "m2", "b1", "c1"})[-1].endswith("| – |")
+    untouched = {**results, "analysis.b": {"b1": "nicht geprüft", "b2": "nicht geprüft"}}
+    table = report.summary(untouched, {"m1", "m2", "b1"})[0].split("\n")
+    assert len(table) == 4 and table[-1].endswith("| – |")
+    # A module drawn whole is a census: its score is exact, no interval.
+    census = {"analysis.c": {"c1": "getötet", "c2": "überlebt"}}
+    assert report.summary(census, {"c1", "c2"})[0].split("\n")[2].endswith("| 50,0 % | – |")
 
 
 @pytest.mark.parametrize(
@@ -127,7 +136,7 @@ def test_the_share_is_read_the_german_way(text, share):
     assert _tool("mutation_sample").parse_share(text) == pytest.approx(share)
 
 
-@pytest.mark.parametrize("text", ["0", "1,5", "drei", ""])
+@pytest.mark.parametrize("text", ["0", "1,5", "drei", "", "3 %%"])
 def test_a_bad_share_is_refused_in_german_before_anything_runs(text, tmp_path, capsys):
     tool = _tool("mutation_sample")
     assert tool.main(["--anteil", text], folder=tmp_path) == 2

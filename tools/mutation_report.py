@@ -7,11 +7,12 @@ druckt die Übersicht und schreibt sie nach ``mutants/zusammenfassung.md``.
 
 Punktzahl = getötet / (getötet + überlebt + Zeitüberschreitung); Mutanten ohne Tests zählen
 als überlebt (kein Test sieht sie), nicht geprüfte (Lauf abgebrochen oder Auswahl) gar nicht.
-Das 95-%-Intervall (Wilson) steht nur da, wenn die geprüften Mutanten genau die zuletzt
-gezogene Zufallsstichprobe sind (``make mutation STICHPROBE=…``, ``mutants/stichprobe.txt``)
-und jede davon geprüft ist: Ein abgebrochener Lauf hat die schnellen Mutanten zuerst geprüft
-und ist keine Zufallsstichprobe mehr. Bei einem vollständig geprüften Modul ist die
-Punktzahl selbst das Ergebnis.
+Das 95-%-Intervall (Wilson) steht bei einem Modul nur, wenn seine geprüften Mutanten genau
+sein Teil der zuletzt gezogenen Zufallsstichprobe sind (``make mutation STICHPROBE=…``,
+``mutants/stichprobe.txt``) und jede davon geprüft ist: Ein abgebrochener Lauf hat die
+schnellen Mutanten zuerst geprüft und ist keine Zufallsstichprobe mehr. Bei der Summe nur,
+wenn das für jedes Modul gilt und jede Mutante der Stichprobe geprüft ist. Ein ganz
+gezogenes Modul ist eine Vollerhebung: Seine Punktzahl ist exakt, ohne Intervall.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def sample_complete(mutants: dict[str, str], sample: set[str] | None) -> bool:
     if not sample:
         return False
     drawn = {n for n in mutants if n in sample}
-    return bool(drawn) and _checked(mutants) == drawn
+    # A module sampled whole is a census: its score is exact, an interval would mislead.
+    return bool(drawn) and _checked(mutants) == drawn and len(drawn) < len(mutants)
 
 
 def summary(
@@ -97,10 +99,12 @@ def summary(
         total.update(counts)
         checked = sum(counts.values()) - counts["nicht geprüft"] - counts["übersprungen"]
         if not checked:
-            every_module_complete &= not (sample and sample & set(mutants))
             continue
         complete = sample_complete(mutants, sample)
-        every_module_complete &= complete
+        # a census (whole module drawn) counts as complete for the total
+        every_module_complete &= complete or (
+            bool(sample) and _checked(mutants) == set(mutants) and set(mutants) <= sample
+        )
         s = score(counts)
         lines.append(
             f"| {module} | {checked} | {counts['getötet']} | {counts['überlebt']} | "
@@ -110,11 +114,12 @@ def summary(
         )
         survivors += [n for n, st in mutants.items() if st in ("überlebt", "ohne Tests")]
     checked = sum(total.values()) - total["nicht geprüft"] - total["übersprungen"]
+    checked_names = {n for mutants in results.values() for n in _checked(mutants)}
     lines.append(
         f"| **zusammen** | {checked} | {total['getötet']} | {total['überlebt']} | "
         f"{total['ohne Tests']} | {total['Zeitüberschreitung']} | {total['nicht geprüft']} | "
         f"{_percent(score(total))} | "
-        f"{_interval(total) if sample and every_module_complete else '–'} |"
+        f"{_interval(total) if sample and every_module_complete and sample <= checked_names else '–'} |"
     )
     return "\n".join(lines), survivors
 

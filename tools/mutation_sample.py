@@ -1,8 +1,8 @@
 """Eine Zufallsstichprobe der Mutanten: eine Punktzahl für alle Module in Stunden statt Tagen.
 
 Ein vollständiger Lauf von ``make mutation`` über alle genannten Module braucht auf 2 Kernen
-Tage: Die Tests einer Mutante von ``indicators.reach`` oder ``protection.audit`` laufen bis
-zu einer Minute, und es sind über 12.000 Mutanten. Eine Stichprobe schätzt die Punktzahl
+Tage: Die Tests einer Mutante von ``indicators.reach`` oder ``protection.audit`` laufen
+bis zu anderthalb Minuten, und es sind über 12.000 Mutanten. Eine Stichprobe schätzt die Punktzahl
 jedes Moduls mit einem Intervall (``tools/mutation_report.py``), und jede überlebende Mutante
 der Stichprobe lässt sich ansehen.
 
@@ -12,9 +12,9 @@ Stichprobe (ändert sich ein Modul, ändern sich seine Mutanten und damit seine 
 
 Liest die Namen aus ``mutants/**/*.py.meta``, die ``mutmut run`` beim Erzeugen schreibt,
 druckt die ausgewählten Namen, einen je Zeile, und hält sie in ``mutants/stichprobe.txt``
-fest: ``tools/mutation_report.py`` gibt die Intervalle nur an, wenn genau diese Stichprobe
-vollständig geprüft ist (ein abgebrochener Lauf prüft die schnellen Mutanten zuerst und ist
-keine Zufallsstichprobe mehr).
+fest: ``tools/mutation_report.py`` gibt das Intervall eines Moduls nur an, wenn sein Teil
+der Stichprobe vollständig geprüft ist (ein abgebrochener Lauf prüft die schnellen Mutanten
+zuerst und ist keine Zufallsstichprobe mehr).
 
     python tools/mutation_sample.py --anteil 0,03 [--startwert 2026] [MUSTER ...]
     python tools/mutation_sample.py --anteil 0,03 --pruefen   # nur den Anteil prüfen
@@ -41,7 +41,7 @@ def parse_share(text: str) -> float:
     raw = text.strip().replace(",", ".")
     percent = raw.endswith("%")
     try:
-        value = float(raw.rstrip("%").strip()) / (100 if percent else 1)
+        value = float(raw.removesuffix("%").strip()) / (100 if percent else 1)
     except ValueError:
         raise ValueError(f"Anteil „{text}“ ist keine Zahl (etwa 0,03 oder 3 %)") from None
     if not 0 < value <= 1:

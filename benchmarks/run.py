@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # A change of the program code during the run invalidates every stored pattern: the
     # "warm" calls would silently build it again (and the figures would mix two programs).
-    program = package_source_sha256()
+    program = package_source_sha256.__wrapped__()
     work = Path(tempfile.mkdtemp(prefix="fh-bench-"))
     try:
         raw = args.rohdaten

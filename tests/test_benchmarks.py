@@ -75,19 +75,30 @@ def test_a_change_of_the_program_during_the_run_writes_nothing(tmp_path, monkeyp
     }
 
     class Program:
-        """package_source_sha256 as main sees it: called at the start, unwrapped at the end."""
+        """package_source_sha256 as it is: cached after its first call; ``__wrapped__``
+        hashes the code as it is now."""
 
-        def __init__(self, *states: str) -> None:
-            self.states = iter(states)
+        def __init__(self) -> None:
+            self.code = "vorher"
+            self.cached: str | None = None
 
         def __call__(self) -> str:
-            return next(self.states)
+            if self.cached is None:
+                self.cached = self.code
+            return self.cached
 
         def __wrapped__(self) -> str:
-            return next(self.states)
+            return self.code
 
-    monkeypatch.setattr(checksums, "package_source_sha256", Program("vorher", "nachher"))
-    monkeypatch.setattr(bench, "measure_p1", lambda *a: dict(entry))
+    program = Program()
+    program()  # something in the process hashed the package before the run (now cached)
+
+    def edit_while_measuring(*args):
+        program.code = "nachher"  # the code changes during the run
+        return dict(entry)
+
+    monkeypatch.setattr(checksums, "package_source_sha256", program)
+    monkeypatch.setattr(bench, "measure_p1", edit_while_measuring)
     monkeypatch.setattr(bench, "measure_p3", lambda *a: dict(entry, ziel="P3"))
     results = tmp_path / "results.json"
     raw = tmp_path / "raw"
@@ -95,7 +106,9 @@ def test_a_change_of_the_program_during_the_run_writes_nothing(tmp_path, monkeyp
     with pytest.raises(SystemExit, match="während der Messung geändert"):
         bench.main(["--rohdaten", str(raw), "--ergebnis", str(results)])
     assert not results.exists()
-    monkeypatch.setattr(checksums, "package_source_sha256", Program("gleich", "gleich"))
+    program = Program()  # unchanged code: the results are written
+    monkeypatch.setattr(checksums, "package_source_sha256", program)
+    monkeypatch.setattr(bench, "measure_p1", lambda *a: dict(entry))
     assert bench.main(["--rohdaten", str(raw), "--ergebnis", str(results)]) == 0
     assert set(json.loads(results.read_text(encoding="utf-8"))) == {"P1", "P3"}
 

@@ -412,8 +412,9 @@ def test_protect_knows_the_tables(dataset):
 
 
 def test_a_share_of_zero_from_a_small_known_base_is_hidden():
-    # Two single parents known, none of them in the target group: 0 is no small count (zeros
-    # are shown), but a share of 0 % from 2 known answers is a share of fewer than 3 cases.
+    # Two known answers, both "nein": no single parent at all. 0 is no small count (zeros are
+    # shown), but the base of 2 known answers is, and with it the share and its interval,
+    # which would give the 2 away.
     contacts = frame(
         "erstkontakte",
         [

@@ -870,10 +870,11 @@ def test_an_excel_cell_becomes_the_text_a_csv_file_would_hold(value, text):
     assert _cell_text(value) == text
 
 
-def test_a_utf16_file_without_zero_bytes_is_still_refused(tmp_path):
+@pytest.mark.parametrize(("bom", "codec"), [(b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")])
+def test_a_utf16_file_without_zero_bytes_is_still_refused(tmp_path, bom, codec):
     # Chinese text in UTF-16 has no zero byte; the byte-order mark alone tells the format.
     raw = raw_folder(tmp_path)
-    (raw / "erstkontakte.csv").write_bytes(b"\xff\xfe" + "漢字漢字".encode("utf-16-le"))
+    (raw / "erstkontakte.csv").write_bytes(bom + "漢字漢字".encode(codec))
     with pytest.raises(FhError) as err:
         _prepare(tmp_path, raw)
     assert err.value.message.startswith("erstkontakte.csv: Datei ist keine Textdatei in UTF-8")

@@ -977,13 +977,26 @@ def test_merging_the_parts_keeps_every_reports_state_and_cleans_up(tmp_path: Pat
         entries[job.key] = entry
         state = {"berichte": {job.key: entry}}
         (folder / f"stand-{k}-von-2.json").write_text(json.dumps(state), encoding="utf-8")
+    # A report from an earlier whole run, in no part: the merged state keeps it.
+    earlier = {
+        "analyse": "reichweite",
+        "standort": "b",
+        "jahr": 2013,
+        "titel": "Reichweite b",
+        "fingerabdruck": "alt",
+        "erzeugt": "2025-12-01T10:00:00+01:00",
+        "dateien": ["2013/b/reichweite.html"],
+    }
+    (out / reports.STATE_FILE).write_text(
+        json.dumps({"berichte": {"2013/b/reichweite": earlier}}), encoding="utf-8"
+    )
     (out / "2014").mkdir()
     leftover = out / "2014" / ".reichweite.html.4711.tmp"
     leftover.write_text("halb", encoding="utf-8")
     batch = reports.merge_shards(config, {"a": "Standort A"})
     assert [r.key for r in batch.reports] == [j.key for j in jobs]
     merged = json.loads((out / reports.STATE_FILE).read_text(encoding="utf-8"))
-    assert merged["berichte"] == entries and len(entries) == 2
+    assert merged["berichte"] == {"2013/b/reichweite": earlier, **entries} and len(entries) == 2
     run = json.loads((out / reports.RUN_MANIFEST).read_text(encoding="utf-8"))
     assert run["parameter"] == {"jahre": [2014], "teile": 2}
     assert run["dauer_s"] == 660.0  # 10:01 to 10:12
@@ -991,6 +1004,7 @@ def test_merging_the_parts_keeps_every_reports_state_and_cleans_up(tmp_path: Pat
     links = [e["dateien"][0] for e in entries.values()]
     shown = [index, (out / reports.INTERNAL_FOLDER / reports.INDEX).read_text(encoding="utf-8")]
     assert all(any(f.split("/", 1)[-1] in page for page in shown) for f in links), links
+    assert "2013/b/reichweite.html" in index  # the index lists what is known, not only this run
     assert not folder.exists() and not leftover.exists()
 
 

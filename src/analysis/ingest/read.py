@@ -438,9 +438,9 @@ def _read_plain(name: str, table: Table, payload: bytes, marker: str, bad_lines:
     nonblank = nonblank.to_numpy(zero_copy_only=False)
     length = pc.utf8_length(body).to_numpy(zero_copy_only=False)
     long = length > MAX_LINE_CHARS
-    # Split once and count the fields from the split: counting the delimiters as well
-    # cost 0.4 s for a million lines. A line that is too long is rejected unsplit (a
-    # hostile file of such lines would otherwise have every field materialised).
+    # Split once and count the fields from the split instead of searching the delimiters a
+    # second time (about 10 % of reading a file). A line that is too long is rejected
+    # unsplit (a hostile file of such lines would otherwise have every field materialised).
     split = pc.split_pattern(pc.if_else(pa.array(long), "", body) if long.any() else body, delim)
     fields = pc.list_value_length(split).to_numpy(zero_copy_only=False)
     ok = fields == width

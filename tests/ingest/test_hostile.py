@@ -262,14 +262,19 @@ def test_the_date_floor_is_configurable(tmp_path):
 # --- encodings ----------------------------------------------------------------------------------
 
 
+def _utf8_then_one_cp1252_line(prefix: str, utf8_rows: int) -> bytes:
+    """Header and ``utf8_rows`` rows in UTF-8, then one more row in Windows-1252 (its line
+    number is ``utf8_rows + 2``); every row has an umlaut."""
+    rows = [
+        f"{prefix}{i};rheindorf;01.03.2014;hebamme;Frühförderung" for i in range(1, 2 + utf8_rows)
+    ]
+    data = ("\n".join([HEADER + ";weitervermittlung", *rows[:-1]]) + "\n").encode("utf-8")
+    return data + (rows[-1] + "\n").encode("cp1252")
+
+
 def test_one_cp1252_line_in_a_utf8_file_rejects_that_line_only(tmp_path):
     raw = raw_folder(tmp_path)
-    lines = [HEADER + ";weitervermittlung"] + [
-        f"F{i};rheindorf;01.03.2014;hebamme;Frühförderung" for i in range(1, 9)
-    ]
-    data = ("\n".join(lines) + "\n").encode("utf-8")
-    data += "F9;rheindorf;01.03.2014;hebamme;Frühförderung\n".encode("cp1252")  # line 10
-    (raw / "erstkontakte.csv").write_bytes(data)
+    (raw / "erstkontakte.csv").write_bytes(_utf8_then_one_cp1252_line("F", 8))  # line 10
     result = _prepare(tmp_path, raw)
     report = result.tables["erstkontakte"]
     assert (report.read, report.accepted, report.rejected) == (9, 8, 1)
@@ -349,12 +354,7 @@ def test_a_bad_line_in_one_file_does_not_taint_the_rows_of_the_other_files(tmp_p
     raw = raw_folder(tmp_path)
     clean = [HEADER] + [f"A{i};rheindorf;01.03.2013;hebamme" for i in range(1, 4)]
     (raw / "erstkontakte_2013.csv").write_text("\n".join(clean) + "\n", encoding="utf-8")
-    lines = [HEADER + ";weitervermittlung"] + [
-        f"B{i};rheindorf;01.03.2014;hebamme;Frühförderung" for i in range(1, 4)
-    ]
-    data = ("\n".join(lines) + "\n").encode("utf-8")
-    data += "B4;rheindorf;01.03.2014;hebamme;Frühförderung\n".encode("cp1252")  # line 5
-    (raw / "erstkontakte_2014.csv").write_bytes(data)
+    (raw / "erstkontakte_2014.csv").write_bytes(_utf8_then_one_cp1252_line("B", 3))  # line 5
     result = _prepare(tmp_path, raw)
     report = result.tables["erstkontakte"]
     assert (report.read, report.accepted, report.rejected) == (7, 6, 1)

@@ -86,16 +86,19 @@ MUTANTEN ?=
 # Stichprobe zählt; der erste mutmut-Aufruf erzeugt nur die Mutanten und die Testzuordnung
 # (er sucht absichtlich eine Mutante, die es nicht gibt; Ausgabe in mutants/erzeugen.log).
 STICHPROBE ?=
+# Startwert des Zufalls der Stichprobe; ein neuer Startwert zieht eine neue, unabhängige
+# Stichprobe (nötig, um nach neuen Tests die Punktzahl ehrlich neu zu schätzen).
+STARTWERT ?= 2026
 mutation: $(STAMP) ## Mutationstests (mutmut): Kennzahlen, Geheimhaltung, Aufbereitung, Berichtsplanung; Stunden, nicht in CI (docs/qualitaet.md)
 	@if [ -n "$(STICHPROBE)" ]; then \
-		$(BIN)/python tools/mutation_sample.py --pruefen --anteil '$(STICHPROBE)' || exit 2; \
+		$(BIN)/python tools/mutation_sample.py --pruefen --anteil '$(STICHPROBE)' --startwert '$(STARTWERT)' || exit 2; \
 		if [ -d mutants ]; then \
 			vorher=mutants.vorher-$$(date +%Y%m%d-%H%M%S); mv mutants $$vorher; \
 			echo "Frühere Ergebnisse verschoben nach $$vorher/"; \
 		fi; \
 		mkdir -p mutants; \
 		nice -n 15 $(BIN)/mutmut run --max-children 2 'nur.erzeugen' >mutants/erzeugen.log 2>&1; \
-		names=$$($(BIN)/python tools/mutation_sample.py --anteil '$(STICHPROBE)' $(MUTANTEN)) || exit 2; \
+		names=$$($(BIN)/python tools/mutation_sample.py --anteil '$(STICHPROBE)' --startwert '$(STARTWERT)' $(MUTANTEN)) || exit 2; \
 		echo "Stichprobe: $$(printf '%s\n' $$names | wc -l) Mutanten (mutants/stichprobe.txt)"; \
 		nice -n 15 $(BIN)/mutmut run --max-children 2 $$names; status=$$?; \
 	else \

@@ -154,3 +154,21 @@ def test_the_sampler_writes_its_sample_and_refuses_an_empty_one(tmp_path, capsys
     assert (tmp_path / "stichprobe.txt").read_text(encoding="utf-8").split() == printed
     assert tool.main(["--anteil", "0,5", "analysis.gibtsnicht.*"], folder=tmp_path) == 2
     assert "kein Mutantenname passt" in capsys.readouterr().err
+
+
+def test_another_seed_draws_another_sample_and_a_bad_seed_is_refused(tmp_path, capsys):
+    tool = _tool("mutation_sample")
+    _mutants(tmp_path, {"analysis.a": 40})
+    assert tool.main(["--anteil", "0,25"], folder=tmp_path) == 0
+    default = capsys.readouterr().out.split()
+    assert tool.main(["--anteil", "0,25", "--startwert", "2026"], folder=tmp_path) == 0
+    assert capsys.readouterr().out.split() == default  # 2026 is the default seed
+    assert tool.main(["--anteil", "0,25", "--startwert", " 2027 "], folder=tmp_path) == 0
+    other = capsys.readouterr().out.split()
+    assert len(other) == 10 and other != default
+    assert other == tool.sample(tool.mutant_names(tmp_path), 0.25, 2027)
+    for text in ("zwei", "1,5", ""):
+        assert (
+            tool.main(["--anteil", "0,25", "--startwert", text, "--pruefen"], folder=tmp_path) == 2
+        )
+        assert capsys.readouterr().err == f"Fehler: Startwert „{text}“ ist keine ganze Zahl.\n"

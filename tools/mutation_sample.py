@@ -49,6 +49,14 @@ def parse_share(text: str) -> float:
     return value
 
 
+def parse_seed(text: str) -> int:
+    """``2027`` -> 2027; a German message for anything that is not a whole number."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError(f"Startwert „{text}“ ist keine ganze Zahl") from None
+
+
 def mutant_names(folder: Path = MUTANTS) -> dict[str, list[str]]:
     """Module -> the names of all its mutants, sorted."""
     by_module: dict[str, list[str]] = defaultdict(list)
@@ -79,12 +87,13 @@ def sample(
 def main(argv: list[str] | None = None, folder: Path = MUTANTS) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--anteil", required=True, help="z. B. 0,03 oder 3 %%")
-    parser.add_argument("--startwert", type=int, default=2026, help="Startwert des Zufalls")
+    parser.add_argument("--startwert", default="2026", help="Startwert des Zufalls (ganze Zahl)")
     parser.add_argument("--pruefen", action="store_true", help="nur den Anteil prüfen")
     parser.add_argument("muster", nargs="*", help="nur Mutanten mit diesen Namen (fnmatch)")
     args = parser.parse_args(argv)
     try:
         share = parse_share(args.anteil)
+        seed = parse_seed(args.startwert)
     except ValueError as exc:
         print(f"Fehler: {exc}.", file=sys.stderr)
         return 2
@@ -98,7 +107,7 @@ def main(argv: list[str] | None = None, folder: Path = MUTANTS) -> int:
             file=sys.stderr,
         )
         return 2
-    chosen = sample(by_module, share, args.startwert, args.muster)
+    chosen = sample(by_module, share, seed, args.muster)
     if not chosen:
         print(
             f"Fehler: kein Mutantenname passt zu {' '.join(args.muster)} – nichts zu prüfen.",

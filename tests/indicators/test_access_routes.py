@@ -38,6 +38,7 @@ def test_route_counts_every_code_in_schema_order_with_zeros():
     assert counts["geburtsklinik"] == 1 and counts["unbekannt"] == 1
     assert counts["kinderarzt"] == 0
     assert counts.sum() == 5
+    assert (counts.name, counts.index.name) == ("anzahl", "zugangsweg")  # the table's headers
 
 
 def test_route_shares_include_unknown_in_denominator():
@@ -63,6 +64,25 @@ def test_group_shares_follow_the_contract_groups():
             "Sonstige": 0.2,
         }
     )
+
+
+def test_group_counts_are_whole_numbers_named_for_a_table_of_their_own():
+    # The exploration in JupyterLab shows the series as a table: its name is the column
+    # header ("anzahl") and its index name the row header ("gruppe"); the names of the shares
+    # (group_shares) are "anteil" and "gruppe", so both join to one table.
+    counts = ar.group_counts(five_contacts())
+    assert counts.to_dict() == {
+        "Gesundheitswesen": 2,
+        "Jugendhilfe und Soziales": 1,
+        "Aufsuchend": 0,
+        "Eigener Zugang": 1,
+        "Sonstige": 1,
+    }
+    assert list(counts.index) == GROUPS and counts.dtype == "int64"
+    assert (counts.name, counts.index.name) == ("anzahl", "gruppe")
+    table = pd.concat([counts, ar.group_shares(five_contacts())], axis=1).reset_index()
+    assert list(table.columns) == ["gruppe", "anzahl", "anteil"]
+    assert ar.group_shares(contacts()).name == "anteil"
 
 
 def test_no_contacts_gives_zero_counts_and_missing_shares():

@@ -898,3 +898,36 @@ def test_a_file_holding_every_marker_character_is_read_on_the_slow_path(tmp_path
         "hebamme",
         "kinderarzt",
     ]
+
+
+def test_a_utf8_bom_file_that_is_not_utf8_names_the_bad_byte_counted_from_the_file_start(
+    tmp_path,
+):
+    # The byte offset is the file's, BOM included: "a;b\nx;" is 6 bytes after the 3-byte BOM,
+    # so the bad byte 0xE4 ("ä" in Windows-1252) is byte 9 of the file. The BOM promises UTF-8,
+    # and no line is valid UTF-8 with umlauts, so the file is refused, not read as cp1252.
+    raw = raw_folder(tmp_path)
+    data = b"\xef\xbb\xbf" + b"a;b\nx;\xe4\n"
+    assert data.index(b"\xe4") == 9
+    (raw / "erstkontakte.csv").write_bytes(data)
+    with pytest.raises(FhError) as err:
+        _prepare(tmp_path, raw)
+    assert err.value.message == (
+        "erstkontakte.csv: Datei beginnt mit einer UTF-8-Kennung (BOM), ist aber kein gültiges "
+        "UTF-8 (Byte 9). Bitte erneut als UTF-8 exportieren."
+    )
+
+
+def test_an_xlsx_header_with_personal_data_is_refused_naming_the_file(tmp_path):
+    import openpyxl
+
+    raw = raw_folder(tmp_path)
+    wb = openpyxl.Workbook()
+    wb.active.append([*HEADER.split(";"), "Vorname"])
+    wb.active.append(["F1", "rheindorf", "01.03.2014", "hebamme", "Erika"])
+    wb.save(raw / "erstkontakte-2014.xlsx")
+    with pytest.raises(FhError) as err:
+        _prepare(tmp_path, raw)
+    assert err.value.message.startswith(
+        "erstkontakte-2014.xlsx: Spalte(n) mit personenbezogenen Daten gefunden: Vorname."
+    )

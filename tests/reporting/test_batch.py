@@ -504,6 +504,64 @@ def test_a_notebook_over_its_time_limit_fails_with_a_german_message(tmp_path: Pa
     assert "Zeitlimit" in result.reports[0].fehler
 
 
+def test_without_a_kept_kernel_each_report_runs_and_is_built_in_a_process_of_its_own(
+    tmp_path: Path,
+) -> None:
+    # [berichte] kernel_behalten = false: a new process and kernel per report (_run_worker).
+    config = dataclasses.replace(_config(tmp_path), keep_kernel=False)
+    jobs = reports.plan_jobs([("007", 2014)], {"reichweite": CATALOGUE["reichweite"]})
+    result = reports.build_reports(
+        config, jobs, templates=FIXTURES, progress=False, formats=("html",)
+    )
+    assert {r.key: r.status for r in result.reports} == {
+        "2014/alle/reichweite": "erzeugt",
+        "2014/007/reichweite": "erzeugt",
+    }
+    assert all(r.versuche == 1 and r.dateien for r in result.reports)
+    page = (tmp_path / "berichte" / "2014" / "007" / "reichweite.html").read_text(encoding="utf-8")
+    assert "Standort '007' im Jahr '2014'." in page
+
+
+def test_a_report_process_that_crashes_or_overruns_is_a_failure_with_a_german_reason(
+    capsys,
+) -> None:
+    import os
+
+    env = dict(os.environ)
+    # An order the worker cannot read: it dies with a traceback and writes no result. The
+    # index gets the exit status only; the traceback goes to the operator's log.
+    crashed = reports._run_worker({"title": "Kaputter Auftrag"}, 120, env)
+    assert crashed["status"] == "fehlgeschlagen"
+    assert crashed["error"] == (
+        "Arbeitsprozess unerwartet beendet (Status 1); Einzelheiten im Protokoll des Laufs."
+    )
+    log = capsys.readouterr().err
+    assert log.startswith("Arbeitsprozess für Kaputter Auftrag beendet:\n")
+    assert "TypeError" in log and "Traceback" not in crashed["error"]
+    # No time at all: the limit is over before the process can answer; it is killed.
+    overrun = reports._run_worker({"title": "Langsam"}, 0, env)
+    assert overrun["status"] == "fehlgeschlagen"
+    assert overrun["error"] == "Zeitlimit von 0 Sekunden überschritten; abgebrochen."
+    assert capsys.readouterr().err == ""  # a killed worker's output is not its fault
+
+
+def test_run_batch_gives_the_overview_the_names_of_the_sites(tmp_path: Path, monkeypatch) -> None:
+    from helpers import contact, site, write_processed
+
+    daten = write_processed(
+        tmp_path / "daten",
+        {
+            "standorte": [site("rheindorf"), site("007")],
+            "erstkontakte": [contact("1", "rheindorf", "2014-03-01")],
+        },
+    )
+    config = load_config(processed_dir=daten, reports_dir=tmp_path / "berichte")
+    seen: dict = {}
+    monkeypatch.setattr(reports, "build_reports", lambda *a, **kw: seen.update(kw))
+    reports.run_batch(config, progress=False, templates=FIXTURES, catalogue=CATALOGUE)
+    assert seen["site_names"] == {"rheindorf": "Standort rheindorf", "007": "Standort 007"}
+
+
 def test_index_names_sites_and_keeps_their_id():
     known = {
         "2014/rheindorf/reichweite": {

@@ -176,6 +176,8 @@ def test_response_time_by_group():
     assert table.loc["Sonstige", "n"] == 0
     assert pd.isna(table.loc["Sonstige", "median_werktage"])
     assert table.loc["Insgesamt", "n"] == 4
+    # Without a Land the rule of the demo's Land, Nordrhein-Westfalen, applies.
+    pd.testing.assert_frame_equal(ar.response_time_by_group(five_contacts()), table)
 
 
 def test_key_indicators_block_matches_the_spec():

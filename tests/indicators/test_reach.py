@@ -387,6 +387,25 @@ def test_one_line_calls(dataset):
     assert table.loc["Familien im SGB-II-Bezug", "Repräsentation"] == pytest.approx(0.5 / 0.15)
 
 
+def test_target_groups_count_only_the_contacts_of_the_year():
+    # a: 2013 one single parent (known), 2014 one not single, one unknown. The 2014 table
+    # knows 1 answer, none of them single; 2013's contact belongs to 2013 only.
+    ds = make_dataset(
+        {
+            "standorte": [site("a", "2012-01-01")],
+            "erstkontakte": [
+                contact("1", "a", "2013-05-01", alleinerziehend="ja"),
+                contact("2", "a", "2014-05-01", alleinerziehend="nein"),
+                contact("3", "a", "2014-06-01"),
+            ],
+        }
+    )
+    row = reach.target_groups(ds, "a", 2014).loc["Alleinerziehende"]
+    assert (row["Angabe bekannt"], row["Davon Zielgruppe"], row["Anteil"]) == (1, 0, 0.0)
+    row = reach.target_groups(ds, "a", 2013).loc["Alleinerziehende"]
+    assert (row["Angabe bekannt"], row["Davon Zielgruppe"], row["Anteil"]) == (1, 1, 1.0)
+
+
 def test_protect_knows_the_tables(dataset):
     timing = reach.protect(reach.timing(dataset, "a", 2014), 3)
     # a: schwangerschaft 1 and m0_6 2 are both primary; two hidden cells cannot be told

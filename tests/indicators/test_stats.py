@@ -137,8 +137,11 @@ def test_linear_trend_forecast_on_exact_line():
     # the interval widens further out
     widths = future["obergrenze"] - future["untergrenze"]
     assert widths.iloc[1] > widths.iloc[0]
-    assert fc.caveat.startswith(
-        "Fortschreibung des linearen Trends aus 4 Jahreswerten mit 95-%-Vorhersageintervall."
+    assert fc.caveat == (
+        "Fortschreibung des linearen Trends aus 4 Jahreswerten mit 95-%-Vorhersageintervall. "
+        "Sie unterstellt, dass der bisherige Verlauf anhält; Gesetzesänderungen, neue "
+        "Hilfearten oder Entgeltsteigerungen sind nicht enthalten. Je weiter ein Jahr in der "
+        "Zukunft liegt, desto unsicherer ist es."
     )
 
 

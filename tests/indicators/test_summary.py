@@ -233,3 +233,11 @@ def test_catalogue_markdown_lists_every_indicator():
     for key, ind in CATALOGUE.items():
         assert f"`{key}`" in text
         assert f"`analysis.{ind.function}`" in text
+
+
+def test_a_catalogue_text_stays_on_its_line_and_shows_a_pipe_as_a_pipe():
+    from analysis.indicators.summary import _cell
+
+    # A "|" would start a table column in Markdown; a line break would end the list item.
+    assert _cell("Anteil | Quote\nje Jahr") == "Anteil \\| Quote je Jahr"
+    assert _cell("") == "–" and _cell("ohne") == "ohne"

@@ -308,8 +308,11 @@ def test_merge_refuses_while_a_part_is_missing(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     record = {"teil": "1/3", "berichte": [], "gestartet": "2026-01-01T10:00:00+01:00"}
     (folder / "lauf-1-von-3.json").write_text(json.dumps(record), encoding="utf-8")
-    with pytest.raises(FhError, match="Es fehlen Teilläufe: 2/3, 3/3"):
+    with pytest.raises(FhError) as missing:
         reports.merge_shards(config)
+    assert missing.value.message == (
+        "Es fehlen Teilläufe: 2/3, 3/3. Erst zusammenführen, wenn alle Teile fertig sind."
+    )
     record["teil"] = "2/2"
     (folder / "lauf-2-von-2.json").write_text(json.dumps(record), encoding="utf-8")
     with pytest.raises(FhError, match="verschiedenen Aufteilungen"):
@@ -542,7 +545,30 @@ def test_a_report_process_that_crashes_or_overruns_is_a_failure_with_a_german_re
     overrun = reports._run_worker({"title": "Langsam"}, 0, env)
     assert overrun["status"] == "fehlgeschlagen"
     assert overrun["error"] == "Zeitlimit von 0 Sekunden überschritten; abgebrochen."
+    assert 0 <= overrun["seconds"] < 60 and 0 <= crashed["seconds"] < 120  # into dauer_s
     assert capsys.readouterr().err == ""  # a killed worker's output is not its fault
+
+
+def test_a_kept_worker_that_crashes_or_overruns_is_killed_and_logs_its_last_words(capsys) -> None:
+    import os
+
+    env = dict(os.environ)
+    # The kept worker cannot read the order: it dies; its last output reaches the log.
+    worker = reports.KeptWorker(env)
+    crashed = worker.run({"title": "Kaputter Auftrag"}, 120)
+    assert crashed["status"] == "fehlgeschlagen"
+    assert crashed["error"] == (
+        "Arbeitsprozess unerwartet beendet (Status 1); Einzelheiten im Protokoll des Laufs."
+    )
+    assert not worker.alive and not Path(worker.tmp.name).exists()
+    log = capsys.readouterr().err
+    assert log.startswith("Arbeitsprozess für Kaputter Auftrag beendet:\n") and "TypeError" in log
+    # Over its time limit: worker and kernel are killed, the report fails with the reason.
+    worker = reports.KeptWorker(env)
+    overrun = worker.run({"title": "Langsam"}, 0)
+    assert overrun["status"] == "fehlgeschlagen"
+    assert overrun["error"] == "Zeitlimit von 0 Sekunden überschritten; abgebrochen."
+    assert not worker.alive and not Path(worker.tmp.name).exists()
 
 
 def test_run_batch_gives_the_overview_the_names_of_the_sites(tmp_path: Path, monkeypatch) -> None:
@@ -560,6 +586,25 @@ def test_run_batch_gives_the_overview_the_names_of_the_sites(tmp_path: Path, mon
     monkeypatch.setattr(reports, "build_reports", lambda *a, **kw: seen.update(kw))
     reports.run_batch(config, progress=False, templates=FIXTURES, catalogue=CATALOGUE)
     assert seen["site_names"] == {"rheindorf": "Standort rheindorf", "007": "Standort 007"}
+    # The run record (lauf.json) keeps what was asked for, German keys, lists not tuples.
+    reports.run_batch(
+        config,
+        years=(2014,),
+        sites=("007",),
+        analyses=("reichweite",),
+        parallel=0,
+        force=True,
+        progress=False,
+        templates=FIXTURES,
+        catalogue=CATALOGUE,
+    )
+    assert seen["parameters"] == {
+        "jahre": [2014],
+        "standorte": ["007"],
+        "analysen": ["reichweite"],
+        "parallel": max(1, config.parallel),
+        "neu": True,
+    }
 
 
 def test_index_names_sites_and_keeps_their_id():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 from ingest_helpers import (
@@ -542,3 +543,18 @@ def test_the_manifest_entry_of_a_table_lists_every_file_as_read():
         "parquet_sha256": "3" * 64,
     }
     assert list(table_entry(report)["ablehnungsgruende"]) == ["y", "x"]  # most frequent first
+
+
+def test_a_raw_value_in_a_reason_is_shown_up_to_100_characters_then_cut():
+    from analysis.ingest.validate import _SHOWN_CHARS, _Reasons
+
+    assert _SHOWN_CHARS == 100
+    reasons = _Reasons(4)
+    values = pd.Series(["x" * 100, "y" * 101, "kurz", None])
+    reasons.add(np.array([True, True, False, True]), "art", "wert: ", values, " ist falsch")
+    assert reasons.joined().to_dict() == {
+        0: "wert: „" + "x" * 100 + "“ ist falsch",  # exactly the limit: whole
+        1: "wert: „" + "y" * 99 + "…“ ist falsch",  # one more: 99 characters and "…"
+        3: "wert: „“ ist falsch",
+    }
+    assert reasons.bad.tolist() == [True, True, False, True] and reasons.counts == {"art": 3}

@@ -62,12 +62,10 @@ ENCODING_KIND = "Zeichenkodierung"
 
 @dataclass
 class _Sheet:
-    """A file reduced to text cells: the header and the data rows with their line numbers."""
+    """A file reduced to text cells: the data rows with their line numbers."""
 
-    report: FileReport
-    header: list[str]  # folded names, one per column of the frame
-    header_original: list[str]  # as written in the file
-    frame: pd.DataFrame  # well-formed rows: one str column per header column + _zeile
+    report: FileReport  # what the summary and the manifest say of the file
+    frame: pd.DataFrame  # well-formed rows: one str column per (folded) header column + _zeile
     bad_rows: pd.DataFrame  # rows not split into the columns: _zeile, arten (kinds), gruende
 
 
@@ -372,7 +370,7 @@ def read_csv_file(path: Path, table: Table) -> _Sheet:
         report.encoding_error_lines = sorted(
             set(frame.loc[hit, LINE_COL].tolist()) | {b[0] for b in bad} & enc_records
         )
-    return _Sheet(report, folded, header.names, frame, _bad_frame(reasons))
+    return _Sheet(report, frame, _bad_frame(reasons))
 
 
 def _bad_frame(rows: list[tuple[int, tuple[str, ...], str]]) -> pd.DataFrame:
@@ -670,7 +668,7 @@ def read_xlsx_file(path: Path, table: Table) -> _Sheet:
     )
     frame.columns = [*folded, LINE_COL]
     report.rows = len(frame) + len(bad)
-    return _Sheet(report, folded, header, frame, _bad_frame(bad))
+    return _Sheet(report, frame, _bad_frame(bad))
 
 
 def read_file(path: Path, table: Table) -> _Sheet:

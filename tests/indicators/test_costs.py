@@ -331,3 +331,18 @@ def test_demo_expenditure_rates_follow_the_published_amounts(demo_hze: pd.DataFr
         0.57,
         3.75,
     ]
+
+
+def test_hze_totals_without_rows_keep_the_column_kinds_of_a_full_table():
+    # A municipality without HzE rows gets an empty table of the same kinds, so the cost
+    # report's later arithmetic and the Excel appendix treat it like any other.
+    full = costs.hze_totals(hze(SEED_004))
+    for empty in (costs.hze_totals(None), costs.hze_totals(hze([]))):
+        assert empty.empty and list(empty.columns) == list(full.columns)
+        assert empty.dtypes.astype(str).to_dict() == {
+            "ausgaben_eur": "float64",
+            "fallzahl_mittel": "float64",
+            "grundlage": "string",
+        }
+        assert empty.dtypes.to_dict() == full.dtypes.to_dict()
+        assert (empty.index.name, str(empty.index.dtype)) == ("jahr", "int64")

@@ -68,7 +68,21 @@ def test_share_trend_logistic_recovers_rising_share():
     assert res.odds_ratio_per_year is not None and res.odds_ratio_per_year > 1
     assert res.ci_lower is not None and res.ci_lower > 1
     assert res.p_value is not None and res.p_value < 0.05
-    assert "steigt" in res.note and "gesichert" in res.note
+    assert res.note.startswith("Der Anteil steigt im Mittel je Jahr (Odds Ratio 1,82 je Jahr")
+    assert res.note.endswith(
+        "logistische Regression über 3 Jahre mit 300 Fällen). Der Trend ist statistisch "
+        "gesichert (5-%-Niveau)."
+    )
+    # The same shares backwards: the odds ratio is the inverse, 1 / 1.82 = 0.55, falling.
+    back = stats.share_trend([2012, 2013, 2014], [45, 30, 20], [100, 100, 100])
+    assert back.odds_ratio_per_year == pytest.approx(1 / res.odds_ratio_per_year)
+    assert back.note.startswith("Der Anteil sinkt im Mittel je Jahr (Odds Ratio 0,55 je Jahr")
+    # Nearly flat (30, 31, 33 %): not secured.
+    flat = stats.share_trend([2012, 2013, 2014], [30, 31, 33], [100, 100, 100])
+    assert flat.p_value is not None and flat.p_value > 0.05
+    assert flat.note.endswith(
+        "Der Trend ist statistisch nicht gesichert; die Schwankung kann Zufall sein."
+    )
 
 
 def test_share_trend_small_n_uses_linear_by_linear():

@@ -115,6 +115,9 @@ def test_data_hash_changes_only_for_the_touched_site_and_alle(tmp_path: Path) ->
     assert after.table_hash("erstkontakte", "alle") != old["alle"]
     assert after.table_hash("erstkontakte", "b") == old["b"]
     assert after.table_hash("kosten_hze", "a") == "fehlt"
+    # A new row of site a ahead of b's rows moves b's row numbers, not b's data.
+    _write_contacts(tmp_path, ["a", "a", "a", "b"], ["weg", "hebamme", "bekannte", "kinderarzt"])
+    assert reports.DataHasher(tmp_path).table_hash("erstkontakte", "b") == old["b"]
 
 
 def test_data_hash_of_each_table_and_year_is_its_own_slice(tmp_path: Path) -> None:

@@ -411,7 +411,7 @@ def _config(tmp_path: Path):
     return load_config(processed_dir=tmp_path / "daten", reports_dir=tmp_path / "berichte")
 
 
-def test_batch_runs_skips_and_keeps_last_good_report(tmp_path: Path) -> None:
+def test_batch_runs_skips_and_keeps_last_good_report(tmp_path: Path, capsys) -> None:
     config = _config(tmp_path)
     templates = tmp_path / "vorlagen"
     templates.mkdir()
@@ -437,6 +437,16 @@ def test_batch_runs_skips_and_keeps_last_good_report(tmp_path: Path) -> None:
     assert first.exit_code == 1
     broken = next(r for r in first.reports if r.status == "fehlgeschlagen")
     assert "Absichtlich kaputt für alle" in broken.fehler
+    # The operator's summary: counts on standard output, each failure on standard error.
+    printed = capsys.readouterr()
+    assert re.search(
+        r"^3 Berichte: 2 erzeugt, 0 unverändert, 1 fehlgeschlagen \(\d+ s\)\. Übersicht: .*"
+        r"index\.html$",
+        printed.out,
+        re.MULTILINE,
+    )
+    assert f"  FEHLER 2014/alle/kaputt: {broken.fehler}\n" in printed.err
+    assert "FEHLER 2014/007" not in printed.err
 
     out = tmp_path / "berichte"
     site_html = out / "2014" / "007" / "reichweite.html"

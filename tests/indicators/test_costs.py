@@ -3,6 +3,7 @@ growth, real terms, the Frühe Hilfen budget, interrupted time series, forecast,
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -136,7 +137,15 @@ def test_real_terms_by_hand():
         costs.real_terms(nominal, base_year=1900)
     table = costs.hze_real(hze(SEED_004))
     assert table.loc[2014, "vpi"] == 94.0
-    assert {"ausgaben_real_eur", "ausgaben_real_veraenderung_pct"} <= set(table.columns)
+    assert list(table.columns) == [
+        "ausgaben_eur",
+        "vpi",
+        "ausgaben_real_eur",
+        "ausgaben_veraenderung_pct",
+        "ausgaben_real_veraenderung_pct",
+    ]
+    # 2014 against 2013: nominal 13,612,000 / 13,120,000 - 1 = +3.75 %
+    assert table.loc[2014, "ausgaben_veraenderung_pct"] == pytest.approx(3.75, abs=0.005)
 
 
 FINANZIERUNG = [
@@ -238,6 +247,21 @@ def test_interrupted_time_series_and_description():
     assert res.trend_change == pytest.approx(-300_000, rel=0.05)
     text = costs.describe_its(res)
     assert text.startswith("Ab 2011 änderte sich das Niveau um −") and "Jahreswerten" in text
+
+    def euro(value: float) -> str:  # German thousands separator, whole euros
+        return f"{round(abs(value)):,} €".replace(",", ".")
+
+    # The amounts in euros with their sign (about −1.000.000 €, −300.000 € and +500.000 €):
+    assert f"Niveau um −{euro(res.level_change)} (" in text
+    assert f"Trend um −{euro(res.trend_change)} je Jahr (" in text
+    assert f"vorher betrug der Trend +{euro(res.trend)} je Jahr." in text
+    # Another unit (case counts): one decimal, no euro sign.
+    cases = costs.describe_its(res, unit="faelle", caveat=False)
+    level = f"{abs(res.level_change):,.1f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    assert f"Niveau um −{level} (" in cases and "€" not in cases
+    # No change at all is "+0 €", never "−0 €".
+    flat = costs.describe_its(dataclasses.replace(res, level_change=0.0), caveat=False)
+    assert "Niveau um +0 € (" in flat
     # each change with its own (robust) p-value
     from analysis.indicators.stats import format_p
 

@@ -360,6 +360,35 @@ def test_trend_and_sites_tables(dataset):
     assert list(sites.index) == ["Standort a", "Standort b", "Alle Standorte"]
     assert sites.loc["Alle Standorte", "Erstkontakte"] == 4
     assert math.isnan(sites.loc["Standort b", "Erreichungsquote"])  # births 0
+    # Offers: a 2014 Kurs 10 sessions / 80 visits + offener Treff ? / 50; b Kurs 5 / 30;
+    # a 2013 Kurs 9 / 70. Sessions without a number count as none.
+    assert trend[["Besuche", "Termine"]].to_dict("index") == {
+        2013: {"Besuche": 70, "Termine": 9},
+        2014: {"Besuche": 130, "Termine": 10},
+    }
+    assert sites[["Besuche", "Termine"]].to_dict("list") == {
+        "Besuche": [130, 30, 160],
+        "Termine": [10, 5, 15],
+    }
+    assert (
+        list(sites.columns)
+        == list(trend.columns)
+        == [
+            "Erstkontakte",
+            "Geburten",
+            "Erreichungsquote",
+            "Untergrenze",
+            "Obergrenze",
+            "Willkommensbesuche",
+            "Willkommensbesuch-Quote",
+            "Besuche",
+            "Termine",
+            "Erreicht in der Schwangerschaft",
+            "Lebensphase bekannt",
+            "Anteil Schwangerschaft",
+        ]
+    )
+    assert str(sites["Termine"].dtype) == "Int64"  # a count, not a float
 
 
 def test_birth_definition(dataset):

@@ -89,6 +89,7 @@ def test_no_contacts_gives_zero_counts_and_missing_shares():
     empty = contacts()
     assert ar.route_counts(empty).sum() == 0
     assert ar.route_shares(empty).isna().all()
+    assert ar.route_shares(empty).name == ar.route_shares(five_contacts()).name == "anteil"
     assert ar.group_shares(empty).isna().all()
 
 

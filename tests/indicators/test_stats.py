@@ -133,6 +133,7 @@ def test_segmented_regression_recovers_level_change():
 def test_segmented_regression_too_few_years_is_not_an_error():
     res = stats.segmented_regression([2011, 2012, 2013, 2014], [1, 2, 3, 4], 2012)
     assert not res.estimable
+    assert (res.start_year, res.n, res.n_before, res.n_after) == (2012, 4, 1, 3)
     assert res.level_change is None and res.coefficients is None
     assert "Nicht berechenbar" in res.caveat and "vorhanden sind 1 und 3" in res.caveat
 

@@ -320,3 +320,32 @@ def test_kennzahlen_refuses_a_year_whose_audit_fails(monkeypatch, config):
     # Without confidentiality (internal use) the exact values are still there.
     exact = key_indicators(_dataset(), year=2014, site="a", config=config, confidential=False)
     assert exact["zugangswege"]["anzahl"]["jobcenter"] == 2
+
+
+def test_every_cell_kennzahlen_names_is_a_cell_of_the_publication():
+    # A path naming a cell the publication does not hold escapes the year's pattern:
+    # kennzahlen would then apply only the primary rule to it. The small-cells municipality
+    # with a survey has every kind of cell, so every path must find its cell.
+    import small_cells
+
+    tables = small_cells.raw_tables()
+    tables["erstkontakte"] = tables["erstkontakte"].replace({"": None})
+    tables["nutzerbefragung"] = pd.DataFrame(
+        {
+            "bogen_id": [f"q{i}" for i in range(6)],
+            "standort_id": ["nord"] * 4 + ["ost"] * 2,
+            "datum": [f"{small_cells.YEAR}-10-0{i + 1}" for i in range(6)],
+            **{
+                topic: [1, 2, 2, 3, 1, None]
+                for topic in ("erreichbarkeit", "raeume", "angebote", "beratung")
+            },
+            "weiterempfehlung": ["ja", "ja", "nein", "ja", "ja", None],
+        }
+    )
+    publication = pub.build_publication(make_dataset(tables), small_cells.YEAR)
+    assert publication.values[("nord", pub.SURVEY)] == 4
+    for site_id in [*small_cells.SITES, "alle"]:
+        cells = pub.indicator_cells(site_id)
+        assert len(cells) == 82
+        missing = sorted(path for path, cell in cells.items() if cell not in publication.values)
+        assert missing == [], site_id

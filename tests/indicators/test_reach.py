@@ -417,22 +417,29 @@ def test_one_line_calls(dataset):
 
 
 def test_target_groups_count_only_the_contacts_of_the_year():
-    # a: 2013 one single parent (known), 2014 one not single, one unknown. The 2014 table
-    # knows 1 answer, none of them single; 2013's contact belongs to 2013 only.
+    # a: 2013 one single parent (known), 2014 one not single, one unknown; b: 2014 one single
+    # parent. a's 2014 table knows 1 answer, none of them single; 2013's contact belongs to
+    # 2013 only, b's to b and to all sites.
     ds = make_dataset(
         {
-            "standorte": [site("a", "2012-01-01")],
+            "standorte": [site("a", "2012-01-01"), site("b", "2012-01-01")],
             "erstkontakte": [
                 contact("1", "a", "2013-05-01", alleinerziehend="ja"),
                 contact("2", "a", "2014-05-01", alleinerziehend="nein"),
                 contact("3", "a", "2014-06-01"),
+                contact("4", "b", "2014-06-01", alleinerziehend="ja"),
             ],
         }
     )
-    row = reach.target_groups(ds, "a", 2014).loc["Alleinerziehende"]
-    assert (row["Angabe bekannt"], row["Davon Zielgruppe"], row["Anteil"]) == (1, 0, 0.0)
-    row = reach.target_groups(ds, "a", 2013).loc["Alleinerziehende"]
-    assert (row["Angabe bekannt"], row["Davon Zielgruppe"], row["Anteil"]) == (1, 1, 1.0)
+
+    def single_parents(site_id: str, year: int) -> tuple:
+        row = reach.target_groups(ds, site_id, year).loc["Alleinerziehende"]
+        return row["Angabe bekannt"], row["Davon Zielgruppe"], row["Anteil"]
+
+    assert single_parents("a", 2014) == (1, 0, 0.0)
+    assert single_parents("a", 2013) == (1, 1, 1.0)
+    assert single_parents("b", 2014) == (1, 1, 1.0)
+    assert single_parents("alle", 2014) == (2, 1, 0.5)
 
 
 def test_protect_knows_the_tables(dataset):

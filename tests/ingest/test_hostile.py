@@ -904,18 +904,19 @@ def test_a_file_holding_every_marker_character_is_read_on_the_slow_path(tmp_path
 def test_a_utf8_bom_file_that_is_not_utf8_names_the_bad_byte_counted_from_the_file_start(
     tmp_path,
 ):
-    # The byte offset is the file's, BOM included: "a;b\nx;" is 6 bytes after the 3-byte BOM,
-    # so the bad byte 0xE4 ("ä" in Windows-1252) is byte 9 of the file. The BOM promises UTF-8,
-    # and no line is valid UTF-8 with umlauts, so the file is refused, not read as cp1252.
+    # The position is the file's, BOM included, counted from 1: the 3-byte BOM and "a;b\nx;"
+    # (6 bytes) come first, so the bad byte 0xE4 ("ä" in Windows-1252) is the 10th. The BOM
+    # promises UTF-8, and no line is valid UTF-8 with umlauts: refused, not read as cp1252.
     raw = raw_folder(tmp_path)
     data = b"\xef\xbb\xbf" + b"a;b\nx;\xe4\n"
-    assert data.index(b"\xe4") == 9
+    assert data.index(b"\xe4") + 1 == 10
     (raw / "erstkontakte.csv").write_bytes(data)
     with pytest.raises(FhError) as err:
         _prepare(tmp_path, raw)
     assert err.value.message == (
         "erstkontakte.csv: Datei beginnt mit einer UTF-8-Kennung (BOM), ist aber kein gültiges "
-        "UTF-8 (Byte 9). Bitte erneut als UTF-8 exportieren."
+        "UTF-8 (ungültiges Byte an Stelle 10 der Datei, ab 1 gezählt). Bitte erneut als UTF-8 "
+        "exportieren."
     )
 
 
@@ -929,6 +930,8 @@ def test_an_xlsx_header_with_personal_data_is_refused_naming_the_file(tmp_path):
     wb.save(raw / "erstkontakte-2014.xlsx")
     with pytest.raises(FhError) as err:
         _prepare(tmp_path, raw)
-    assert err.value.message.startswith(
-        "erstkontakte-2014.xlsx: Spalte(n) mit personenbezogenen Daten gefunden: Vorname."
+    assert err.value.message == (
+        "erstkontakte-2014.xlsx (Blatt Sheet): Spalte(n) mit personenbezogenen Daten gefunden: "
+        "Vorname. Solche Spalten dürfen nicht eingelesen werden – bitte vor dem Export "
+        "entfernen. Die Datei wurde nicht verarbeitet."
     )

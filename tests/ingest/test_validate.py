@@ -190,7 +190,9 @@ REFUSALS = {
     "erstkontakte_personendaten.csv": "personenbezogenen Daten gefunden: Vorname, Telefon Mutter",
     "erstkontakte_name.csv": "personenbezogenen Daten gefunden: Name",
     "erstkontakte_utf16.csv": "Nullbytes",
-    "erstkontakte_kaputt.csv": "weder UTF-8 noch Windows-1252",
+    # 0x81 (no character in Windows-1252) is the file's 21st byte.
+    "erstkontakte_kaputt.csv": "weder UTF-8 noch Windows-1252 (ungültiges Byte an Stelle 21 der "
+    "Datei, ab 1 gezählt)",
 }
 
 

@@ -480,8 +480,12 @@ def test_batch_runs_skips_and_keeps_last_good_report(tmp_path: Path, capsys) -> 
 
     # Repaired: unchanged data and template → skipped on the next run after one rebuild.
     shutil.copy(FIXTURES / "trivial.ipynb", templates / "trivial.ipynb")
+    capsys.readouterr()
     third = reports.build_reports(config, site_jobs, templates=templates, progress=False)
     assert {r.status for r in third.reports} == {"unveraendert"}
+    printed = capsys.readouterr()
+    assert printed.out.startswith("2 Berichte: 0 erzeugt, 2 unverändert, 0 fehlgeschlagen (")
+    assert "FEHLER" not in printed.err
     alle_html = out / "2014" / "alle" / "reichweite.html"
     before = alle_html.read_text(encoding="utf-8")
     forced = reports.build_reports(
@@ -521,10 +525,20 @@ def test_a_notebook_over_its_time_limit_fails_with_a_german_message(tmp_path: Pa
 
 
 def test_without_a_kept_kernel_each_report_runs_and_is_built_in_a_process_of_its_own(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch
 ) -> None:
-    # [berichte] kernel_behalten = false: a new process and kernel per report (_run_worker).
+    # [berichte] kernel_behalten = false: a new process and kernel per report (_run_worker),
+    # no pool of kept workers, and the worker learns the data folder from its environment.
     config = dataclasses.replace(_config(tmp_path), keep_kernel=False)
+    calls: list[tuple[str, str | None]] = []
+    real = reports._run_worker
+
+    def spy(order: dict, timeout: int, env: dict) -> dict:
+        calls.append((order["title"], env.get("FH_ANALYTIK_DATEN")))
+        return real(order, timeout, env)
+
+    monkeypatch.setattr(reports, "_run_worker", spy)
+    monkeypatch.setattr(reports, "WorkerPool", None)  # using the pool would fail
     jobs = reports.plan_jobs([("007", 2014)], {"reichweite": CATALOGUE["reichweite"]})
     result = reports.build_reports(
         config, jobs, templates=FIXTURES, progress=False, formats=("html",)
@@ -534,14 +548,49 @@ def test_without_a_kept_kernel_each_report_runs_and_is_built_in_a_process_of_its
         "2014/007/reichweite": "erzeugt",
     }
     assert all(r.versuche == 1 and r.dateien for r in result.reports)
+    assert len(calls) == 2
+    assert {Path(data).resolve() for _, data in calls} == {(tmp_path / "daten").resolve()}
     page = (tmp_path / "berichte" / "2014" / "007" / "reichweite.html").read_text(encoding="utf-8")
     assert "Standort '007' im Jahr '2014'." in page
 
 
+def _order(tmp_path: Path, notebook: str, **parameters: str) -> dict:
+    """A worker's order for one of the fixture notebooks (HTML only)."""
+    return {
+        "template": str(FIXTURES / notebook),
+        "out_dir": str(tmp_path),
+        "name": Path(notebook).stem,
+        "parameters": parameters,
+        "title": Path(notebook).stem.capitalize(),
+        "timeout_seconds": 600,
+        "kernel_retries": 0,
+        "formats": ["html"],
+    }
+
+
+def _gone(pid: int, wait: float = 10.0) -> bool:
+    """The process has ended (a zombie nobody reaps counts as ended)."""
+    import time
+
+    status = Path(f"/proc/{pid}/status")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            if "\nState:\tZ" in status.read_text(encoding="utf-8"):
+                return True
+        except OSError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def test_a_report_process_that_crashes_or_overruns_is_a_failure_with_a_german_reason(
-    capsys,
+    tmp_path: Path, capsys, monkeypatch
 ) -> None:
     import os
+    import signal
+    import subprocess
+    import time
 
     env = dict(os.environ)
     # An order the worker cannot read: it dies with a traceback and writes no result. The
@@ -554,16 +603,31 @@ def test_a_report_process_that_crashes_or_overruns_is_a_failure_with_a_german_re
     log = capsys.readouterr().err
     assert log.startswith("Arbeitsprozess für Kaputter Auftrag beendet:\n")
     assert "TypeError" in log and "Traceback" not in crashed["error"]
-    # No time at all: the limit is over before the process can answer; it is killed.
-    overrun = reports._run_worker({"title": "Langsam"}, 0, env)
+    # A notebook that sleeps 120 s, limit 3 s: the worker's process group is killed at once.
+    started: list[subprocess.Popen] = []
+
+    class Recorded(subprocess.Popen):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(subprocess, "Popen", Recorded)
+    begin = time.monotonic()
+    overrun = reports._run_worker(_order(tmp_path, "langsam.ipynb"), 3, env)
+    assert time.monotonic() - begin < 60
     assert overrun["status"] == "fehlgeschlagen"
-    assert overrun["error"] == "Zeitlimit von 0 Sekunden überschritten; abgebrochen."
-    assert 0 <= overrun["seconds"] < 60 and 0 <= crashed["seconds"] < 120  # into dauer_s
-    assert capsys.readouterr().err == ""  # a killed worker's output is not its fault
+    assert overrun["error"] == "Zeitlimit von 3 Sekunden überschritten; abgebrochen."
+    assert 3 <= overrun["seconds"] < 60 and 0 <= crashed["seconds"] < 120  # into dauer_s
+    assert [p.returncode for p in started] == [-signal.SIGKILL]
+    assert not (tmp_path / "langsam.ipynb").exists()
+    assert capsys.readouterr().err == ""  # an overrun is the report's fault, not the worker's
 
 
-def test_a_kept_worker_that_crashes_or_overruns_is_killed_and_logs_its_last_words(capsys) -> None:
+def test_a_kept_worker_that_crashes_or_overruns_is_killed_and_logs_its_last_words(
+    tmp_path: Path, capsys
+) -> None:
     import os
+    import signal
 
     env = dict(os.environ)
     # The kept worker cannot read the order: it dies; its last output reaches the log.
@@ -576,12 +640,19 @@ def test_a_kept_worker_that_crashes_or_overruns_is_killed_and_logs_its_last_word
     assert not worker.alive and not Path(worker.tmp.name).exists()
     log = capsys.readouterr().err
     assert log.startswith("Arbeitsprozess für Kaputter Auftrag beendet:\n") and "TypeError" in log
-    # Over its time limit: worker and kernel are killed, the report fails with the reason.
+    # A report that works starts the kept kernel (in a session of its own); the next one
+    # overruns its limit: worker and kernel are both killed, the report fails with the reason.
     worker = reports.KeptWorker(env)
-    overrun = worker.run({"title": "Langsam"}, 0)
+    done = worker.run(_order(tmp_path, "trivial.ipynb", standort="007", jahr="2014"), 300)
+    assert done["status"] == "erzeugt", done
+    kernel = int(worker.pid_file.read_text(encoding="utf-8"))
+    assert not _gone(kernel, wait=0.5)
+    overrun = worker.run(_order(tmp_path, "langsam.ipynb"), 3)
     assert overrun["status"] == "fehlgeschlagen"
-    assert overrun["error"] == "Zeitlimit von 0 Sekunden überschritten; abgebrochen."
-    assert not worker.alive and not Path(worker.tmp.name).exists()
+    assert overrun["error"] == "Zeitlimit von 3 Sekunden überschritten; abgebrochen."
+    assert 3 <= overrun["seconds"] < 60
+    assert worker.proc.returncode == -signal.SIGKILL and _gone(kernel)
+    assert not Path(worker.tmp.name).exists()
 
 
 def test_run_batch_gives_the_overview_the_names_of_the_sites(tmp_path: Path, monkeypatch) -> None:
@@ -596,7 +667,9 @@ def test_run_batch_gives_the_overview_the_names_of_the_sites(tmp_path: Path, mon
     )
     config = load_config(processed_dir=daten, reports_dir=tmp_path / "berichte")
     seen: dict = {}
-    monkeypatch.setattr(reports, "build_reports", lambda *a, **kw: seen.update(kw))
+    monkeypatch.setattr(
+        reports, "build_reports", lambda _config, jobs, **kw: seen.update(kw, jobs=jobs)
+    )
     reports.run_batch(config, progress=False, templates=FIXTURES, catalogue=CATALOGUE)
     assert seen["site_names"] == {"rheindorf": "Standort rheindorf", "007": "Standort 007"}
     # The run record (lauf.json) keeps what was asked for, German keys, lists not tuples.
@@ -615,8 +688,12 @@ def test_run_batch_gives_the_overview_the_names_of_the_sites(tmp_path: Path, mon
         "jahre": [2014],
         "standorte": ["007"],
         "analysen": ["reichweite"],
-        "parallel": max(1, config.parallel),
+        "parallel": 2,  # 0 asks for the configured number (fh-analytik.toml: 2)
         "neu": True,
+    }
+    assert config.parallel == 2
+    assert {(j.site, j.year, j.analysis.name) for j in seen["jobs"]} == {
+        ("007", 2014, "reichweite")
     }
 
 

@@ -105,7 +105,7 @@ def decode(data: bytes, name: str) -> Decoded:
     try:
         return Decoded(data.decode("utf-8"), utf8)
     except UnicodeDecodeError as exc:
-        first_bad = exc.start
+        first_bad = exc.start  # 0-based, after the BOM if there is one
     not_utf8: list[int] = []
     utf8_umlauts: list[int] = []
     for number, line in enumerate(_physical_lines(data), start=1):
@@ -128,14 +128,16 @@ def decode(data: bytes, name: str) -> Decoded:
     if bom:
         raise FhError(
             f"{name}: Datei beginnt mit einer UTF-8-Kennung (BOM), ist aber kein gültiges "
-            f"UTF-8 (Byte {first_bad + 3}). Bitte erneut als UTF-8 exportieren."
+            f"UTF-8 (ungültiges Byte an Stelle {first_bad + 4} der Datei, ab 1 gezählt). Bitte "
+            "erneut als UTF-8 exportieren."
         )
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError as exc:
         raise FhError(
             f"{name}: Zeichenkodierung ist weder UTF-8 noch Windows-1252 "
-            f"(ungültiges Byte an Stelle {exc.start}). Bitte als CSV (UTF-8) speichern."
+            f"(ungültiges Byte an Stelle {exc.start + 1} der Datei, ab 1 gezählt). Bitte als CSV "
+            "(UTF-8) speichern."
         ) from exc
     return Decoded(
         text,
@@ -648,7 +650,8 @@ def read_xlsx_file(path: Path, table: Table) -> _Sheet:
     report.header_line = nonblank[pos][0]
     report.skipped_rows = [" ".join(c for c in cells if c) for _, cells in nonblank[:pos]]
     header = list(nonblank[pos][1])
-    folded, report.unknown_columns = _check_header(name, table, header, header)
+    where = f"{name} (Blatt {report.sheet})"
+    folded, report.unknown_columns = _check_header(where, table, header, header)
     width = len(header)
     good: list[list[str]] = []
     lines: list[int] = []

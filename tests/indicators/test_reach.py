@@ -288,6 +288,20 @@ def test_reach_block_exact_shape_and_values(dataset):
     assert block["zielgruppen"]["alleinerziehend"] == {"anteil": 0.5, "n_bekannt": 4}
     assert block["lebensphase"]["schwangerschaft"] == 2
     assert all(type(v) is int for v in block["lebensphase"].values())
+    # Under one year: the two contacts at 0-6 months, per birth 2 / 40 = 0.05. Wilson 95 %
+    # by hand (z² = 3.8415): centre (0.05 + 0.04802) / 1.09604 = 0.08943, half width
+    # 1.96 * sqrt(0.05 * 0.95 / 40 + 3.8415 / 6400) / 1.09604 = 0.07561: 0.01382 to 0.16504.
+    under_one = block["kind_unter_1_je_geburt"]
+    assert list(under_one) == ["erstkontakte", "anteil", "untergrenze", "obergrenze"]
+    assert (under_one["erstkontakte"], under_one["anteil"]) == (2, pytest.approx(0.05))
+    assert under_one["untergrenze"] == pytest.approx(0.01382, abs=1e-5)
+    assert under_one["obergrenze"] == pytest.approx(0.16504, abs=1e-5)
+    # In pregnancy: 2 of 4 with a known life phase, Wilson 0.1500 to 0.8500.
+    pregnancy = block["schwangerschaft"]
+    assert list(pregnancy) == ["anteil", "untergrenze", "obergrenze", "n_bekannt"]
+    assert (pregnancy["anteil"], pregnancy["n_bekannt"]) == (0.5, 4)
+    assert pregnancy["untergrenze"] == pytest.approx(0.15004, abs=1e-5)
+    assert pregnancy["obergrenze"] == pytest.approx(0.84996, abs=1e-5)
 
 
 def test_reach_block_site_with_zero_births(dataset):

@@ -270,7 +270,10 @@ def test_site_comparison_collapses_groups_and_warns_when_small():
 def test_site_comparison_needs_two_sites():
     res = ar.site_comparison(contacts(*_many("a", "hebamme", 5, 0)))
     assert res.test is None
-    assert "nicht möglich" in res.note
+    assert res.note == (
+        "Ein Vergleich der Standorte ist nicht möglich: Es braucht mindestens zwei Standorte "
+        "und zwei Zugangsgruppen mit Erstkontakten."
+    )
 
 
 def test_group_trend_and_unknown_group():

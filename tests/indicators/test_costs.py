@@ -370,3 +370,28 @@ def test_hze_totals_without_rows_keep_the_column_kinds_of_a_full_table():
         }
         assert empty.dtypes.to_dict() == full.dtypes.to_dict()
         assert (empty.index.name, str(empty.index.dtype)) == ("jahr", "int64")
+
+
+def test_a_year_with_a_total_row_takes_it_and_a_year_without_sums_the_kinds():
+    # 2013: the "gesamt" row (100) and two kinds (30 + 50, incomplete): the total row counts.
+    # 2014: kinds only, 40 + 60 = 100 and 10 + 15 = 25 cases.
+    table = costs.hze_totals(
+        hze(
+            [
+                {
+                    "jahr": 2013,
+                    "hilfeart": "gesamt",
+                    "ausgaben_eur": 100.0,
+                    "fallzahl_mittel": 20.0,
+                },
+                {"jahr": 2013, "hilfeart": "p27_2", "ausgaben_eur": 30.0, "fallzahl_mittel": 5.0},
+                {"jahr": 2013, "hilfeart": "p33", "ausgaben_eur": 50.0, "fallzahl_mittel": 8.0},
+                {"jahr": 2014, "hilfeart": "p27_2", "ausgaben_eur": 40.0, "fallzahl_mittel": 10.0},
+                {"jahr": 2014, "hilfeart": "p33", "ausgaben_eur": 60.0, "fallzahl_mittel": 15.0},
+            ]
+        )
+    )
+    assert table.reset_index().to_dict("records") == [
+        {"jahr": 2013, "ausgaben_eur": 100.0, "fallzahl_mittel": 20.0, "grundlage": "gesamt"},
+        {"jahr": 2014, "ausgaben_eur": 100.0, "fallzahl_mittel": 25.0, "grundlage": "hilfearten"},
+    ]

@@ -307,6 +307,25 @@ def test_a_failed_audit_refuses_the_year_in_the_batch(tmp_path, monkeypatch):
     )
 
 
+def test_the_final_audit_refuses_a_pattern_that_leaves_a_small_count_computable(monkeypatch):
+    # The audit after the pattern is independent of the search: with only the small counts
+    # themselves hidden (no company), a's 2 Jobcenter contacts follow from the shown totals,
+    # exactly 2, where the protection asks that a reader cannot narrow it below 0 to 5
+    # (2 ± 3, never below 0). The year is refused, naming the cell and both intervals.
+    from analysis.protection import audit as lp
+
+    monkeypatch.setattr(
+        lp, "protect", lambda linear, primary, level, **kw: set(primary) | kw["already_hidden"]
+    )
+    with pytest.raises(FhError) as refused:
+        pub.protect_publication(pub.build_publication(_dataset(), 2014), 3, 3)
+    message = refused.value.message
+    assert message.startswith("Geheimhaltung 2014: Prüfung fehlgeschlagen für Standort a, ")
+    assert message.endswith(
+        " (vereinbar sind Werte von 2 bis 2, verlangt 0 bis 5). Das Jahr wird nicht veröffentlicht."
+    )
+
+
 def test_kennzahlen_refuses_a_year_whose_audit_fails(monkeypatch, config):
     def refuse(p, *args, **kwargs):
         raise FhError(
@@ -349,3 +368,27 @@ def test_every_cell_kennzahlen_names_is_a_cell_of_the_publication():
         assert len(cells) == 82
         missing = sorted(path for path, cell in cells.items() if cell not in publication.values)
         assert missing == [], site_id
+
+
+def test_equations_only_join_cells_that_exist():
+    # A total without parts, or parts without their total, gives no equation: an equation
+    # "total = 0" or one over a cell the publication lacks would make the system wrong.
+    total, part = ("a", pub.EK), ("a", pub.ROUTE, "hebamme")
+    assert pub._additive(total, [part], {total: 3.0}) is None
+    assert pub._additive(total, [part], {part: 3.0}) is None
+    assert pub._additive(total, [part], {total: 3.0, part: 3.0}) == {total: 1.0, part: -1.0}
+
+
+def test_hiding_costs_follow_what_a_reader_needs_most():
+    # For the same value: a mean's n and grade sum are kept before the number of
+    # questionnaires, which is kept before a single grade count; first contacts and the
+    # all-sites cells cost more than their parts.
+    weight = pub._weight
+    n_of_mean = ("a", pub.RATING, "beratung", "n")
+    sum_of_grades = ("a", pub.RATING, "beratung", pub.RATING_SUM)
+    questionnaires = ("a", pub.SURVEY)
+    one_grade = ("a", pub.RATING, "beratung", "2")
+    assert weight(n_of_mean, 4) == weight(sum_of_grades, 4) > weight(questionnaires, 4)
+    assert weight(questionnaires, 4) > weight(one_grade, 4) == 5.0  # 1 + value
+    assert weight(("a", pub.EK), 4) > weight(("a", pub.ROUTE, "hebamme"), 4)
+    assert weight(("alle", pub.SURVEY), 4) > weight(questionnaires, 4)

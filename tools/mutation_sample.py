@@ -17,7 +17,7 @@ der Stichprobe vollständig geprüft ist (ein abgebrochener Lauf prüft die schn
 zuerst und ist keine Zufallsstichprobe mehr).
 
     python tools/mutation_sample.py --anteil 0,03 [--startwert 2026] [MUSTER ...]
-    python tools/mutation_sample.py --anteil 0,03 --pruefen   # nur den Anteil prüfen
+    python tools/mutation_sample.py --anteil 0,03 --pruefen   # nur Anteil und Startwert prüfen
 """
 
 from __future__ import annotations
@@ -88,7 +88,9 @@ def main(argv: list[str] | None = None, folder: Path = MUTANTS) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--anteil", required=True, help="z. B. 0,03 oder 3 %%")
     parser.add_argument("--startwert", default="2026", help="Startwert des Zufalls (ganze Zahl)")
-    parser.add_argument("--pruefen", action="store_true", help="nur den Anteil prüfen")
+    parser.add_argument(
+        "--pruefen", action="store_true", help="nur Anteil und Startwert prüfen, nichts ziehen"
+    )
     parser.add_argument("muster", nargs="*", help="nur Mutanten mit diesen Namen (fnmatch)")
     args = parser.parse_args(argv)
     try:

@@ -437,16 +437,25 @@ def test_funnel_limits_narrow_with_exposure_and_approach_the_normal_limits():
 
 
 @pytest.mark.parametrize(
-    ("count", "n"), [(0, 1), (1, 1), (0, 7), (7, 7), (1, 2), (5, 20), (3, 1000), (999, 1000)]
+    ("count", "n"),
+    [(0, 1), (1, 1), (0, 3), (0, 7), (7, 7), (16, 16), (1, 2), (5, 20), (3, 1000), (999, 1000)],
 )
 @pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
 def test_wilson_interval_has_the_digits_of_statsmodels(count, n, level):
     # Computed without importing statsmodels (#11, P3); the digits must stay the same.
     from statsmodels.stats.proportion import proportion_confint
 
-    expected = proportion_confint(count, n, alpha=1 - level, method="wilson")
+    lower, upper = proportion_confint(count, n, alpha=round(1 - level, 2), method="wilson")
+    # At the edges (0 of n, n of n) our bound is exact; statsmodels' float64 can be a few
+    # 1e-17 off there (0 of 7 at 95 %: lower 2.8e-17, 7 of 7: upper 0.9999999999999999).
+    if count == 0:
+        assert abs(lower) < 1e-15
+        lower = 0.0
+    if count == n:
+        assert abs(upper - 1) < 1e-15
+        upper = 1.0
     p = stats.wilson_interval(count, n, level)
-    assert (p.lower, p.upper) == expected
+    assert (p.lower, p.upper) == (lower, upper)
 
 
 def test_wilson_interval_by_hand_at_the_edges():
@@ -486,3 +495,14 @@ def test_chi2_quantile_by_hand():
     # chi2 with 2 degrees of freedom is exponential with mean 2: ppf(p) = -2 ln(1 - p).
     assert stats._chi2_ppf(0.5, 2) == pytest.approx(2 * math.log(2), rel=1e-12)
     assert stats._chi2_ppf(0.975, 2) == pytest.approx(-2 * math.log(0.025), rel=1e-12)
+
+
+def test_wilson_bounds_stay_within_0_and_1_even_where_floating_point_overshoots():
+    # For 16 of 16 the Wilson formula gives 1 + 2.2e-16 in float64 (centre + half width);
+    # a share's bound above 100 % would reach the Excel appendix as 1.0000000000000002.
+    assert stats.wilson_interval(16, 16).upper == 1.0
+    assert stats.wilson_interval(0, 16).lower == 0.0
+    for n in range(1, 120):
+        for k in range(n + 1):
+            p = stats.wilson_interval(k, n)
+            assert 0.0 <= p.lower <= p.share <= p.upper <= 1.0, (k, n)

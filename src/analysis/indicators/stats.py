@@ -46,7 +46,10 @@ def wilson_interval(count: int, n: int, level: float = 0.95) -> Proportion:
     # operations (the same digits), without importing statsmodels and scipy.stats.
     from scipy.special import ndtri
 
-    crit = -ndtri((1 - level) / 2.0)  # scipy.stats.norm.isf(alpha / 2)
+    # The level's alpha as a caller of statsmodels writes it (0.05, not 1 - 0.95 =
+    # 0.050000000000000044, whose critical value differs in the last digit).
+    alpha = round(1.0 - level, 12)
+    crit = -ndtri(alpha / 2.0)  # scipy.stats.norm.isf(alpha / 2)
     crit2 = crit**2
     nobs = np.float64(n)
     q = np.float64(count) / nobs
@@ -54,7 +57,11 @@ def wilson_interval(count: int, n: int, level: float = 0.95) -> Proportion:
     center = (q + crit2 / (2 * nobs)) / denom
     dist = crit * np.sqrt(q * (1.0 - q) / nobs + crit2 / (4.0 * nobs**2)) / denom
     lower, upper = np.clip(center - dist, 0, 1), np.clip(center + dist, 0, 1)
-    return Proportion(count, n, count / n, float(lower), float(upper))
+    # At the edges the bound is the share itself (centre and half width are equal there);
+    # float64 can leave 1e-17 above 0 or below 1: a lower bound above a share of 0 %.
+    lower = 0.0 if count == 0 else float(lower)
+    upper = 1.0 if count == n else float(upper)
+    return Proportion(count, n, count / n, lower, upper)
 
 
 @dataclass(frozen=True)

@@ -348,6 +348,42 @@ def test_non_unit_coefficients_get_a_big_enough_big_m():
     assert interval(audit(pub, hidden, {"c"}, 3), "c") == (0, math.inf)
 
 
+def test_protect_names_the_argument_with_an_unknown_cell_and_refuses_bad_weights():
+    pub = one_dimensional()
+    for kwargs, where in [
+        ({}, "sensitive"),
+        ({"already_hidden": {"y"}}, "already_hidden"),
+        ({"forbidden": {"y"}}, "forbidden"),
+        ({"weights": {"y": 1.0}}, "weights"),
+    ]:
+        sensitive = {"x"} if where == "sensitive" else {"a"}
+        with pytest.raises(ValueError, match=f"unknown cell '[xy]' in {where} "):
+            protect(pub, sensitive, 3, **kwargs)
+    for weight in (-1.0, math.inf, math.nan):
+        with pytest.raises(ValueError, match="must be non-negative and finite"):
+            protect(pub, {"a"}, 3, weights={"b": weight})
+    assert protect(pub, {"a"}, 3, weights={"b": 0.0}) == {"a", "b"}  # free to hide: chosen
+
+
+def test_protect_gives_up_after_its_rounds_naming_every_cell_left_open(monkeypatch):
+    # Should the rounds of protecting and auditing never agree, the year is refused with
+    # every cell the last audit found open, not with a Python error.
+    from types import SimpleNamespace
+
+    open_cells = [SimpleNamespace(cell="a"), SimpleNamespace(cell="b")]
+    monkeypatch.setattr(
+        audit_module,
+        "_audit",
+        lambda *args, **kwargs: SimpleNamespace(ok=False, failures=open_cells),
+    )
+    with pytest.raises(ProtectionError) as info:
+        protect(one_dimensional(), {"a", "b"}, 3)
+    assert info.value.cell == "a"
+    assert str(info.value).endswith(
+        "Die Geheimhaltung ließ sich für folgende Zellen nicht sicherstellen: a, b."
+    )
+
+
 def test_protect_raises_in_german_when_impossible():
     pub = one_dimensional()
     with pytest.raises(ProtectionError, match="Zelle a lässt sich nicht schützen") as info:

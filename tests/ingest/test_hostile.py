@@ -45,6 +45,13 @@ def _prepare(tmp_path: Path, raw: Path, **kwargs) -> ingest.IngestResult:
     return ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY, **kwargs)
 
 
+def _refused(tmp_path: Path, raw: Path) -> pytest.ExceptionInfo[FhError]:
+    """`aufbereiten` refuses the raw folder as a whole: its German error."""
+    with pytest.raises(FhError) as err:
+        _prepare(tmp_path, raw)
+    return err
+
+
 # --- personal data ------------------------------------------------------------------------------
 
 # Accepted with exit 0 before issue 9.
@@ -72,8 +79,7 @@ GOT_THROUGH = [
 def test_personal_data_column_refuses_the_file(tmp_path, column):
     raw = raw_folder(tmp_path)
     _contacts(raw, "F1;rheindorf;01.03.2014;hebamme;x", header=f"{HEADER};{column}")
-    with pytest.raises(FhError) as err:
-        _prepare(tmp_path, raw)
+    err = _refused(tmp_path, raw)
     assert err.value.exit_code == 2
     assert err.value.message.startswith(
         "erstkontakte.csv: Spalte(n) mit personenbezogenen Daten gefunden: "
@@ -304,8 +310,7 @@ def test_column_names_in_messages_show_hidden_characters_and_are_cut_at_60(tmp_p
     result = _prepare(tmp_path, raw)
     assert result.tables["erstkontakte"].files[0].unknown_columns == [at_limit, "c" * 59 + "…"]
     _contacts(raw, "F1;rheindorf;01.03.2014;hebamme;x", header=f"{HEADER};Vor\u00adname")
-    with pytest.raises(FhError) as err:
-        _prepare(tmp_path, raw)
+    err = _refused(tmp_path, raw)
     assert "personenbezogenen Daten gefunden: Vor<U+00AD>name." in err.value.message
 
 
@@ -515,14 +520,12 @@ def test_a_record_broken_by_a_stray_quote_is_one_rejected_row_at_its_first_line(
 def test_a_quoted_file_names_itself_when_its_header_is_refused(tmp_path):
     raw = raw_folder(tmp_path)
     _contacts(raw, '"F1";rheindorf;01.03.2014;hebamme;x', header=HEADER + ";Vorname")
-    with pytest.raises(FhError) as err:
-        _prepare(tmp_path, raw)
+    err = _refused(tmp_path, raw)
     assert err.value.message.startswith(
         "erstkontakte.csv: Spalte(n) mit personenbezogenen Daten gefunden: Vorname."
     )
     _contacts(raw, '"1";"2"', header="Nr;Ort")
-    with pytest.raises(FhError) as err:
-        _prepare(tmp_path, raw)
+    err = _refused(tmp_path, raw)
     assert err.value.message.startswith("erstkontakte.csv: keine Kopfzeile gefunden")
 
 
@@ -615,8 +618,7 @@ def test_xlsx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
         raw / "erstkontakte.xlsx", f"{_SHEET_HEAD}<sheetData>{header}{body}</sheetData></worksheet>"
     )
     assert (raw / "erstkontakte.xlsx").stat().st_size < 40_000
-    with pytest.raises(FhError) as err:
-        _prepare(tmp_path, raw)
+    err = _refused(tmp_path, raw)
     assert err.value.message.startswith("erstkontakte.xlsx: Excel-Datei wird nicht gelesen")
     assert "„Zip-Bombe“" in err.value.message and "höchstens 100-fach" in err.value.message
     assert not (tmp_path / "out").exists()
@@ -695,8 +697,7 @@ def test_a_failed_write_keeps_the_previous_state_and_leaves_nothing(
         assert real is not half_then_full
     else:
         monkeypatch.setattr(ingest_write.tempfile, "mkdtemp", _fail_with(code))
-    with pytest.raises(FhError) as err:
-        _prepare(tmp_path, raw)
+    err = _refused(tmp_path, raw)
     assert err.value.exit_code == 2
     assert err.value.message == (
         f"Die aufbereiteten Daten konnten nicht nach {tmp_path / 'out'} geschrieben werden: "
@@ -753,8 +754,7 @@ def test_a_header_only_export_does_not_replace_the_previous_table(tmp_path, caps
     _prepare(tmp_path, raw)
     before = snapshot(tmp_path / "out")
     _contacts(raw)  # the header only
-    with pytest.raises(FhError) as err:
-        _prepare(tmp_path, raw)
+    err = _refused(tmp_path, raw)
     assert err.value.exit_code == 2
     assert err.value.message.startswith(
         "Aufbereitung abgebrochen – Tabellen würden gegenüber dem bisherigen Stand leer oder um "
@@ -797,8 +797,7 @@ def test_the_refusal_of_a_shrink_names_every_table_and_file(tmp_path):
     _prepare(tmp_path, raw)
     _contacts(raw)
     (raw / "angebote.csv").write_text(offers, encoding="utf-8")
-    with pytest.raises(FhError) as err:
-        _prepare(tmp_path, raw)
+    err = _refused(tmp_path, raw)
     assert err.value.message == (
         "Aufbereitung abgebrochen – Tabellen würden gegenüber dem bisherigen Stand leer oder um "
         "mehr als 50 % kleiner: erstkontakte: 0 statt bisher 4 angenommene Zeilen (0 gelesen "
@@ -876,8 +875,7 @@ def test_a_utf16_file_without_zero_bytes_is_still_refused(tmp_path, bom, codec):
     # Chinese text in UTF-16 has no zero byte; the byte-order mark alone tells the format.
     raw = raw_folder(tmp_path)
     (raw / "erstkontakte.csv").write_bytes(bom + "漢字漢字".encode(codec))
-    with pytest.raises(FhError) as err:
-        _prepare(tmp_path, raw)
+    err = _refused(tmp_path, raw)
     assert err.value.message.startswith("erstkontakte.csv: Datei ist keine Textdatei in UTF-8")
     assert b"\x00" not in (raw / "erstkontakte.csv").read_bytes()
 
@@ -911,8 +909,7 @@ def test_a_utf8_bom_file_that_is_not_utf8_names_the_bad_byte_counted_from_the_fi
     data = b"\xef\xbb\xbf" + b"a;b\nx;\xe4\n"
     assert data.index(b"\xe4") + 1 == 10
     (raw / "erstkontakte.csv").write_bytes(data)
-    with pytest.raises(FhError) as err:
-        _prepare(tmp_path, raw)
+    err = _refused(tmp_path, raw)
     assert err.value.message == (
         "erstkontakte.csv: Datei beginnt mit einer UTF-8-Kennung (BOM), ist aber kein gültiges "
         "UTF-8 (ungültiges Byte an Stelle 10 der Datei, ab 1 gezählt). Bitte erneut als UTF-8 "
@@ -928,8 +925,7 @@ def test_an_xlsx_header_with_personal_data_is_refused_naming_the_file(tmp_path):
     wb.active.append([*HEADER.split(";"), "Vorname"])
     wb.active.append(["F1", "rheindorf", "01.03.2014", "hebamme", "Erika"])
     wb.save(raw / "erstkontakte-2014.xlsx")
-    with pytest.raises(FhError) as err:
-        _prepare(tmp_path, raw)
+    err = _refused(tmp_path, raw)
     assert err.value.message == (
         "erstkontakte-2014.xlsx (Blatt Sheet): Spalte(n) mit personenbezogenen Daten gefunden: "
         "Vorname. Solche Spalten dürfen nicht eingelesen werden – bitte vor dem Export "

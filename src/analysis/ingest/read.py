@@ -644,13 +644,13 @@ def read_xlsx_file(path: Path, table: Table) -> _Sheet:
         ) from exc
     finally:
         wb.close()
+    where = f"{name} (Blatt {report.sheet})"
     pos, count, cells = _find_header(nonblank[:HEADER_WINDOW], table)
     if pos is None:
-        raise _no_header_error(f"{name} (Blatt {report.sheet})", table, count, cells)
+        raise _no_header_error(where, table, count, cells)
     report.header_line = nonblank[pos][0]
     report.skipped_rows = [" ".join(c for c in cells if c) for _, cells in nonblank[:pos]]
     header = list(nonblank[pos][1])
-    where = f"{name} (Blatt {report.sheet})"
     folded, report.unknown_columns = _check_header(where, table, header, header)
     width = len(header)
     good: list[list[str]] = []

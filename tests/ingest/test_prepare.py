@@ -458,6 +458,51 @@ def test_clean_stale_reads_back_the_build_folders_this_host_writes(
     assert live.is_dir() and other.is_dir() and unrelated.is_dir() and not dead.exists()
 
 
+def test_clean_stale_leaves_a_link_alone_and_names_only_what_it_removed(tmp_path, monkeypatch):
+    # A symbolic link named like a build folder is not ours (this program makes none): it
+    # stays, and so does what it points to. A folder that cannot be removed is not named as
+    # removed, and it does not stop the run.
+    target = tmp_path / "processed"
+    elsewhere = tmp_path / "woanders"
+    elsewhere.mkdir()
+    (elsewhere / "wichtig.txt").write_text("bleibt", encoding="utf-8")
+    link = tmp_path / ".processed.neu-x"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    stuck = tmp_path / ".processed.neu-y"
+    stuck.mkdir()
+    monkeypatch.setattr(ingest_write.shutil, "rmtree", lambda path, ignore_errors: None)
+    assert ingest_write.clean_stale(target) == []
+    assert link.is_symlink() and (elsewhere / "wichtig.txt").is_file() and stuck.is_dir()
+    monkeypatch.undo()
+    assert ingest_write.clean_stale(target) == [stuck.name]
+    assert link.is_symlink() and (elsewhere / "wichtig.txt").is_file() and not stuck.exists()
+    # A link named like a parked old state never puts what it points to in the target's place.
+    (elsewhere / "processed").mkdir()
+    (elsewhere / "processed" / MANIFEST).write_text("fremd", encoding="utf-8")
+    parked = tmp_path / ".processed.alt-z"
+    parked.symlink_to(elsewhere, target_is_directory=True)
+    assert ingest_write.clean_stale(target) == []
+    assert not target.exists() and (elsewhere / "processed" / MANIFEST).is_file()
+
+
+def test_an_interrupt_after_the_swap_is_passed_on_and_the_new_state_stays(tmp_path, monkeypatch):
+    # Ctrl-C right after the new state took the target's place: the build folder is gone
+    # (it is the target now); the run ends with the interrupt, not with a file error.
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    target = tmp_path / "out"
+    real_swap = ingest_write._swap_in
+
+    def swap_then_interrupt(build, target):
+        real_swap(build, target)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest_write, "_swap_in", swap_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        ingest.prepare(raw, target, None, today=TODAY)
+    assert (target / MANIFEST).is_file()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
+
+
 def _fallback_swap(tmp_path, monkeypatch, fail_second_rename):
     """Old and new state of a processed folder, swapped by the two-rename fallback whose
     second rename (build -> target) fails with ``fail_second_rename``."""

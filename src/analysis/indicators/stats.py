@@ -56,11 +56,11 @@ def wilson_interval(count: int, n: int, level: float = 0.95) -> Proportion:
     denom = 1 + crit2 / nobs
     center = (q + crit2 / (2 * nobs)) / denom
     dist = crit * np.sqrt(q * (1.0 - q) / nobs + crit2 / (4.0 * nobs**2)) / denom
-    lower, upper = np.clip(center - dist, 0, 1), np.clip(center + dist, 0, 1)
     # At the edges the bound is the share itself (centre and half width are equal there);
     # float64 can leave 1e-17 above 0 or below 1: a lower bound above a share of 0 %.
-    lower = 0.0 if count == 0 else float(lower)
-    upper = 1.0 if count == n else float(upper)
+    # Between the edges both bounds lie strictly inside (0, 1).
+    lower = 0.0 if count == 0 else float(center - dist)
+    upper = 1.0 if count == n else float(center + dist)
     return Proportion(count, n, count / n, lower, upper)
 
 

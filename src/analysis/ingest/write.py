@@ -96,8 +96,9 @@ def clean_stale(target: Path) -> list[str]:
 
     A previous state parked in an ``alt`` folder (killed between the two renames of the
     fallback swap) is put back first when ``target`` itself is missing. Returns the names
-    removed. Folders of other hosts and of live processes are left alone; folders of
-    earlier versions (no process id in the name) count as stale.
+    removed. Folders of other hosts and of live processes are left alone, and so is a
+    symbolic link (this program never makes one); folders of earlier versions (no process id
+    in the name) count as stale. A folder that cannot be removed is not named.
     """
     parent = target.parent
     if not parent.is_dir():
@@ -107,15 +108,16 @@ def clean_stale(target: Path) -> list[str]:
     removed: list[str] = []
     for folder in sorted(parent.iterdir()):
         match = pattern.match(folder.name)
-        if not match or not folder.is_dir():
+        if not match or folder.is_symlink() or not folder.is_dir():
             continue
         kind, owner, pid = match.groups()
         if pid is not None and (owner != host or _pid_alive(int(pid))):
             continue
         if kind == "alt" and not target.exists() and (folder / target.name / MANIFEST).is_file():
             os.rename(folder / target.name, target)
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder.name)
+        shutil.rmtree(folder, ignore_errors=True)  # a leftover must not stop this run
+        if not folder.exists():
+            removed.append(folder.name)
     return removed
 
 

@@ -316,7 +316,12 @@ def _now() -> str:
 
 
 def _run_worker(order: dict[str, Any], timeout: int, env: dict[str, str]) -> dict[str, Any]:
-    """One report in its own process group, killed as a whole when it overruns."""
+    """One report in a new worker process, killed with its process group when it overruns.
+
+    The kernel Papermill starts runs in a session of its own: it is not in that group and
+    ends by itself (ipykernel's parent poller) once the worker is gone. The kept workers
+    (:class:`KeptWorker`) learn their kernel's pid and kill it at once.
+    """
     with tempfile.TemporaryDirectory(prefix="fh-bericht-") as tmp:
         order_path, result_path = Path(tmp) / "auftrag.json", Path(tmp) / "ergebnis.json"
         order_path.write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")

@@ -447,6 +447,33 @@ def test_a_sum_over_many_sites_is_protected_on_a_thinned_neighbourhood():
     assert len(hidden) <= 4 * len(sensitive)
 
 
+def test_the_thinned_search_follows_a_chain_far_enough_for_the_cheapest_pattern():
+    # c (1) sits in a wide sum (S = c + 30 cells of 5: thinning is used) and at the start of
+    # a chain T_k = p_(k-1) + p_k with p_0 = c, every p 10. T1-T4 must stay published, so
+    # p1-p4 must be hidden; then either T5 (cost 100) or p5 and T6 (cost 1 each). The
+    # cheapest pattern: p1-p5, T6 and one partner in the wide sum, cost 7 - not 105 with
+    # T5, which a neighbourhood grown too slowly ends at.
+    values = {"c": 1.0, "S": 151.0, **{f"q{i}": 5.0 for i in range(1, 31)}}
+    equations = [additive("S", ["c", *(f"q{i}" for i in range(1, 31))])]
+    previous = "c"
+    for k in range(1, 9):
+        values[f"p{k}"] = 10.0
+        values[f"T{k}"] = values[previous] + 10.0
+        equations.append(additive(f"T{k}", [previous, f"p{k}"]))
+        previous = f"p{k}"
+    weights = {cell: 1.0 for cell in values} | {"T5": 100.0}
+    hidden = protect(
+        LinearPublication(values, equations),
+        {"c"},
+        3,
+        weights=weights,
+        forbidden={"T1", "T2", "T3", "T4"},
+    )
+    assert {"p1", "p2", "p3", "p4", "p5", "T6"} <= hidden and "T5" not in hidden
+    assert sum(weights[cell] for cell in hidden - {"c"}) == 7
+    assert audit(LinearPublication(values, equations), hidden, {"c"}, 3).ok
+
+
 def test_when_no_thinned_neighbourhood_has_a_solution_the_full_one_is_tried():
     # Thinning that keeps nothing of a wide equation leaves each small cell only its own
     # row, where it cannot move (every column sum is fixed): the full neighbourhood must

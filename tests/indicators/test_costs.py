@@ -186,6 +186,9 @@ def test_budget_per_contact_and_per_birth():
     assert costs.fh_budget_per_birth(110_642.0, 1602) == pytest.approx(69.0649, abs=1e-4)
     assert costs.fh_budget_per_birth(110_642.0, None) is None
     assert costs.fh_budget_per_birth(110_642.0, 0) is None
+    assert costs.fh_budget_per_birth(110_642.0, float("nan")) is None  # births not known
+    assert costs.fh_budget_per_birth(None, 1602) is None  # no budget recorded
+    assert costs.fh_budget_per_birth(0.0, 1602) == 0.0  # a budget of 0 is a value
 
 
 def test_key_indicators_block():

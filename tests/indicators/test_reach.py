@@ -598,6 +598,34 @@ def test_representation_interval_carries_the_baselines_interval():
     assert lo < lo0 < hi0 < hi
 
 
+def test_representation_interval_at_its_edges():
+    from analysis.indicators.stats import Proportion
+
+    p = reach.wilson_interval(40, 200)
+    z = 1.959964
+    se_p = np.log(p.upper / p.lower) / (2 * z)
+    exact = reach.representation_interval(p, Baseline(0.1, "x"))
+    # A baseline without interval counts as exact: 0.2 / 0.1 = 2 times exp(± z·se_p).
+    assert exact == (pytest.approx(2 * np.exp(-z * se_p)), pytest.approx(2 * np.exp(z * se_p)))
+    # A lower bound of 0 cannot be a log interval: treated like no interval.
+    assert reach.representation_interval(p, Baseline(0.1, "x", 0.0, 0.2)) == exact
+    # A 90 % interval from the share's 90 % interval is narrower (z = 1.644854).
+    p90 = reach.wilson_interval(40, 200, 0.9)
+    lo90, hi90 = reach.representation_interval(p90, Baseline(0.1, "x"), level=0.9)
+    se90 = np.log(p90.upper / p90.lower) / (2 * 1.644854)
+    assert lo90 == pytest.approx(2 * np.exp(-1.644854 * se90), rel=1e-5)
+    assert exact[0] < lo90 < hi90 < exact[1]
+    # Nothing to compare: no share, a share of 0 (no log), no or a zero baseline.
+    none = (None, None)
+    assert (
+        reach.representation_interval(Proportion(0, 0, None, None, None), Baseline(0.1, "x"))
+        == none
+    )
+    assert reach.representation_interval(reach.wilson_interval(0, 50), Baseline(0.1, "x")) == none
+    assert reach.representation_interval(p, None) == none
+    assert reach.representation_interval(p, Baseline(0.0, "x")) == none
+
+
 def test_site_rates_pooled_rate_and_regions():
     ds = make_dataset(
         {

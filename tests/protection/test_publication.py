@@ -392,3 +392,16 @@ def test_hiding_costs_follow_what_a_reader_needs_most():
     assert weight(questionnaires, 4) > weight(one_grade, 4) == 5.0  # 1 + value
     assert weight(("a", pub.EK), 4) > weight(("a", pub.ROUTE, "hebamme"), 4)
     assert weight(("alle", pub.SURVEY), 4) > weight(questionnaires, 4)
+
+
+def test_a_cell_in_german_words_and_the_value_a_reader_gets():
+    assert pub.describe(("a", pub.ROUTE, "jobcenter")) == "Standort a, zugangsweg jobcenter"
+    assert pub.describe(("alle", pub.EK)) == "alle Standorte, erstkontakte"
+    protected = pub.protect_publication(pub.build_publication(_dataset(), 2014), 3, 3)
+    jobcenter, hebamme = ("a", pub.ROUTE, "jobcenter"), ("a", pub.ROUTE, "hebamme")
+    assert protected.is_hidden(jobcenter) and protected.value(jobcenter) is None
+    assert not protected.is_hidden(("b", pub.EK)) and protected.value(("b", pub.EK)) == 13
+    # a's 10 Hebamme contacts are the company of its 2 Jobcenter ones: hidden too.
+    assert protected.is_hidden(hebamme) and protected.value(hebamme) is None
+    assert protected.values[hebamme] == 10  # the pattern still knows the true value
+    assert protected.value(("a", "gibt es nicht")) is None  # not part of the system

@@ -624,6 +624,19 @@ def test_representation_interval_at_its_edges():
     assert reach.representation_interval(reach.wilson_interval(0, 50), Baseline(0.1, "x")) == none
     assert reach.representation_interval(p, None) == none
     assert reach.representation_interval(p, Baseline(0.0, "x")) == none
+    # An interval with a missing or zero end has no log width: no ratio interval.
+    for lower, upper in ((None, 0.4), (0.05, None), (0.0, 0.4)):
+        assert (
+            reach.representation_interval(Proportion(2, 10, 0.2, lower, upper), Baseline(0.1, "x"))
+            == none
+        )
+    assert (
+        reach.representation_interval(Proportion(2, 10, None, 0.05, 0.4), Baseline(0.1, "x"))
+        == none
+    )
+    # A baseline with only one end of its interval counts as exact.
+    assert reach.representation_interval(p, Baseline(0.1, "x", 0.08, None)) == exact
+    assert reach.representation_interval(p, Baseline(0.1, "x", None, 0.12)) == exact
 
 
 def test_site_rates_pooled_rate_and_regions():

@@ -98,6 +98,15 @@ def test_share_trend_not_computable():
     assert stats.share_trend([2014], [3], [10]).method == "keine"
     assert stats.share_trend([2013, 2014], [0, 0], [10, 12]).method == "keine"
     assert stats.share_trend([], [], []).p_value is None
+    # Without a trend the result still says how many cases and years there were, and why.
+    one_year = stats.share_trend([2014], [3], [10])
+    assert (one_year.n, one_year.years) == (10, 1)
+    assert one_year.note == (
+        "Ein Trend lässt sich nicht prüfen: Es braucht mindestens zwei Jahre mit Fällen."
+    )
+    zeros = stats.share_trend([2013, 2014], [0, 0], [10, 12])
+    assert (zeros.n, zeros.years) == (22, 2)
+    assert zeros.note == "Ein Trend lässt sich nicht prüfen: Der Anteil ist in allen Jahren 0 %."
 
 
 def test_segmented_regression_recovers_level_change():
@@ -179,7 +188,23 @@ def test_the_autocorrelation_note_says_what_the_tests_found():
 def test_linear_trend_forecast_too_few_points():
     fc = stats.linear_trend_forecast([2013, 2014], [1.0, 2.0])
     assert (fc.table["art"] == "beobachtet").all()
-    assert "Keine Prognose" in fc.caveat
+    assert fc.caveat == ("Keine Prognose: Es braucht mindestens 4 Jahreswerte, vorhanden sind 2.")
+    assert (fc.method, fc.level) == (stats.LINEAR, 0.95)
+    # Four years are enough; a horizon below 1 year gives no forecast either.
+    years, values = [2011, 2012, 2013, 2014], [100.0, 110.5, 119.5, 130.0]
+    assert "Keine Prognose" in stats.linear_trend_forecast(years, values, horizon=0).caveat
+    assert "Keine Prognose" in stats.linear_trend_forecast(years[1:], values[1:]).caveat
+
+
+def test_linear_trend_forecast_horizon_labels_and_rows():
+    years, values = [2011, 2012, 2013, 2014], [100.0, 110.5, 119.5, 130.0]
+    default = stats.linear_trend_forecast(years, values)  # three years ahead by default
+    assert (default.method, default.level) == (stats.LINEAR, 0.95)
+    assert list(default.table["jahr"]) == [2011, 2012, 2013, 2014, 2015, 2016, 2017]
+    assert list(default.table.index) == list(range(7))  # one row number per year
+    one = stats.linear_trend_forecast(years, values, horizon=1, level=0.8)
+    assert list(one.table.loc[one.table["art"] == "prognose", "jahr"]) == [2015]
+    assert one.level == 0.8 and "80-%-Vorhersageintervall" in one.caveat
 
 
 def test_compound_growth():

@@ -386,16 +386,21 @@ def test_target_and_raw_folder_inside_each_other_are_refused(tmp_path, where):
     target = {"gleich": raw, "darin": raw / "aufbereitet", "darueber": tmp_path}[where]
     config = make_config(tmp_path)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    with pytest.raises(FhError, match="dürfen nicht ineinander liegen"):
+    with pytest.raises(FhError) as refused:
         ingest.prepare(raw, target, config, today=TODAY)
+    assert refused.value.message == (
+        f"Zielordner {target} und Rohdatenordner {raw} dürfen nicht ineinander liegen "
+        "(die Rohdaten würden sonst ersetzt)."
+    )
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 
 
 def test_a_target_that_is_a_file_is_refused_and_a_missing_parent_is_created(tmp_path):
     raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
     (tmp_path / "datei").write_text("kein Ordner", encoding="utf-8")
-    with pytest.raises(FhError, match="ist eine Datei, kein Ordner"):
+    with pytest.raises(FhError) as refused:
         ingest.prepare(raw, tmp_path / "datei", make_config(tmp_path), today=TODAY)
+    assert refused.value.message == f"Zielordner {tmp_path / 'datei'} ist eine Datei, kein Ordner."
     deep = tmp_path / "neu" / "tief" / "aufbereitet"
     ingest.prepare(raw, deep, make_config(tmp_path), today=TODAY)
     assert (deep / "erstkontakte.parquet").is_file()
@@ -410,7 +415,32 @@ def test_the_foreign_files_of_a_target_are_named_at_most_five(tmp_path):
         (target / f"{name}.txt").write_text(name, encoding="utf-8")
     with pytest.raises(FhError) as info:
         ingest.prepare(raw, target, make_config(tmp_path), today=TODAY)
-    assert "(a.txt, b.txt, c.txt, d.txt, e.txt)" in str(info.value)
+    assert info.value.message == (
+        f"Zielordner {target} enthält Dateien, die nicht von fh-analytik stammen "
+        "(a.txt, b.txt, c.txt, d.txt, e.txt). Er wird nicht ersetzt – bitte einen leeren "
+        "oder einen früheren Zielordner angeben."
+    )
+
+
+def test_a_target_folder_that_cannot_be_read_is_refused_in_german(tmp_path, monkeypatch):
+    # As root every folder is readable; the listing is made to fail as it would for a user
+    # without read permission.
+    from pathlib import Path
+
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    target = tmp_path / "gesperrt"
+    target.mkdir()
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):
+        if self == target:
+            raise PermissionError(13, "Permission denied")
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    with pytest.raises(FhError) as refused:
+        ingest.prepare(raw, target, make_config(tmp_path), today=TODAY)
+    assert refused.value.message == f"Zielordner {target} ist nicht lesbar: keine Berechtigung."
 
 
 # --- the future-date rule at its edge (issue #13) ------------------------------------------

@@ -426,6 +426,24 @@ def test_rounding_goes_on_past_hidden_rows_empty_bounds_and_shares_without_a_num
     assert pt.values.at["b", "Untergrenze"] == pytest.approx(_wilson(20, 45)[0], abs=1e-12)
 
 
+def test_a_share_with_a_numerator_but_no_denominator_stays_as_given_under_rounding():
+    # "Kennziffer" names its numerator but no denominator (neither column nor row): nothing
+    # to recompute it from, so rounding leaves it as it is instead of failing.
+    df = pd.DataFrame(
+        {"Anzahl": [12, 20, 32], "Kennziffer": [0.7, 0.9, 0.8]}, index=["a", "b", "Insgesamt"]
+    ).astype({"Anzahl": "Int64"})
+    pt = protect_table(
+        df,
+        3,
+        count_columns=["Anzahl"],
+        total_row="Insgesamt",
+        share_columns={"Kennziffer": Share("Anzahl")},
+        round_to_5=True,
+    )
+    assert pt.values["Anzahl"].tolist() == [10, 20, 30]
+    assert pt.values["Kennziffer"].tolist() == [0.7, 0.9, 0.8]
+
+
 def test_rounding_recomputes_an_amount_per_first_contact_from_the_rounded_count():
     # 100,000 EUR budget and 412 first contacts: 412 is published as 410, so the amount per
     # first contact is shown as 100,000 / 410 = 243.90 (not 242.72, which times 410 would

@@ -545,6 +545,62 @@ def test_a_run_killed_between_the_two_renames_is_repaired_by_the_next(tmp_path, 
     assert (target / MANIFEST).read_text(encoding="utf-8") == "alt"
 
 
+def test_the_processed_files_hold_the_contract_columns_only_and_a_readable_manifest(tmp_path):
+    # Parquet: the contract's columns and nothing else, not even pandas' row index (no
+    # "__index_level_0__", no stored range). The manifest is read by people: indented by
+    # two, umlauts as they are, one line break at the end.
+    import pyarrow.parquet as pq
+
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv").rename(tmp_path / "Rohdaten März")
+    target = tmp_path / "out"
+    ingest.prepare(raw, target, make_config(tmp_path), today=TODAY)
+    schema = pq.read_schema(target / "erstkontakte.parquet")
+    assert schema.names == [c.name for c in TABLES["erstkontakte"].columns]
+    assert schema.pandas_metadata["index_columns"] == []
+    text = (target / MANIFEST).read_text(encoding="utf-8")
+    assert text.startswith('{\n  "erstellt": ') and text.endswith("}\n")
+    assert f'"rohdaten": "{raw}"' in text  # "März" as it is, not "M\\u00e4rz"
+
+
+def test_a_failing_cleanup_never_hides_the_reason_a_run_stopped(tmp_path, monkeypatch):
+    # Deleting a build folder can fail (a file held open, a network drive). The run then
+    # still ends with the German reason it stopped for, and a stale folder it cannot remove
+    # does not stop the next run.
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    target = tmp_path / "out"
+
+    def rmtree(path, ignore_errors=False):
+        if not ignore_errors:
+            raise OSError(16, "Gerät oder Ressource belegt")
+
+    monkeypatch.setattr(ingest_write.shutil, "rmtree", rmtree)
+    stale = tmp_path / ".out.neu-x"
+    stale.mkdir()
+    ingest.prepare(raw, target, make_config(tmp_path), today=TODAY)  # the leftover stays
+    assert stale.is_dir() and (target / "erstkontakte.parquet").is_file()
+
+    def full_disk(self, path, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    with pytest.raises(FhError) as refused:
+        ingest.prepare(raw, target, make_config(tmp_path), today=TODAY)
+    assert refused.value.message.startswith(
+        f"Die aufbereiteten Daten konnten nicht nach {target} geschrieben werden: "
+    )
+    real_swap = ingest_write._swap_in
+
+    def swap_then_interrupt(build, target):
+        real_swap(build, target)
+        raise KeyboardInterrupt
+
+    monkeypatch.undo()
+    monkeypatch.setattr(ingest_write.shutil, "rmtree", rmtree)
+    monkeypatch.setattr(ingest_write, "_swap_in", swap_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        ingest.prepare(raw, target, make_config(tmp_path), today=TODAY)
+
+
 def test_the_new_state_is_built_beside_the_target_under_a_name_the_next_run_knows(
     tmp_path, monkeypatch
 ):

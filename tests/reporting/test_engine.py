@@ -97,9 +97,14 @@ def test_nothing_of_one_report_reaches_the_next_in_the_kept_kernel(kept: Path) -
     dirty = _notebook(kept / "a.ipynb", PID, LEAVE_TRACES)
     clean = _notebook(kept / "b.ipynb", PID, CHECK_CLEAN, "import json\nprint(json.dumps(befund))")
     fresh = _run(clean, kept / "b0.out.ipynb")  # the state a report finds in a new kernel
+    new_clients = []
+    km = engine._KERNEL.km
+    real_client = km.client
+    km.client = lambda *a, **k: new_clients.append(1) or real_client(*a, **k)
     first = _run(dirty, kept / "a.out.ipynb")
     second = _run(clean, kept / "b.out.ipynb")
     assert _pid(first) == _pid(second) == _pid(fresh)  # really one kernel
+    assert new_clients == []  # ... and its one client: no new handshake per report
     found = _findings(second)
     assert found == _findings(fresh)
     assert found["namensraum"] is False and found["modul"] is False
@@ -116,9 +121,36 @@ def test_a_failed_report_leaves_no_kernel_for_the_next(kept: Path) -> None:
     before = _pid(_run(ok, kept / "1.ipynb"))
     with pytest.raises(PapermillExecutionError):
         _run(broken, kept / "2.ipynb")
-    failed = _pid(nbformat.read(kept / "2.ipynb", as_version=4))
-    assert failed == before  # it ran in the kept kernel ...
-    assert _pid(_run(ok, kept / "3.ipynb")) != before  # ... which was then replaced
+    failed = nbformat.read(kept / "2.ipynb", as_version=4)
+    assert _pid(failed) == before  # it ran in the kept kernel ...
+    # ... the saved notebook shows the error (written at the end, whatever the throttle) ...
+    errors = [o for c in failed.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert [e["evalue"] for e in errors] == ["absichtlich"]
+    assert _pid(_run(ok, kept / "3.ipynb")) != before  # ... and the kernel was replaced
+
+
+@pytest.mark.parametrize(("every", "writes"), [(3600.0, 2), (0.0, 2 + 2 * 4)])
+def test_the_output_notebook_is_written_at_start_and_end_and_at_most_every_few_seconds(
+    kept: Path, monkeypatch, every: float, writes: int
+) -> None:
+    """Papermill writes the notebook before and after each cell; the engine only when
+    :data:`engine.SAVE_EVERY_S` have passed, and always at the start and at the end."""
+    import papermill.engines
+
+    written: list[int] = []
+    real = papermill.engines.write_ipynb
+
+    def counting(nb, path):
+        written.append(sum(1 for c in nb.cells if c.get("outputs")))
+        real(nb, path)
+
+    monkeypatch.setattr(papermill.engines, "write_ipynb", counting)
+    monkeypatch.setattr(engine, "SAVE_EVERY_S", every)
+    cells = [PID, "print(1)", "print(2)", "print(3)"]
+    out = _run(_notebook(kept / "vier.ipynb", *cells), kept / "vier.out.ipynb")
+    assert len(written) == writes
+    assert written[0] == 0 and written[-1] == 4  # empty at the start, complete at the end
+    assert [c.outputs[0]["text"] for c in out.cells[1:]] == ["1\n", "2\n", "3\n"]
 
 
 def test_the_kernel_is_replaced_after_its_quota(kept: Path, monkeypatch) -> None:

@@ -2,7 +2,7 @@
 
 Expands site × year × analysis (only years a site was open), fingerprints each report
 (notebook, package version, configuration, the processed rows it reads), runs the changed
-ones in parallel worker processes (``analysis.reporting.export``) with a time limit each, and
+ones in parallel worker processes (``analysis.reporting.worker``) with a time limit each, and
 writes ``index.html`` and the run manifest ``lauf.json``. A failed report is listed with its
 error; the batch goes on and ends with exit status 1.
 """
@@ -325,7 +325,7 @@ def _run_worker(order: dict[str, Any], timeout: int, env: dict[str, str]) -> dic
     with tempfile.TemporaryDirectory(prefix="fh-bericht-") as tmp:
         order_path, result_path = Path(tmp) / "auftrag.json", Path(tmp) / "ergebnis.json"
         order_path.write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
-        cmd = [sys.executable, "-m", "analysis.reporting.export", str(order_path), str(result_path)]
+        cmd = [sys.executable, "-m", "analysis.reporting.worker", str(order_path), str(result_path)]
         started = time.perf_counter()
         proc = subprocess.Popen(
             cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
@@ -383,7 +383,7 @@ class KeptWorker:
         env = {**env, "FH_ANALYTIK_KERNEL_PID_DATEI": str(self.pid_file)}
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "analysis.reporting.export", "--dauerhaft"],
+                [sys.executable, "-m", "analysis.reporting.worker", "--dauerhaft"],
                 env=env,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

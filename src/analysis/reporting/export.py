@@ -1,7 +1,7 @@
 """One report from template to files: Papermill run, self-contained HTML, PDF and Excel.
 
-The batch (``analysis.reporting.batch``) starts this module as a worker process per report
-(``python -m analysis.reporting.export AUFTRAG.json``), so a hanging kernel can be killed with
+The batch (``analysis.reporting.batch``) runs this module in worker processes
+(``python -m analysis.reporting.worker``), so a hanging kernel can be killed with
 its whole process group and a crash cannot take the batch down. Files are written under
 temporary names and moved into place only when everything succeeded: the last good report
 survives a failed run.
@@ -467,14 +467,10 @@ def serve(orders: Any = None, answers: Any = None) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """Worker entry: ``python -m analysis.reporting.export AUFTRAG.json ERGEBNIS.json`` for
-    one report in a fresh kernel, or ``python -m analysis.reporting.export --dauerhaft`` for
-    a long-lived worker fed by the batch (:func:`serve`)."""
+    """Worker entry (started as ``python -m analysis.reporting.worker``, which keeps the
+    start short): ``AUFTRAG.json ERGEBNIS.json`` for one report in a fresh kernel, or
+    ``--dauerhaft`` for a long-lived worker fed by the batch (:func:`serve`)."""
     if argv == ["--dauerhaft"]:
         return serve()
     _produce_file(Path(argv[0]), Path(argv[1]))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -14,6 +14,8 @@ from nbformat.validator import ValidationError
 # jsonschema was imported (nbformat checks notebooks with it) without the slow module ...
 assert "jsonschema" in sys.modules
 assert sys.modules.get("rfc3987_syntax") is None, "rfc3987_syntax geladen"
+# ... and neither pandas nor the report cells: the worker renders, the kernel computes.
+assert "pandas" not in sys.modules and "analysis.reporting.cells" not in sys.modules
 # ... and still checks notebooks: a good one passes, a broken one is refused.
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
 nbformat.validate(nb)
@@ -25,7 +27,7 @@ except ValidationError:
 """
 
 
-def test_the_worker_starts_without_the_iri_grammars_and_still_validates_notebooks() -> None:
+def test_the_worker_starts_without_the_iri_grammars_or_pandas_and_still_validates() -> None:
     done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "abgelehnt"

@@ -26,10 +26,9 @@ from analysis.data import Dataset, check_selection, load_dataset
 from analysis.errors import FhError
 from analysis.protection.publication import ProtectedPublication, protected_year
 from analysis.protection.rules import ProtectedTable
+from analysis.reporting import TABLE_MIME  # a shown table's payload, for the Excel appendix
 from analysis.reporting.catalogue import REPORTS
 
-#: Mimetype under which a shown table is published for the Excel appendix (and the tests).
-TABLE_MIME = "application/vnd.fh-analytik.tabelle+json"
 #: Column formats understood by ``show_table`` (German display, Excel number format).
 Format = str  # "anzahl" | "anteil" | "euro" | "euro2" | "prozent" | "zahl1" | "zahl2" | "text"
 TIMEZONE = ZoneInfo("Europe/Berlin")

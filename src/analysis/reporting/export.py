@@ -27,7 +27,7 @@ from nbformat import NotebookNode
 
 from analysis.contract.safety import defuse_excel_cell
 from analysis.errors import is_storage_error, os_error_text
-from analysis.reporting.cells import TABLE_MIME
+from analysis.reporting import TABLE_MIME
 
 TEMPLATE_BASE = Path(__file__).resolve().parent / "templates"
 REPORT_TEMPLATE = "bericht"

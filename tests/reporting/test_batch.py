@@ -381,6 +381,37 @@ def test_html_has_no_code_and_no_outside_request_even_with_formulas() -> None:
     assert "<script" not in html
 
 
+def test_the_shared_html_exporter_carries_nothing_from_one_report_to_the_next() -> None:
+    """The worker keeps one exporter for all its reports: a report rendered after another
+    gives the same page as with a new exporter (title, text, image, nothing of the first)."""
+    from analysis.reporting import export
+
+    def notebook(heading: str, text: str, png: str) -> nbformat.NotebookNode:
+        nb = nbformat.v4.new_notebook()
+        image = nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "b"})
+        image.metadata = {"image/png": {"alt": f"Alternativtext {heading}"}}
+        nb.cells = [
+            nbformat.v4.new_markdown_cell(f"# {heading}"),
+            nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
+                "stream", name="stdout", text=text)]),
+            nbformat.v4.new_code_cell("y", outputs=[image]),
+        ]  # fmt: skip
+        return nb
+
+    first = notebook("Erster Bericht", "nur im ersten\n", "iVBORw0KGgoAAAAN")
+    second = notebook("Zweiter Bericht", "nur im zweiten\n", "R0lGODlhAQABAAAA")
+    export._html_exporter.cache_clear()
+    render_html(first, "Titel eins")
+    after = render_html(second, "Titel zwei")
+    assert export._html_exporter.cache_info().misses == 1  # really one exporter for both
+    export._html_exporter.cache_clear()
+    alone = render_html(second, "Titel zwei")
+    assert after == alone
+    assert "<title>Titel zwei</title>" in after and "nur im zweiten" in after
+    assert "Titel eins" not in after and "nur im ersten" not in after
+    assert "Erster" not in after and "iVBORw0KGgoAAAAN" not in after
+
+
 def test_excel_appendix_keeps_numbers_and_suppression_marks(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 

@@ -10,6 +10,7 @@ survives a failed run.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -180,6 +181,17 @@ def public_record(nb: NotebookNode) -> NotebookNode:
 
 def render_html(nb: NotebookNode, title: str) -> str:
     """Self-contained HTML: no code cells, images inline, no script or font from outside."""
+    html, _ = _html_exporter().from_notebook_node(
+        _report_view(nb), resources={"metadata": {"name": title}}
+    )
+    return html
+
+
+@functools.cache
+def _html_exporter() -> Any:
+    """The configured exporter, one per process: a new one compiles its Jinja templates
+    again (about half of each report's HTML time). Everything of a report comes in with
+    ``from_notebook_node``; the exporter keeps nothing of it (tested)."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
@@ -198,8 +210,7 @@ def render_html(nb: NotebookNode, title: str) -> str:
     exporter.mermaid_layout_elk_js_url = ""
     exporter.jupyter_widgets_base_url = ""
     exporter.widget_renderer_url = ""
-    html, _ = exporter.from_notebook_node(_report_view(nb), resources={"metadata": {"name": title}})
-    return html
+    return exporter
 
 
 def render_pdf(html: str, target: Path) -> None:

@@ -297,3 +297,65 @@ def test_every_date_column_of_the_contract_is_bounded_by_year() -> None:
         assert dated <= covered, (table.name, dated - covered)
         assert covered <= set(table.column_names), table.name
         assert dated or "jahr" in table.column_names or table.name not in data.YEAR_BOUNDS
+
+
+def test_choosing_rows_of_a_bounded_dataset_gives_the_rows_of_the_bounded_table() -> None:
+    """``contacts_for``, ``offers_for`` and ``surveys_for`` on ``up_to(J)`` choose among the
+    unbounded rows and bound only those; the frame must be the one of bounding the whole
+    table first (rows, order, index, values, the blanked later referral dates included),
+    whether or not the whole bounded table was already built."""
+    import random
+
+    rng = random.Random(11)
+    sites = ["a", "b", "c"]
+    days = pd.date_range("2012-11-01", "2016-02-28", freq="D")
+    contacts = []
+    for i in range(400):
+        day = rng.choice(days)
+        # Some referrals after the contact and after the year's end: bounding blanks them.
+        referral = day + pd.Timedelta(days=rng.randint(-20, 20))
+        contacts.append(
+            contact(str(i), rng.choice(sites), day.strftime("%Y-%m-%d"),
+                    datum_meldung=referral.strftime("%Y-%m-%d"))
+        )  # fmt: skip
+    offers = [
+        {"standort_id": s, "jahr": y, "angebot": "kurs", "besuche": rng.randint(0, 50)}
+        for s in sites
+        for y in range(2012, 2017)
+    ]
+    surveys = [
+        {"bogen_id": str(i), "standort_id": rng.choice(sites),
+         "datum": rng.choice(days).strftime("%Y-%m-%d"), "beratung": rng.randint(1, 5)}
+        for i in range(150)
+    ]  # fmt: skip
+    dataset = make_dataset(
+        {"standorte": [site(s) for s in sites], "erstkontakte": contacts,
+         "angebote": offers, "nutzerbefragung": surveys}
+    )  # fmt: skip
+    assert (dataset.table("erstkontakte")["datum_meldung"].dt.year > 2013).any()
+    choices = [
+        (data.contacts_for, "erstkontakte", "datum_erstkontakt"),
+        (data.offers_for, "angebote", None),
+        (data.surveys_for, "nutzerbefragung", "datum"),
+    ]
+    blanked = 0
+    for bound in (2013, 2014, 2015):
+        for choose, table, date_column in choices:
+            whole = data.bound_to_year(table, dataset.table(table), bound)
+            for who in ["alle", *sites]:
+                for year in (None, bound - 1, bound, bound + 1):
+                    expected = data.select_site_year(whole, who, year, date_column=date_column)
+                    fresh = choose(dataset.up_to(bound), who, year)
+                    built = dataset.up_to(bound)
+                    built.table(table)  # the whole bounded table first
+                    pd.testing.assert_frame_equal(fresh, expected)
+                    pd.testing.assert_frame_equal(choose(built, who, year), expected)
+                    if table == "erstkontakte" and year is None:
+                        blanked += int(fresh["datum_meldung"].isna().sum())
+    assert blanked > 0  # the blanking of later referral dates was exercised
+
+
+def test_rows_cannot_be_chosen_by_a_column_that_bounding_blanks() -> None:
+    bounded = make_dataset({"erstkontakte": [contact("1", "a", "2014-01-01")]}).up_to(2014)
+    with pytest.raises(ValueError, match="datum_meldung"):
+        bounded.tables.select("erstkontakte", "alle", 2014, "datum_meldung")

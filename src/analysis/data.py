@@ -234,6 +234,28 @@ class _BoundTables(Mapping[str, pd.DataFrame]):
             self._frames[name] = bound_to_year(name, self._source[name], self._year)
         return self._frames[name]
 
+    def select(
+        self, name: str, site: str, year: int | None, date_column: str | None
+    ) -> pd.DataFrame | None:
+        """:func:`select_site_year` of the bounded table, without bounding all of it first.
+
+        Both keep or drop whole rows, and the choice reads no column whose values bounding
+        blanks: choosing among the unbounded rows and bounding the few chosen gives the same
+        frame (rows, order, index, values) as bounding the whole table and then choosing.
+        """
+        if date_column in YEAR_BOUNDS.get(name, (None, ()))[1]:
+            raise ValueError(
+                f"Auswahl nach {name}.{date_column} nicht möglich: das Begrenzen auf ein Jahr "
+                "leert spätere Werte dieser Spalte"
+            )
+        if name in self._frames:  # already bounded for another question
+            return select_site_year(self._frames[name], site, year, date_column=date_column)
+        source = self._source.get(name)
+        if source is None:
+            return None
+        chosen = select_site_year(source, site, year, date_column=date_column)
+        return bound_to_year(name, chosen, self._year)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._source)
 
@@ -305,10 +327,25 @@ def check_selection(
 
 def contacts_for(dataset: Dataset, site: str, year: int | None) -> pd.DataFrame:
     """First contacts of a site (or ``alle``) whose contact date lies in ``year`` (None: every year)."""
-    contacts = dataset.table("erstkontakte")
+    contacts = _rows_of(dataset, "erstkontakte", site, year, date_column="datum_erstkontakt")
     if contacts is None:
         return conform("erstkontakte", pd.DataFrame())
-    return select_site_year(contacts, site, year, date_column="datum_erstkontakt")
+    return contacts
+
+
+def _rows_of(
+    dataset: Dataset, name: str, site: str, year: int | None, *, date_column: str | None = None
+) -> pd.DataFrame | None:
+    """Rows of a per-site table for site and year (``None`` without the table). On a dataset
+    bounded by :meth:`Dataset.up_to` the rows are chosen before they are bounded: the same
+    frame, without copying a large table that the question needs a small part of."""
+    if name not in TABLES:
+        raise KeyError(f"unknown table {name}")
+    tables = dataset.tables
+    if isinstance(tables, _BoundTables):
+        return tables.select(name, site, year, date_column)
+    frame = tables.get(name)
+    return None if frame is None else select_site_year(frame, site, year, date_column=date_column)
 
 
 def select_site_year(
@@ -336,19 +373,13 @@ def select_site_year(
 
 def offers_for(dataset: Dataset, site: str, year: int | None) -> pd.DataFrame | None:
     """Rows of the offer statistics for site and year; ``None`` without table ``angebote``."""
-    offers = dataset.table("angebote")
-    if offers is None:
-        return None
-    return select_site_year(offers, site, year)
+    return _rows_of(dataset, "angebote", site, year)
 
 
 def surveys_for(dataset: Dataset, site: str, year: int | None) -> pd.DataFrame | None:
     """Questionnaires of a site (``alle``: every site) dated in ``year``; ``None`` without
     table ``nutzerbefragung``."""
-    surveys = dataset.table("nutzerbefragung")
-    if surveys is None:
-        return None
-    return select_site_year(surveys, site, year, date_column="datum")
+    return _rows_of(dataset, "nutzerbefragung", site, year, date_column="datum")
 
 
 def area_rows(

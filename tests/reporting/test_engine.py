@@ -153,6 +153,34 @@ def test_the_output_notebook_is_written_at_start_and_end_and_at_most_every_few_s
     assert [c.outputs[0]["text"] for c in out.cells[1:]] == ["1\n", "2\n", "3\n"]
 
 
+def test_a_kernel_whose_warm_up_fails_is_stopped_not_left_running(monkeypatch) -> None:
+    import os
+    import time
+
+    pids = []
+    real_run = engine.KeptKernel._run
+
+    def remember(self, code):
+        pids.append(self.pid)  # the kernel process, while it is there
+        return real_run(self, code)
+
+    monkeypatch.setattr(engine.KeptKernel, "_run", remember)
+    monkeypatch.setattr(engine, "WARM_UP", "raise RuntimeError('Vorladen kaputt')")
+    with pytest.raises(RuntimeError, match="Vorladen kaputt"):
+        engine.KeptKernel("python3", None, 60)
+    pid = pids[0]
+    assert pid is not None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"Kernel {pid} läuft nach dem gescheiterten Vorladen weiter")
+
+
 def test_the_kernel_is_replaced_after_its_quota(kept: Path, monkeypatch) -> None:
     monkeypatch.setattr(engine, "MAX_REPORTS", 2)
     ok = _notebook(kept / "ok.ipynb", PID)

@@ -124,10 +124,14 @@ class KeptKernel:
                 fh.write(str(pid))
         # One client for the kernel's life: the reset and every notebook share it.
         self.kc = self.km.client()
-        self.kc.start_channels()
-        run_sync(self.kc.wait_for_ready)(timeout=startup_timeout)
-        self.kc.allow_stdin = False
-        self._run(WARM_UP)
+        try:
+            self.kc.start_channels()
+            run_sync(self.kc.wait_for_ready)(timeout=startup_timeout)
+            self.kc.allow_stdin = False
+            self._run(WARM_UP)
+        except BaseException:
+            self.shutdown()  # a kernel that never became usable is not left running
+            raise
 
     @property
     def pid(self) -> int | None:

@@ -99,8 +99,9 @@ def test_nothing_of_one_report_reaches_the_next_in_the_kept_kernel(kept: Path) -
     fresh = _run(clean, kept / "b0.out.ipynb")  # the state a report finds in a new kernel
     new_clients = []
     km = engine._KERNEL.km
-    real_client = km.client
+    real_client, real_blocking = km.client, km.blocking_client
     km.client = lambda *a, **k: new_clients.append(1) or real_client(*a, **k)
+    km.blocking_client = lambda *a, **k: new_clients.append(2) or real_blocking(*a, **k)
     first = _run(dirty, kept / "a.out.ipynb")
     second = _run(clean, kept / "b.out.ipynb")
     assert _pid(first) == _pid(second) == _pid(fresh)  # really one kernel
@@ -184,8 +185,84 @@ def test_a_kernel_whose_warm_up_fails_is_stopped_not_left_running(monkeypatch) -
 def test_the_kernel_is_replaced_after_its_quota(kept: Path, monkeypatch) -> None:
     monkeypatch.setattr(engine, "MAX_REPORTS", 2)
     ok = _notebook(kept / "ok.ipynb", PID)
-    pids = [_pid(_run(ok, kept / f"{i}.ipynb")) for i in range(3)]
+    pids = [_pid(_run(ok, kept / f"{i}.ipynb")) for i in range(2)]
+    old_client = engine._KERNEL.kc
+    pids.append(_pid(_run(ok, kept / "2.ipynb")))
     assert pids[0] == pids[1] != pids[2]
+    assert not old_client.channels_running  # the replaced kernel's client is closed too
+
+
+def test_a_timed_out_report_keeps_its_outputs_so_far_and_the_kernel_is_replaced(
+    kept: Path, monkeypatch
+) -> None:
+    """A cell that overruns: the notebook written at the end shows the cells before it
+    (whatever the save throttle), and the next report does not wait behind the old one."""
+    import time
+
+    monkeypatch.setattr(engine, "SAVE_EVERY_S", 3600.0)
+    slow = _notebook(kept / "langsam.ipynb", PID, "print('vor')", "import time\ntime.sleep(60)")
+    engine.register()
+    from nbclient.exceptions import CellTimeoutError
+
+    with pytest.raises(CellTimeoutError):
+        papermill.execute_notebook(
+            str(slow), str(kept / "langsam.out.ipynb"), kernel_name="python3",
+            progress_bar=False, engine_name=engine.ENGINE_NAME, cwd=str(kept),
+            execution_timeout=2,
+        )  # fmt: skip
+    kept_nb = nbformat.read(kept / "langsam.out.ipynb", as_version=4)
+    assert kept_nb.cells[1].outputs[0]["text"] == "vor\n"
+    before = _pid(kept_nb)
+    started = time.monotonic()
+    after = _pid(_run(_notebook(kept / "ok.ipynb", PID), kept / "ok.out.ipynb"))
+    assert after != before
+    assert time.monotonic() - started < 45  # not behind the 60 s sleep
+
+
+def test_a_report_asking_for_input_fails_at_once_instead_of_waiting(kept: Path) -> None:
+    asking = _notebook(kept / "eingabe.ipynb", PID, "input('Name? ')")
+    engine.register()
+    with pytest.raises(PapermillExecutionError) as error:  # a wait would end in a timeout
+        papermill.execute_notebook(
+            str(asking), str(kept / "eingabe.out.ipynb"), kernel_name="python3",
+            progress_bar=False, engine_name=engine.ENGINE_NAME, cwd=str(kept),
+            execution_timeout=20,
+        )  # fmt: skip
+    assert error.value.ename == "StdinNotImplementedError"
+
+
+def test_the_modules_of_the_warm_up_are_collected_after_the_first_reset(kept: Path) -> None:
+    """Only the libraries are frozen out of the garbage collector: this package's modules,
+    which every reset drops, must not stay in memory for the kernel's life."""
+    kernel = engine.KeptKernel("python3", str(kept), 60)
+    try:
+        found = kept / "befund.txt"
+        kernel._run(
+            "import builtins, sys, weakref\n"
+            "builtins._fh_refs = [weakref.ref(m) for n, m in sys.modules.items()\n"
+            "                     if n == 'analysis' or n.startswith('analysis.')]"
+        )
+        kernel.reset(str(kept))
+        kernel._run(
+            "import builtins, gc\n"
+            "gc.collect()\n"
+            "refs = builtins._fh_refs\n"
+            f"open({str(found)!r}, 'w').write(f'{{len(refs)}} {{sum(r() is not None for r in refs)}}')"
+        )
+        total, alive = map(int, found.read_text().split())
+        assert total > 10 and alive == 0, (total, alive)
+    finally:
+        kernel.shutdown()
+
+
+def test_a_kernel_that_cannot_be_reset_is_not_used_again(kept: Path, monkeypatch) -> None:
+    ok = _notebook(kept / "ok.ipynb", PID)
+    before = _pid(_run(ok, kept / "1.ipynb"))
+    monkeypatch.setattr(engine, "RESET", "raise RuntimeError('Zurücksetzen kaputt') # %r")
+    with pytest.raises(RuntimeError, match="Zurücksetzen kaputt"):
+        _run(ok, kept / "2.ipynb")
+    monkeypatch.undo()
+    assert _pid(_run(ok, kept / "3.ipynb")) != before
 
 
 def test_the_installed_entry_point_does_not_break_importing_papermill() -> None:

@@ -15,7 +15,14 @@ from nbformat.validator import ValidationError
 assert "jsonschema" in sys.modules
 assert sys.modules.get("rfc3987_syntax") is None, "rfc3987_syntax geladen"
 # ... and neither pandas nor the report cells: the worker renders, the kernel computes.
-assert "pandas" not in sys.modules and "analysis.reporting.cells" not in sys.modules
+# Also not as a long-lived worker (``--dauerhaft``), whose loop runs here on empty input.
+import io
+from analysis.reporting.export import serve
+answers = io.StringIO()
+assert serve(io.StringIO(""), answers) == 0 and answers.getvalue() == ""
+assert "pandas" not in sys.modules, "pandas geladen"
+assert "analysis.reporting.cells" not in sys.modules
+assert "analysis.reporting.batch" not in sys.modules
 # ... and still checks notebooks: a good one passes, a broken one is refused.
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
 nbformat.validate(nb)

@@ -5,7 +5,11 @@ and sentences; ``cells`` is what a notebook calls; ``batch`` runs the notebooks 
 Papermill, ``export`` renders HTML, PDF and Excel and ``index`` writes the overview page.
 """
 
+# Names both sides of a process boundary use, defined here so that the worker process
+# imports neither ``cells`` nor ``batch`` (pandas, the protection modules) to know them.
+
 #: MIME type under which a report cell publishes a table's payload: ``cells`` (in the kernel)
-#: writes it, ``export`` (in the worker) reads it. Defined here, so the worker does not import
-#: ``cells`` with pandas and the protection modules only to know this name.
+#: writes it, ``export`` (in the worker) reads it.
 TABLE_MIME = "application/vnd.fh-analytik.tabelle+json"
+#: Line a long-lived worker writes after each report (``export.serve``; the batch waits for it).
+DONE = "FH-ANALYTIK-FERTIG"

@@ -40,13 +40,11 @@ from analysis.contract.safety import site_folder
 from analysis.contract.schema import ALL_SITES, ALL_YEARS_FOLDER, GESAMT, TABLES
 from analysis.data import bound_to_year
 from analysis.errors import FhError, os_error_text
+from analysis.reporting import DONE  # not from export: the batch must not import nbformat
 from analysis.reporting.catalogue import REPORTS, Report
 from analysis.reporting.index import INTERNAL_FOLDER, RUN_MANIFEST, render_index, site_names_of
 
 TIMEZONE = ZoneInfo("Europe/Berlin")
-#: A long-lived worker (``export --dauerhaft``) prints this line when a report's result is
-#: written. Here, not in ``export``: the batch must not import nbformat (2 s of start-up).
-DONE = "FH-ANALYTIK-FERTIG"
 STATE_FILE = ".berichtsstand.json"
 INDEX = "index.html"
 LOCK_FILE = ".berichte.lock"

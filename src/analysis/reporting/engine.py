@@ -58,9 +58,14 @@ PID_ANNOUNCE = "FH_ANALYTIK_KERNEL_PID_DATEI"
 #: in ``sys.modules['__fh_kernel_state__']``, not in the user namespace.
 WARM_UP = r"""
 def _fh_warm_up():
-    import copy, os, sys, types, warnings
+    import copy, gc, os, sys, types, warnings
     import numpy, pandas, scipy.stats, matplotlib, matplotlib.pyplot, seaborn
     import statsmodels.api, statsmodels.formula.api
+    # The libraries' objects are never garbage: out of the collector's reach, so the
+    # collection at each reset looks only at what reports left. Not this package's modules:
+    # each reset drops them, and they must be collectable then.
+    gc.collect()
+    gc.freeze()
     import analysis.reporting.cells, analysis.reporting.sections, analysis.reporting.style
     import analysis.indicators.stats, analysis.protection.publication
     state = types.ModuleType("__fh_kernel_state__")
@@ -72,10 +77,6 @@ def _fh_warm_up():
     sys.modules["__fh_kernel_state__"] = state
 _fh_warm_up()
 del _fh_warm_up
-import gc as _fh_gc
-_fh_gc.collect()
-_fh_gc.freeze()  # the libraries' objects: never garbage, not scanned again at each reset
-del _fh_gc
 """
 
 #: Run before every notebook (after the first): back to the snapshot of :data:`WARM_UP`.
@@ -193,7 +194,11 @@ def _kernel_for(kernel_name: str, cwd: str | None, startup_timeout: int) -> Kept
     if kernel is None:
         kernel = KeptKernel(kernel_name, cwd, startup_timeout)
         _KERNEL = kernel
-    kernel.reset(cwd)
+    try:
+        kernel.reset(cwd)
+    except BaseException:
+        shutdown_kept_kernel()  # a kernel that could not be reset is not used again
+        raise
     return kernel
 
 

@@ -28,7 +28,7 @@ from nbformat import NotebookNode
 
 from analysis.contract.safety import defuse_excel_cell
 from analysis.errors import is_storage_error, os_error_text
-from analysis.reporting import TABLE_MIME
+from analysis.reporting import DONE, TABLE_MIME
 
 TEMPLATE_BASE = Path(__file__).resolve().parent / "templates"
 REPORT_TEMPLATE = "bericht"
@@ -191,7 +191,9 @@ def render_html(nb: NotebookNode, title: str) -> str:
 def _html_exporter() -> Any:
     """The configured exporter, one per process: a new one compiles its Jinja templates
     again (about half of each report's HTML time). Everything of a report comes in with
-    ``from_notebook_node``; the exporter keeps nothing of it (tested)."""
+    ``from_notebook_node``; of earlier reports the exporter keeps only their notebook
+    metadata (nbconvert's ``_nb_metadata``, by title), which no later page shows (tested).
+    Not for use from several threads at once (nbconvert registers its filters per call)."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
@@ -459,7 +461,6 @@ def _produce_file(order_path: Path, result_path: Path, kept_kernel: bool = False
 def serve(orders: Any = None, answers: Any = None) -> int:
     """A long-lived worker: one order per line (``AUFTRAG.json ERGEBNIS.json``), one kept
     kernel for all of them; after each, :data:`DONE` on standard output. Ends at end of input."""
-    from analysis.reporting.batch import DONE
     from analysis.reporting.engine import shutdown_kept_kernel
 
     orders = orders or sys.stdin
@@ -485,3 +486,7 @@ def main(argv: list[str]) -> int:
         return serve()
     _produce_file(Path(argv[0]), Path(argv[1]))
     return 0
+
+
+if __name__ == "__main__":  # the former entry still works, only with the longer start
+    sys.exit(main(sys.argv[1:]))

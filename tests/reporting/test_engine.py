@@ -64,7 +64,9 @@ def _notebook(path: Path, *sources: str) -> Path:
     return path
 
 
-def _run(template: Path, output: Path) -> nbformat.NotebookNode:
+def _run(
+    template: Path, output: Path, execution_timeout: int | None = None
+) -> nbformat.NotebookNode:
     engine.register()
     papermill.execute_notebook(
         str(template),
@@ -73,6 +75,7 @@ def _run(template: Path, output: Path) -> nbformat.NotebookNode:
         progress_bar=False,
         engine_name=engine.ENGINE_NAME,
         cwd=str(template.parent),
+        execution_timeout=execution_timeout,
     )
     return nbformat.read(output, as_version=4)
 
@@ -201,15 +204,10 @@ def test_a_timed_out_report_keeps_its_outputs_so_far_and_the_kernel_is_replaced(
 
     monkeypatch.setattr(engine, "SAVE_EVERY_S", 3600.0)
     slow = _notebook(kept / "langsam.ipynb", PID, "print('vor')", "import time\ntime.sleep(60)")
-    engine.register()
     from nbclient.exceptions import CellTimeoutError
 
     with pytest.raises(CellTimeoutError):
-        papermill.execute_notebook(
-            str(slow), str(kept / "langsam.out.ipynb"), kernel_name="python3",
-            progress_bar=False, engine_name=engine.ENGINE_NAME, cwd=str(kept),
-            execution_timeout=2,
-        )  # fmt: skip
+        _run(slow, kept / "langsam.out.ipynb", execution_timeout=2)
     kept_nb = nbformat.read(kept / "langsam.out.ipynb", as_version=4)
     assert kept_nb.cells[1].outputs[0]["text"] == "vor\n"
     before = _pid(kept_nb)
@@ -221,13 +219,8 @@ def test_a_timed_out_report_keeps_its_outputs_so_far_and_the_kernel_is_replaced(
 
 def test_a_report_asking_for_input_fails_at_once_instead_of_waiting(kept: Path) -> None:
     asking = _notebook(kept / "eingabe.ipynb", PID, "input('Name? ')")
-    engine.register()
     with pytest.raises(PapermillExecutionError) as error:  # a wait would end in a timeout
-        papermill.execute_notebook(
-            str(asking), str(kept / "eingabe.out.ipynb"), kernel_name="python3",
-            progress_bar=False, engine_name=engine.ENGINE_NAME, cwd=str(kept),
-            execution_timeout=20,
-        )  # fmt: skip
+        _run(asking, kept / "eingabe.out.ipynb", execution_timeout=20)
     assert error.value.ename == "StdinNotImplementedError"
 
 

@@ -299,11 +299,15 @@ def test_every_date_column_of_the_contract_is_bounded_by_year() -> None:
         assert dated or "jahr" in table.column_names or table.name not in data.YEAR_BOUNDS
 
 
-def test_choosing_rows_of_a_bounded_dataset_gives_the_rows_of_the_bounded_table() -> None:
+@pytest.mark.parametrize("stored", [False, True], ids=["im_speicher", "ordner"])
+def test_choosing_rows_of_a_bounded_dataset_gives_the_rows_of_the_bounded_table(
+    stored: bool, tmp_path: Path
+) -> None:
     """``contacts_for``, ``offers_for`` and ``surveys_for`` on ``up_to(J)`` choose among the
     unbounded rows and bound only those; the frame must be the one of bounding the whole
     table first (rows, order, index, values, the blanked later referral dates included),
-    whether or not the whole bounded table was already built."""
+    whether or not the whole bounded table was already built. From a processed folder the
+    rows are chosen in Arrow before they become pandas: the same frames, bounded or not."""
     import random
 
     rng = random.Random(11)
@@ -328,10 +332,19 @@ def test_choosing_rows_of_a_bounded_dataset_gives_the_rows_of_the_bounded_table(
          "datum": rng.choice(days).strftime("%Y-%m-%d"), "beratung": rng.randint(1, 5)}
         for i in range(150)
     ]  # fmt: skip
-    dataset = make_dataset(
-        {"standorte": [site(s) for s in sites], "erstkontakte": contacts,
-         "angebote": offers, "nutzerbefragung": surveys}
-    )  # fmt: skip
+    tables = {"standorte": [site(s) for s in sites], "erstkontakte": contacts,
+              "angebote": offers, "nutzerbefragung": surveys}  # fmt: skip
+    dataset = make_dataset(tables)
+    if stored:
+        folder = write_processed(tmp_path / "processed", tables)
+
+        def fresh() -> data.Dataset:  # nothing read yet: every choice is made in Arrow
+            return data.load_dataset(folder)
+    else:
+
+        def fresh() -> data.Dataset:
+            return dataset
+
     assert (dataset.table("erstkontakte")["datum_meldung"].dt.year > 2013).any()
     choices = [
         (data.contacts_for, "erstkontakte", "datum_erstkontakt"),
@@ -345,14 +358,67 @@ def test_choosing_rows_of_a_bounded_dataset_gives_the_rows_of_the_bounded_table(
             for who in ["alle", *sites]:
                 for year in (None, bound - 1, bound, bound + 1):
                     expected = data.select_site_year(whole, who, year, date_column=date_column)
-                    fresh = choose(dataset.up_to(bound), who, year)
-                    built = dataset.up_to(bound)
+                    chosen = choose(fresh().up_to(bound), who, year)
+                    built = fresh().up_to(bound)
                     built.table(table)  # the whole bounded table first
-                    pd.testing.assert_frame_equal(fresh, expected)
+                    pd.testing.assert_frame_equal(chosen, expected)
                     pd.testing.assert_frame_equal(choose(built, who, year), expected)
+                    unbounded = data.select_site_year(
+                        dataset.table(table), who, year, date_column=date_column
+                    )
+                    pd.testing.assert_frame_equal(choose(fresh(), who, year), unbounded)
                     if table == "erstkontakte" and year is None:
-                        blanked += int(fresh["datum_meldung"].isna().sum())
+                        blanked += int(chosen["datum_meldung"].isna().sum())
     assert blanked > 0  # the blanking of later referral dates was exercised
+
+
+def test_rows_of_a_table_stored_with_other_types_are_those_of_its_conformed_frame(
+    tmp_path: Path,
+) -> None:
+    """A Parquet file written by hand (site codes as numbers, dates and years as text)
+    cannot be chosen from in Arrow: the choice is made on the frame ``conform``
+    builds, so ``7`` is still the site ``"7"`` and the text date still has its year."""
+    folder = write_processed(
+        tmp_path / "processed",
+        {
+            "standorte": [site("7"), site("8")],
+            "erstkontakte": [contact("1", "7", "2014-03-01"), contact("2", "8", "2014-04-01"),
+                             contact("3", "7", "2015-01-01")],
+            "angebote": [{"standort_id": "7", "jahr": 2014, "angebot": "kurs"},
+                         {"standort_id": "7", "jahr": 2015, "angebot": "kurs"}],
+        },
+    )  # fmt: skip
+    contacts = pd.read_parquet(folder / "erstkontakte.parquet")
+    contacts["standort_id"] = contacts["standort_id"].astype("int64")
+    contacts["datum_erstkontakt"] = contacts["datum_erstkontakt"].dt.strftime("%Y-%m-%d")
+    contacts.to_parquet(folder / "erstkontakte.parquet", index=False)
+    offers = pd.read_parquet(folder / "angebote.parquet")
+    offers["jahr"] = offers["jahr"].astype("int64").astype(str)
+    offers.to_parquet(folder / "angebote.parquet", index=False)
+
+    assert data.contacts_for(data.load_dataset(folder), "7", 2014)["fall_id"].tolist() == ["1"]
+    assert data.contacts_for(data.load_dataset(folder), "alle", 2015)["fall_id"].tolist() == ["3"]
+    assert data.offers_for(data.load_dataset(folder), "7", 2015)["jahr"].tolist() == [2015]
+    whole = data.load_dataset(folder).table("erstkontakte")
+    pd.testing.assert_frame_equal(
+        data.contacts_for(data.load_dataset(folder), "7", None),
+        data.select_site_year(whole, "7", None),
+    )
+
+
+def test_a_table_chosen_from_is_read_whole_later_from_the_same_file(tmp_path: Path) -> None:
+    """Choosing rows reads the file once; the whole table asked for later is the whole
+    file as it was when the folder was opened, not only the chosen rows."""
+    folder = write_processed(
+        tmp_path / "processed",
+        {"standorte": [site("a"), site("b")],
+         "erstkontakte": [contact("1", "a", "2014-03-01"), contact("2", "b", "2014-04-01")]},
+    )  # fmt: skip
+    ds = data.load_dataset(folder)
+    assert data.contacts_for(ds, "b", 2014)["fall_id"].tolist() == ["2"]
+    (folder / "erstkontakte.parquet").unlink()  # the file is not opened again
+    assert ds.table("erstkontakte")["fall_id"].tolist() == ["1", "2"]
+    assert data.contacts_for(ds, "a", 2014).index.tolist() == [0]
 
 
 def test_rows_cannot_be_chosen_by_a_column_that_bounding_blanks() -> None:

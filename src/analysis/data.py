@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis.contract.schema import (  # ALL_SITES is also public as data.ALL_SITES
     ALL_SITES,
@@ -192,7 +194,8 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
 
     Every file is opened when the folder is opened, so a later ``aufbereiten`` that swaps
     in a new folder cannot mix old and new tables; a question that needs few tables
-    (``kennzahlen`` for one site and year) reads no other.
+    (``kennzahlen`` for one site and year) reads no other, and of a large table it turns
+    only the rows it asks for into pandas (:meth:`select`).
     """
 
     def __init__(self, folder: Path) -> None:
@@ -201,14 +204,45 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
             path = folder / f"{name}.parquet"
             if path.is_file():
                 self._files[name] = path.open("rb")
+        self._arrow: dict[str, pa.Table] = {}
         self._frames: dict[str, pd.DataFrame] = {}
+
+    def _read(self, name: str) -> pa.Table:
+        import pyarrow.parquet as pq
+
+        file = self._files[name]  # KeyError for an absent table, as a dict would give
+        with file:
+            return pq.read_table(file)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
-            file = self._files[name]  # KeyError for an absent table, as a dict would give
-            with file:
-                self._frames[name] = conform(name, pd.read_parquet(file))
+            # Rows chosen before (select) read the file already; the frame holds it now.
+            table = self._arrow.pop(name) if name in self._arrow else self._read(name)
+            self._frames[name] = conform(name, table.to_pandas())
         return self._frames[name]
+
+    def select(
+        self, name: str, site: str, year: int | None, date_column: str | None
+    ) -> pd.DataFrame:
+        """:func:`select_site_year` of the table, without turning the other rows into pandas.
+
+        The rows are chosen in Arrow and keep their position in the file as index, so the
+        frame is the one choosing from the whole frame gives (rows, order, index, values).
+        A column not stored with the type the processed format writes takes the way over
+        the whole frame (:func:`conform` would convert its values first).
+        """
+        if name in self._frames:
+            return select_site_year(self._frames[name], site, year, date_column=date_column)
+        if name not in self._arrow:
+            self._arrow[name] = self._read(name)
+        table = self._arrow[name]
+        keep = _arrow_choice(table, site, year, date_column)
+        if keep is None:
+            return select_site_year(self[name], site, year, date_column=date_column)
+        positions = pc.indices_nonzero(keep)
+        frame = table.take(positions).to_pandas()
+        frame.index = pd.Index(positions.to_numpy(), dtype="int64")
+        return conform(name, frame)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._files)
@@ -218,6 +252,42 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._files
+
+
+def _arrow_choice(
+    table: pa.Table, site: str, year: int | None, date_column: str | None
+) -> pa.ChunkedArray | None:
+    """The mask :func:`select_site_year` builds, computed on the Arrow table.
+
+    ``None`` when it would choose every row, or when a column it reads is missing or not of
+    the type the processed format stores: then the whole frame decides, as
+    :func:`conform` makes it.
+    """
+    masks = []
+    if site != ALL_SITES:
+        if "standort_id" not in table.column_names:
+            return None
+        sites = table.column("standort_id")
+        if not (pa.types.is_string(sites.type) or pa.types.is_large_string(sites.type)):
+            return None
+        masks.append(pc.equal(sites, site))
+    if year is not None:
+        name = date_column or "jahr"
+        if name not in table.column_names:
+            return None
+        column = table.column(name)
+        if date_column is not None:
+            if not pa.types.is_timestamp(column.type) or column.type.tz is not None:
+                return None
+            column = pc.year(column)
+        elif not pa.types.is_integer(column.type):
+            return None
+        masks.append(pc.equal(column, year))
+    if not masks:
+        return None
+    # A missing site or date gives null, and null is not chosen (indices_nonzero): no
+    # match, as in pandas.
+    return masks[0] if len(masks) == 1 else pc.and_(*masks)
 
 
 class _BoundTables(Mapping[str, pd.DataFrame]):
@@ -250,10 +320,11 @@ class _BoundTables(Mapping[str, pd.DataFrame]):
             )
         if name in self._frames:  # already bounded for another question
             return select_site_year(self._frames[name], site, year, date_column=date_column)
-        source = self._source.get(name)
-        if source is None:
+        if name not in self._source or (
+            not isinstance(self._source, _LazyTables) and self._source[name] is None
+        ):
             return None
-        chosen = select_site_year(source, site, year, date_column=date_column)
+        chosen = _choose(self._source, name, site, year, date_column)
         return bound_to_year(name, chosen, self._year)
 
     def __iter__(self) -> Iterator[str]:
@@ -344,8 +415,23 @@ def _rows_of(
     tables = dataset.tables
     if isinstance(tables, _BoundTables):
         return tables.select(name, site, year, date_column)
-    frame = tables.get(name)
-    return None if frame is None else select_site_year(frame, site, year, date_column=date_column)
+    if name not in tables or (not isinstance(tables, _LazyTables) and tables[name] is None):
+        return None  # (a folder's table is not read to find out whether it is there)
+    return _choose(tables, name, site, year, date_column)
+
+
+def _choose(
+    tables: Mapping[str, pd.DataFrame],
+    name: str,
+    site: str,
+    year: int | None,
+    date_column: str | None,
+) -> pd.DataFrame:
+    """:func:`select_site_year` of a present table; a folder's table chooses before it
+    becomes a frame (:meth:`_LazyTables.select`)."""
+    if isinstance(tables, _LazyTables):
+        return tables.select(name, site, year, date_column)
+    return select_site_year(tables[name], site, year, date_column=date_column)
 
 
 def select_site_year(

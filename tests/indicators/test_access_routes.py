@@ -3,6 +3,11 @@ site comparison, trend, onward referrals and the federal-statistics crosswalk.""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 from helpers import contact, frame
@@ -121,6 +126,126 @@ def test_working_days_skip_nrw_holidays():
     assert _wd("2014-06-18", "2014-06-20", land="BE") == 2
     # Thu 31.10.2013 -> Mon 04.11.2013: Fri 01.11. Allerheiligen (NRW), Sat, Sun -> Mon = 1
     assert _wd("2013-10-31", "2013-11-04") == 1
+
+
+# --- the holidays store (issue #11, P3) -------------------------------------------------------
+def _package_holidays(land: str, years: range) -> list[str]:
+    import holidays
+
+    return [str(d) for d in sorted(holidays.Germany(subdiv=land, years=years))]
+
+
+@pytest.fixture
+def holiday_store(tmp_path, monkeypatch):
+    """An empty store folder of its own, and no dates remembered in this process."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ar._holiday_dates.cache_clear()
+    yield tmp_path / "cache" / ar.HOLIDAY_STORE
+    ar._holiday_dates.cache_clear()
+
+
+def _block_package(monkeypatch) -> None:
+    """Importing ``holidays`` fails from now on: only the store can answer."""
+    monkeypatch.setitem(sys.modules, "holidays", None)
+    ar._holiday_dates.cache_clear()
+
+
+def test_holidays_are_kept_and_read_back_without_the_package(holiday_store, monkeypatch):
+    from importlib.metadata import version
+
+    expected = _package_holidays("NW", range(2013, 2015))
+    assert [str(d) for d in ar.holiday_dates("NW", [2014, 2013])] == expected
+    stored = json.loads((holiday_store / "NW.json").read_text(encoding="utf-8"))
+    assert stored["holidays"] == version("holidays") and stored["land"] == "NW"
+    assert sorted(stored["jahre"]) == ["2013", "2014"]
+    assert "2014-06-19" in stored["jahre"]["2014"]  # Fronleichnam
+
+    _block_package(monkeypatch)
+    assert [str(d) for d in ar.holiday_dates("NW", [2013, 2014])] == expected
+    assert [str(d) for d in ar.holiday_dates("NW", [2014])] == expected[len(expected) // 2 :]
+    with pytest.raises(ImportError):  # 2015 is not stored: only the package knows it
+        ar.holiday_dates("NW", [2013, 2015])
+    monkeypatch.delitem(sys.modules, "holidays")
+    ar._holiday_dates.cache_clear()
+    assert [str(d) for d in ar.holiday_dates("NW", [2015])] == _package_holidays(
+        "NW", range(2015, 2016)
+    )
+    stored = json.loads((holiday_store / "NW.json").read_text(encoding="utf-8"))
+    assert sorted(stored["jahre"]) == ["2013", "2014", "2015"]  # added, none lost
+    assert not (holiday_store / "BE.json").exists()
+    ar.holiday_dates("BE", [2014])  # each Land its own file
+    assert "2014-06-19" not in json.loads((holiday_store / "BE.json").read_text())["jahre"]["2014"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "kein JSON",
+        json.dumps([]),
+        json.dumps({"holidays": "0.1", "land": "NW", "jahre": {"2014": ["2014-03-03"]}}),
+        json.dumps({"holidays": "{version}", "land": "BE", "jahre": {"2014": ["2014-03-03"]}}),
+        json.dumps({"holidays": "{version}", "land": "NW", "jahre": {"2014": "2014-03-03"}}),
+        json.dumps({"holidays": "{version}", "land": "NW", "jahre": {"2014": ["2014-02-31"]}}),
+        json.dumps({"holidays": "{version}", "land": "NW", "jahre": {"2014": ["2015-03-03"]}}),
+        json.dumps({"holidays": "{version}", "land": "NW", "jahre": {"2014": [20140303]}}),
+    ],
+    ids=["kein_json", "liste", "andere_version", "anderes_land", "keine_liste",
+         "kein_tag", "falsches_jahr", "zahl"],
+)  # fmt: skip
+def test_a_store_of_another_version_or_damaged_is_not_trusted(holiday_store, damage):
+    from importlib.metadata import version
+
+    holiday_store.mkdir(parents=True)
+    (holiday_store / "NW.json").write_text(damage.replace("{version}", version("holidays")))
+    days = [str(d) for d in ar.holiday_dates("NW", [2014])]
+    assert days == _package_holidays("NW", range(2014, 2015))
+    assert "2014-03-03" not in days
+    stored = json.loads((holiday_store / "NW.json").read_text(encoding="utf-8"))
+    assert stored["holidays"] == version("holidays")  # replaced by the package's answer
+    assert stored["jahre"]["2014"] == days
+
+
+def test_a_store_that_cannot_be_written_only_costs_asking_the_package(tmp_path, monkeypatch):
+    blocked = tmp_path / "eine_datei"
+    blocked.write_text("kein Ordner")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    ar._holiday_dates.cache_clear()
+    try:
+        days = [str(d) for d in ar.holiday_dates("NW", [2014])]
+    finally:
+        ar._holiday_dates.cache_clear()
+    assert days == _package_holidays("NW", range(2014, 2015))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eine_datei"]  # no leftovers
+
+
+@pytest.mark.parametrize("land", ["../NW", "nw", "X", "Augsburg"])
+def test_only_a_land_code_names_a_store_file(holiday_store, land):
+    """Another text never becomes a path; the package decides whether it knows it."""
+    try:
+        ar.holiday_dates(land, [2014])
+    except FhError as exc:
+        assert "Unbekanntes Bundesland" in exc.message
+    assert not holiday_store.exists()
+
+
+def test_an_unknown_land_code_is_a_user_error_and_is_not_stored(holiday_store):
+    with pytest.raises(FhError, match="Unbekanntes Bundesland „XX“"):
+        ar.holiday_dates("XX", [2014])
+    assert not holiday_store.exists()
+
+
+def test_a_command_with_the_holidays_stored_does_not_import_the_package(holiday_store):
+    code = (
+        "import sys; from analysis.indicators import access_routes as ar; "
+        "print(len(ar.holiday_dates('NW', [2014])), 'holidays' in sys.modules)"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(holiday_store.parent.parent)}
+    runs = [
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       check=True).stdout.split()
+        for _ in range(2)
+    ]  # fmt: skip
+    assert runs == [["11", "True"], ["11", "False"]]  # NRW 2014: 11 holidays
 
 
 def test_working_days_across_the_turn_of_the_year():

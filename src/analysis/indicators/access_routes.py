@@ -7,14 +7,18 @@ Feiertagen des Landes), Standortvergleich, Trend über die Jahre, Weitervermittl
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
-import holidays
 import numpy as np
 import pandas as pd
 
@@ -93,16 +97,109 @@ def group_shares(contacts: pd.DataFrame) -> pd.Series:
 # --- Werktage und Reaktionszeit ----------------------------------------------------------------
 
 
+#: Where the holidays of a Land are kept between calls, below the user's cache folder
+#: (``$XDG_CACHE_HOME``, else ``~/.cache``): one JSON file per Land, by year.
+HOLIDAY_STORE = Path("fh-analytik") / "feiertage"
+_LAND_CODE = re.compile(r"[A-Z]{2}")
+_ISO_DAY = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
+
+
 @cache
 def _holiday_dates(land: str, first_year: int, last_year: int) -> np.ndarray:
+    """The Land's holidays as the ``holidays`` package gives them, kept on disk.
+
+    Importing ``holidays`` and its German calendar took 0.12 to 0.2 s of every
+    ``kennzahlen`` call (issue #11, P3) for about a dozen dates a year. The package's
+    answer is stored by Land, year and package version; another version (an update that
+    knows a new holiday) asks the package again.
+    """
+    years = range(first_year, last_year + 1)
+    stored = _stored_holidays(land)
+    if stored is not None and all(str(y) in stored["jahre"] for y in years):
+        try:
+            return np.array(
+                sorted(d for y in years for d in stored["jahre"][str(y)]), dtype="datetime64[D]"
+            )
+        except ValueError:  # a damaged store (a day that does not exist): ask the package
+            pass
+    import holidays
+
     try:
-        calendar = holidays.Germany(subdiv=land, years=range(first_year, last_year + 1))
+        calendar = holidays.Germany(subdiv=land, years=years)
     except NotImplementedError as exc:
         known = ", ".join(s for s in holidays.Germany.subdivisions if len(s) == 2)
         raise FhError(
             f"Unbekanntes Bundesland „{land}“ für die Feiertage. Möglich sind: {known}."
         ) from exc
-    return np.array(sorted(calendar), dtype="datetime64[D]")
+    dates = np.array(sorted(calendar), dtype="datetime64[D]")
+    by_year: dict[str, list[str]] = {str(y): [] for y in years}
+    for day in dates.astype(str):
+        by_year[day[:4]].append(str(day))
+    _store_holidays(land, by_year, stored)
+    return dates
+
+
+def _holiday_file(land: str) -> tuple[Path, str] | None:
+    """The store file of ``land`` and the ``holidays`` version it must carry; ``None`` for
+    a code that is no Land code (it never names a file) or without the installed package."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    if not _LAND_CODE.fullmatch(land):
+        return None
+    try:
+        package = version("holidays")
+    except PackageNotFoundError:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home folder known (a service account without one)
+            return None
+    return Path(base) / HOLIDAY_STORE / f"{land}.json", package
+
+
+def _stored_holidays(land: str) -> dict[str, Any] | None:
+    """The stored holidays of ``land`` when they are of the installed package version."""
+    where = _holiday_file(land)
+    if where is None:
+        return None
+    path, package = where
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("holidays") != package:
+        return None
+    if stored.get("land") != land or not isinstance(stored.get("jahre"), dict):
+        return None
+    for year, days in stored["jahre"].items():  # a damaged file is asked again, not trusted
+        if not isinstance(days, list) or not all(
+            isinstance(d, str) and _ISO_DAY.fullmatch(d) and d.startswith(f"{year}-") for d in days
+        ):
+            return None
+    return stored
+
+
+def _store_holidays(
+    land: str, by_year: dict[str, list[str]], stored: dict[str, Any] | None
+) -> None:
+    """Add years to the store (atomically); a cache folder that cannot be written only
+    costs asking the package again next time."""
+    where = _holiday_file(land)
+    if where is None:
+        return
+    path, package = where
+    years = {**(stored["jahre"] if stored else {}), **by_year}
+    content = {"holidays": package, "land": land, "jahre": dict(sorted(years.items()))}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def holiday_dates(land: str, years: Iterable[int]) -> np.ndarray:

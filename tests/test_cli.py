@@ -105,3 +105,63 @@ def test_a_folder_that_cannot_be_written_is_a_german_error(tmp_path, capsys):
         "Fehler: Lesen oder Schreiben fehlgeschlagen: ein Teil des Pfads ist kein Ordner "
         f"({tmp_path / 'datei' / 'roh'}).\n"
     )
+
+
+# --- garbage collection in the program's own process (issue #11, P3) -------------------------
+@pytest.fixture
+def collection_held(monkeypatch):
+    """The state :func:`cli.run` leaves for :func:`cli.main`: collector off, held."""
+    import gc
+
+    monkeypatch.setattr(cli, "_collection_held", True)
+    gc.disable()
+    yield
+    gc.enable()
+    gc.unfreeze()  # what the command froze belongs to this test process again
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        lambda tmp, data: ["beispieldaten", "--ziel", str(tmp / "datei" / "roh")],
+        lambda tmp, data: ["aufbereiten", "--rohdaten", str(tmp), "--ziel", str(tmp / "aus")],
+        lambda tmp, data: ["kennzahlen", "--jahr", "2014", "--daten", str(data)],
+        lambda tmp, data: ["berichte", "--probelauf", "--daten", str(data), "--ziel", str(tmp)],
+    ],
+    ids=["beispieldaten", "aufbereiten", "kennzahlen", "berichte"],
+)
+def test_every_command_resumes_the_held_collection_once_it_has_its_modules(
+    argv, tmp_path, processed, collection_held, capsys
+):
+    """No command does its work with the collector off: each resumes it right after its
+    imports, even one that then ends with an error (an unwritable target, no raw data)."""
+    import gc
+
+    (tmp_path / "datei").write_text("kein Ordner", encoding="utf-8")
+    cli.main(argv(tmp_path, processed))
+    assert gc.isenabled()
+    assert cli._collection_held is False
+
+
+def test_run_holds_the_collection_for_main_and_main_alone_leaves_it(monkeypatch):
+    import gc
+
+    seen = []
+    monkeypatch.setattr(
+        cli, "main", lambda: seen.append((gc.isenabled(), cli._collection_held)) or 0
+    )
+    monkeypatch.setattr(cli, "_collection_held", False)
+    try:
+        assert cli.run() == 0
+    finally:
+        gc.enable()
+    assert seen == [(False, True)]
+    cli._modules_loaded()  # what the command would do after its imports
+    assert gc.isenabled() and cli._collection_held is False
+    gc.unfreeze()
+    gc.disable()
+    try:
+        cli._modules_loaded()  # not held (main called from Python code): nothing changes
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

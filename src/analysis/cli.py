@@ -8,6 +8,7 @@ message and an exit status, never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import gettext
 import json
 import math
@@ -182,6 +183,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.befehl == "beispieldaten":
         from analysis.contract import demo
 
+        _modules_loaded()
+
         config = load_config(args.konfig)
         target = args.ziel or config.raw_dir
         summary = demo.write_demo(target, seed=args.seed, scale=args.skalierung)
@@ -190,6 +193,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.befehl == "aufbereiten":
         from analysis import ingest
+
+        _modules_loaded()
 
         config = load_config(args.konfig, raw_dir=args.rohdaten, processed_dir=args.ziel)
         result = ingest.prepare(
@@ -201,6 +206,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.befehl == "kennzahlen":
         from analysis import data
         from analysis.indicators import summary as kennzahlen
+
+        _modules_loaded()
 
         config = load_config(args.konfig, processed_dir=args.daten)
         dataset = data.load_dataset(config.processed_dir)
@@ -217,6 +224,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.befehl == "berichte":
         from analysis.reporting import batch as reports
+
+        _modules_loaded()
 
         config = load_config(args.konfig, processed_dir=args.daten, reports_dir=args.ziel)
         if args.zusammenfuehren:
@@ -239,6 +248,37 @@ def _run(args: argparse.Namespace) -> int:
         return result.exit_code
 
     raise AssertionError(f"unbekannter Befehl {args.befehl}")  # argparse prevents this
+
+
+#: Set by :func:`run`: garbage collection waits until the command's modules are loaded.
+_collection_held = False
+
+
+def _modules_loaded() -> None:
+    """Resume the garbage collection :func:`run` held, the loaded modules frozen out of it."""
+    global _collection_held
+    if _collection_held:
+        _collection_held = False
+        gc.freeze()
+        gc.enable()
+
+
+def run() -> int:
+    """The ``fh-analytik`` program in a process of its own (console script, ``python -m``).
+
+    While a command loads pandas, pyarrow and the package, hundreds of thousands of objects
+    are created that live as long as the process, and every full garbage collection during
+    the imports walks all of them again; afterwards each collection of the command's own
+    work would walk them too. So the collector waits until the command's modules are loaded
+    (:func:`_modules_loaded`), which then leave its view for good (``gc.freeze``):
+    ``kennzahlen`` for one site-year at scale 60 took about a fifth less time
+    (issue #11, P3). :func:`main` itself, as tests and other Python code call it, leaves
+    the collector alone.
+    """
+    global _collection_held
+    gc.disable()
+    _collection_held = True
+    return main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -271,4 +311,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(run())

@@ -12,11 +12,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import gammaincinv, ndtri, stdtrit
 
 from analysis import formatting as fmt
 
 # scipy.stats and statsmodels are imported inside the functions that use them: importing
 # them costs about a second, and `fh-analytik kennzahlen` needs neither (issue #11, P3).
+# scipy.special (0.1 to 0.25 s) is imported here: every interval needs it, and the
+# `fh-analytik` command loads it before the garbage collection resumes (cli.run).
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,6 @@ def wilson_interval(count: int, n: int, level: float = 0.95) -> Proportion:
         raise ValueError(f"count {count} outside 0..{n}")
     # statsmodels' proportion_confint(method="wilson"), step by step in the same float64
     # operations (the same digits), without importing statsmodels and scipy.stats.
-    from scipy.special import ndtri
-
     # The level's alpha as a caller of statsmodels writes it (0.05, not 1 - 0.95 =
     # 0.050000000000000044, whose critical value differs in the last digit).
     alpha = round(1.0 - level, 12)
@@ -110,8 +111,6 @@ def _chi2_ppf(p: float, df: int) -> float:
 
     scipy.special loads in a fraction of the time scipy.stats takes (issue #11, P3).
     """
-    from scipy.special import gammaincinv
-
     return float(2 * gammaincinv(df / 2, p))
 
 
@@ -121,8 +120,6 @@ def t_ppf(p: float, df: float) -> float:
     As :func:`_chi2_ppf`: scipy.special instead of scipy.stats, which alone took 0.4 s of
     every ``kennzahlen`` call (issue #11, P3).
     """
-    from scipy.special import stdtrit
-
     return float(stdtrit(df, p))
 
 

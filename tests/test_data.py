@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from helpers import contact, frame, make_dataset, site, write_processed
 
@@ -299,15 +300,21 @@ def test_every_date_column_of_the_contract_is_bounded_by_year() -> None:
         assert dated or "jahr" in table.column_names or table.name not in data.YEAR_BOUNDS
 
 
-@pytest.mark.parametrize("stored", [False, True], ids=["im_speicher", "ordner"])
+@pytest.mark.parametrize(
+    ("stored", "by_date"),
+    [(False, False), (True, False), (True, True)],
+    ids=["im_speicher", "ordner", "ordner_nach_datum"],
+)
 def test_choosing_rows_of_a_bounded_dataset_gives_the_rows_of_the_bounded_table(
-    stored: bool, tmp_path: Path
+    stored: bool, by_date: bool, tmp_path: Path
 ) -> None:
     """``contacts_for``, ``offers_for`` and ``surveys_for`` on ``up_to(J)`` choose among the
     unbounded rows and bound only those; the frame must be the one of bounding the whole
     table first (rows, order, index, values, the blanked later referral dates included),
     whether or not the whole bounded table was already built. From a processed folder the
-    rows are chosen in Arrow before they become pandas: the same frames, bounded or not."""
+    rows are chosen in Arrow before they become pandas, from the row groups (here of 37
+    rows) whose statistics admit the year: the same frames, bounded or not, with the
+    contacts in file order by date (as aufbereiten writes year after year) or not."""
     import random
 
     rng = random.Random(11)
@@ -322,6 +329,8 @@ def test_choosing_rows_of_a_bounded_dataset_gives_the_rows_of_the_bounded_table(
             contact(str(i), rng.choice(sites), day.strftime("%Y-%m-%d"),
                     datum_meldung=referral.strftime("%Y-%m-%d"))
         )  # fmt: skip
+    if by_date:
+        contacts.sort(key=lambda row: row["datum_erstkontakt"])
     offers = [
         {"standort_id": s, "jahr": y, "angebot": "kurs", "besuche": rng.randint(0, 50)}
         for s in sites
@@ -337,6 +346,8 @@ def test_choosing_rows_of_a_bounded_dataset_gives_the_rows_of_the_bounded_table(
     dataset = make_dataset(tables)
     if stored:
         folder = write_processed(tmp_path / "processed", tables)
+        for path in folder.glob("*.parquet"):
+            pq.write_table(pq.read_table(path), path, row_group_size=37)
 
         def fresh() -> data.Dataset:  # nothing read yet: every choice is made in Arrow
             return data.load_dataset(folder)
@@ -419,6 +430,54 @@ def test_a_table_chosen_from_is_read_whole_later_from_the_same_file(tmp_path: Pa
     (folder / "erstkontakte.parquet").unlink()  # the file is not opened again
     assert ds.table("erstkontakte")["fall_id"].tolist() == ["1", "2"]
     assert data.contacts_for(ds, "a", 2014).index.tolist() == [0]
+
+
+def test_a_year_of_a_file_written_year_after_year_reads_only_its_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kennzahlen for one year at scale 60 read a million contacts to keep a few hundred;
+    with the statistics of row groups only the groups that can hold the year are read."""
+    days = pd.date_range("2012-01-01", "2015-12-31", freq="3D")
+    contacts = [contact(str(i), "ab"[i % 2], d.strftime("%Y-%m-%d")) for i, d in enumerate(days)]
+    folder = write_processed(
+        tmp_path / "processed", {"standorte": [site("a"), site("b")], "erstkontakte": contacts}
+    )
+    path = folder / "erstkontakte.parquet"
+    pq.write_table(pq.read_table(path), path, row_group_size=50)  # 487 rows: 10 groups
+    read_groups: list[int] = []
+    whole_reads: list[int] = []
+    real_group, real_read = pq.ParquetFile.read_row_group, pq.ParquetFile.read
+
+    def spy_group(self, i, *args, **kwargs):
+        read_groups.append(i)
+        return real_group(self, i, *args, **kwargs)
+
+    def spy_read(self, *args, **kwargs):
+        whole_reads.append(1)
+        return real_read(self, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", spy_group)
+    monkeypatch.setattr(pq.ParquetFile, "read", spy_read)
+    ds = data.load_dataset(folder)
+    chosen = data.contacts_for(ds.up_to(2014), "b", 2014)
+    # Every third day from 2012-01-01 (366 days) and 2013 (365): 2014-01-01 is day 731, so
+    # 2014 is rows 244 (day 732) to 365 (day 1095 = 31 December): groups 4 to 7.
+    assert sorted(set(read_groups)) == [4, 5, 6, 7] and whole_reads == []
+    assert chosen.index.min() == 245 and chosen.index.max() == 365  # site b: odd rows
+    assert (chosen["datum_erstkontakt"].dt.year == 2014).all()
+    assert data.contacts_for(ds, "a", 2011).empty and whole_reads == []  # no group admits 2011
+    assert len(data.contacts_for(ds, "a", 2014)) == 61
+    assert len(read_groups) == 4  # each group is read once
+    whole = ds.table("erstkontakte")  # now the whole file, once
+    assert whole_reads == [1] and len(whole) == len(days)
+    pd.testing.assert_frame_equal(
+        chosen, data.select_site_year(whole, "b", 2014, date_column="datum_erstkontakt")
+    )
+    # Without statistics every group may hold the year: the whole file is read.
+    pq.write_table(pq.read_table(path), path, row_group_size=50, write_statistics=False)
+    pd.testing.assert_frame_equal(
+        data.contacts_for(data.load_dataset(folder).up_to(2014), "b", 2014), chosen
+    )
 
 
 def test_rows_cannot_be_chosen_by_a_column_that_bounding_blanks() -> None:

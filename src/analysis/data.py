@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -204,15 +205,28 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
             path = folder / f"{name}.parquet"
             if path.is_file():
                 self._files[name] = path.open("rb")
+        self._parquet: dict[str, Any] = {}  # name -> pyarrow.parquet.ParquetFile
+        self._groups: dict[tuple[str, int], pa.Table] = {}  # row groups read for a choice
         self._arrow: dict[str, pa.Table] = {}
         self._frames: dict[str, pd.DataFrame] = {}
 
-    def _read(self, name: str) -> pa.Table:
-        import pyarrow.parquet as pq
+    def _file(self, name: str) -> Any:
+        """The table's open Parquet file, its metadata read once."""
+        if name not in self._parquet:
+            import pyarrow.parquet as pq
 
-        file = self._files[name]  # KeyError for an absent table, as a dict would give
-        with file:
-            return pq.read_table(file)
+            file = self._files[name]  # KeyError for an absent table, as a dict would give
+            self._parquet[name] = pq.ParquetFile(file)
+        return self._parquet[name]
+
+    def _read(self, name: str) -> pa.Table:
+        """The whole table; the file is closed afterwards (it is read only once)."""
+        parquet = self._file(name)
+        with self._files[name]:
+            table = parquet.read(use_pandas_metadata=True)
+        for key in [k for k in self._groups if k[0] == name]:
+            del self._groups[key]
+        return table
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
@@ -228,21 +242,49 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
 
         The rows are chosen in Arrow and keep their position in the file as index, so the
         frame is the one choosing from the whole frame gives (rows, order, index, values).
+        For a year only the row groups whose statistics admit that year are read (a file
+        of many years written year after year, as ``aufbereiten`` writes the contacts).
         A column not stored with the type the processed format writes takes the way over
         the whole frame (:func:`conform` would convert its values first).
         """
         if name in self._frames:
             return select_site_year(self._frames[name], site, year, date_column=date_column)
-        if name not in self._arrow:
-            self._arrow[name] = self._read(name)
-        table = self._arrow[name]
-        keep = _arrow_choice(table, site, year, date_column)
-        if keep is None:
-            return select_site_year(self[name], site, year, date_column=date_column)
-        positions = pc.indices_nonzero(keep)
-        frame = table.take(positions).to_pandas()
-        frame.index = pd.Index(positions.to_numpy(), dtype="int64")
+        chosen, positions = [], []
+        for table, first_row in self._pieces(name, year, date_column):
+            keep = _arrow_choice(table, site, year, date_column)
+            if keep is None:
+                return select_site_year(self[name], site, year, date_column=date_column)
+            found = pc.indices_nonzero(keep)
+            chosen.append(table.take(found))
+            positions.append(found.to_numpy().astype("int64") + first_row)
+        schema = self._file(name).schema_arrow
+        frame = pa.concat_tables([schema.empty_table(), *chosen]).to_pandas()
+        frame.index = pd.Index(np.concatenate([np.empty(0, "int64"), *positions]), dtype="int64")
         return conform(name, frame)
+
+    def _pieces(
+        self, name: str, year: int | None, date_column: str | None
+    ) -> list[tuple[pa.Table, int]]:
+        """The parts of the table that can hold rows of ``year``, each with the position of
+        its first row: the row groups the statistics admit, else the whole table."""
+        if name not in self._arrow:
+            parquet = self._file(name)
+            groups = _row_groups_of_year(parquet, year, date_column)
+            count = parquet.metadata.num_row_groups
+            if groups is not None and len(groups) < count:  # none at all: no rows of the year
+                firsts = np.cumsum(
+                    [0] + [parquet.metadata.row_group(i).num_rows for i in range(count)]
+                )
+                pieces = []
+                for group in groups:
+                    if (name, group) not in self._groups:
+                        self._groups[name, group] = parquet.read_row_group(
+                            group, use_pandas_metadata=True
+                        )
+                    pieces.append((self._groups[name, group], int(firsts[group])))
+                return pieces
+            self._arrow[name] = self._read(name)
+        return [(self._arrow[name], 0)]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._files)
@@ -252,6 +294,41 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._files
+
+
+def _row_groups_of_year(
+    parquet: Any, year: int | None, date_column: str | None
+) -> list[int] | None:
+    """Row groups of a Parquet file whose statistics admit rows of ``year`` (by
+    ``date_column`` or ``jahr``); a group without statistics is kept. ``None`` (every
+    group) without a year, or when the column is missing or not stored with the type the
+    processed format writes (text min and max say nothing reliable about a year)."""
+    if year is None:
+        return None
+    column = date_column or "jahr"
+    schema = parquet.schema_arrow
+    if schema.get_field_index(column) < 0:
+        return None
+    kind = schema.field(column).type
+    if date_column is not None:
+        if not pa.types.is_timestamp(kind) or kind.tz is not None:
+            return None
+    elif not pa.types.is_integer(kind):
+        return None
+    metadata = parquet.metadata
+    index = next(i for i in range(metadata.num_columns) if metadata.schema.column(i).name == column)
+    groups = []
+    for group in range(metadata.num_row_groups):
+        stats = metadata.row_group(group).column(index).statistics
+        if stats is None or not stats.has_min_max:
+            groups.append(group)
+            continue
+        low, high = stats.min, stats.max
+        if date_column is not None:
+            low, high = low.year, high.year
+        if low <= year <= high:
+            groups.append(group)
+    return groups
 
 
 def _arrow_choice(

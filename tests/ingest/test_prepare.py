@@ -367,6 +367,23 @@ def test_parquet_has_exactly_the_processed_dtypes(tmp_path):
             assert frame[column].dtype == column_dtype(table, column), (table, column)
 
 
+def test_parquet_is_written_in_row_groups_of_fixed_size(tmp_path, monkeypatch):
+    """A question for one year reads only the row groups that can hold it; that needs
+    groups smaller than the table (pyarrow's default put fifteen years into one)."""
+    import pyarrow.parquet as pq
+
+    from analysis.ingest import write
+
+    monkeypatch.setattr(write, "ROW_GROUP_ROWS", 2)
+    run(tmp_path, "erstkontakte_gueltig.csv")
+    meta = pq.ParquetFile(tmp_path / "out" / "erstkontakte.parquet").metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sum(sizes) == len(accepted(tmp_path, "erstkontakte")) > 2
+    assert set(sizes[:-1]) == {2} and 1 <= sizes[-1] <= 2
+    stats = meta.row_group(0).column(2).statistics  # datum_erstkontakt: min and max kept
+    assert meta.schema.column(2).name == "datum_erstkontakt" and stats.has_min_max
+
+
 def test_manifest_reconciles_and_records_hashes(tmp_path):
     result = run(tmp_path, "erstkontakte_fehler.csv", "kosten_hze.csv")
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))

@@ -296,6 +296,14 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
         return name in self._files
 
 
+def _year_readable(kind: pa.DataType, *, by_date: bool) -> bool:
+    """Whether a column stored as ``kind`` gives its year as the processed format writes
+    it: a date without time zone (``by_date``) or an integer ``jahr``."""
+    if by_date:
+        return pa.types.is_timestamp(kind) and kind.tz is None
+    return pa.types.is_integer(kind)
+
+
 def _row_groups_of_year(
     parquet: Any, year: int | None, date_column: str | None
 ) -> list[int] | None:
@@ -309,11 +317,7 @@ def _row_groups_of_year(
     schema = parquet.schema_arrow
     if schema.get_field_index(column) < 0:
         return None
-    kind = schema.field(column).type
-    if date_column is not None:
-        if not pa.types.is_timestamp(kind) or kind.tz is not None:
-            return None
-    elif not pa.types.is_integer(kind):
+    if not _year_readable(schema.field(column).type, by_date=date_column is not None):
         return None
     metadata = parquet.metadata
     index = next(i for i in range(metadata.num_columns) if metadata.schema.column(i).name == column)
@@ -353,12 +357,10 @@ def _arrow_choice(
         if name not in table.column_names:
             return None
         column = table.column(name)
-        if date_column is not None:
-            if not pa.types.is_timestamp(column.type) or column.type.tz is not None:
-                return None
-            column = pc.year(column)
-        elif not pa.types.is_integer(column.type):
+        if not _year_readable(column.type, by_date=date_column is not None):
             return None
+        if date_column is not None:
+            column = pc.year(column)
         masks.append(pc.equal(column, year))
     if not masks:
         return None

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from helpers import contact, frame, make_dataset, site, write_processed
@@ -415,6 +417,109 @@ def test_rows_of_a_table_stored_with_other_types_are_those_of_its_conformed_fram
         data.contacts_for(data.load_dataset(folder), "7", None),
         data.select_site_year(whole, "7", None),
     )
+
+
+def _contacts_with_text_dates(path: Path) -> None:
+    # Day-first text in a column that is not chosen by: pandas guesses the format from the
+    # values it sees, so the chosen rows alone ("01/02/2021") would read as 2 January.
+    frame = pd.read_parquet(path)
+    frame["datum_meldung"] = ["13/01/2019", "01/02/2021", "03/04/2021"]
+    frame.to_parquet(path, index=False)
+
+
+def _offers_with_index(index: pd.Index) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        frame = pd.read_parquet(path)
+        frame.index = index
+        frame.to_parquet(path)  # the index stored, as pandas does by default
+
+    return write
+
+
+def _offers_indexed_by_year(path: Path) -> None:
+    pd.read_parquet(path).set_index("jahr").to_parquet(path)
+
+
+def _offers_with_a_nested_jahr(path: Path) -> None:
+    table = pq.read_table(path)
+    nested = pa.array([{"jahr": 1900}] * table.num_rows)
+    pq.write_table(table.add_column(0, "meta", nested), path)
+
+
+def _offers_without_a_column(path: Path) -> None:
+    pd.read_parquet(path).drop(columns=["teilnehmende"]).to_parquet(path, index=False)
+
+
+def _contacts_with_a_dictionary_per_group(path: Path) -> None:
+    # Each row group with its categories in another order (a writer appending per year).
+    frame = pd.read_parquet(path)
+    codes = list(frame["zugangsweg"].cat.categories)
+    parts = [frame.iloc[:2].copy(), frame.iloc[2:].copy()]
+    parts[0]["zugangsweg"] = parts[0]["zugangsweg"].cat.reorder_categories(codes[::-1])
+    tables = [pa.Table.from_pandas(part, preserve_index=False) for part in parts]
+    with pq.ParquetWriter(path, tables[0].schema) as writer:
+        for table in tables:
+            writer.write_table(table)
+
+
+@pytest.mark.filterwarnings("ignore:Parsing dates in:UserWarning")  # the day-first text
+@pytest.mark.parametrize(
+    ("table", "rewrite"),
+    [
+        ("erstkontakte", _contacts_with_text_dates),
+        ("angebote", _offers_with_index(pd.Index([10, 11, 12]))),
+        ("angebote", _offers_with_index(pd.RangeIndex(100, 103))),
+        ("angebote", _offers_indexed_by_year),
+        ("angebote", _offers_with_a_nested_jahr),
+        ("erstkontakte", _contacts_with_a_dictionary_per_group),
+        ("angebote", _offers_without_a_column),
+    ],
+    ids=["text_datum", "index", "range_index", "jahr_als_index", "jahr_verschachtelt",
+         "kategorien_je_gruppe", "ohne_spalte"],
+)  # fmt: skip
+def test_a_file_not_written_by_aufbereiten_is_chosen_from_as_its_whole_frame(
+    table: str, rewrite: Callable[[Path], None], tmp_path: Path
+) -> None:
+    """Only a file exactly as aufbereiten writes it is chosen from in Arrow; any other gives
+    the rows choosing from its whole conformed frame gives (found by review: swapped day
+    and month, another index, an index or a nested field named jahr read as the year)."""
+    folder = write_processed(
+        tmp_path / "processed",
+        {
+            "standorte": [site("A")],
+            "erstkontakte": [contact("1", "A", "2019-03-01"), contact("2", "A", "2021-03-01"),
+                             contact("3", "A", "2021-05-01")],
+            "angebote": [{"standort_id": "A", "jahr": y, "angebot": "kurs"}
+                         for y in (2020, 2018, 2021)],
+        },
+    )  # fmt: skip
+    rewrite(folder / f"{table}.parquet")
+    choose = data.contacts_for if table == "erstkontakte" else data.offers_for
+    whole = data.load_dataset(folder).table(table)
+    date_column = "datum_erstkontakt" if table == "erstkontakte" else None
+    for year in (2018, 2021, None):
+        expected = data.select_site_year(whole, "A", year, date_column=date_column)
+        pd.testing.assert_frame_equal(choose(data.load_dataset(folder), "A", year), expected)
+        bounded = data.bound_to_year(table, expected, 2021)
+        pd.testing.assert_frame_equal(
+            choose(data.load_dataset(folder).up_to(2021), "A", year), bounded
+        )
+    if table == "erstkontakte":  # categories always in the contract's order
+        assert list(whole["zugangsweg"].cat.categories) == list(
+            data.column_dtype("erstkontakte", "zugangsweg").categories
+        )
+    if rewrite is _contacts_with_text_dates:  # read from all three values: day first
+        met = data.contacts_for(data.load_dataset(folder), "A", 2021)
+        assert met["datum_meldung"].dt.month.tolist() == [2, 4]
+
+
+def test_conform_gives_categories_in_the_contracts_order_and_unordered() -> None:
+    codes = list(data.column_dtype("erstkontakte", "zugangsweg").categories)
+    for dtype in (pd.CategoricalDtype(codes[::-1]), pd.CategoricalDtype(codes, ordered=True)):
+        given = pd.DataFrame({"zugangsweg": pd.Series([codes[1], codes[0]], dtype=dtype)})
+        out = data.conform("erstkontakte", given)["zugangsweg"]
+        assert out.dtype.ordered is False and list(out.cat.categories) == codes
+        assert out.tolist() == [codes[1], codes[0]]
 
 
 def test_a_table_chosen_from_is_read_whole_later_from_the_same_file(tmp_path: Path) -> None:

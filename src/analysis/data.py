@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from analysis.contract.schema import (  # ALL_SITES is also public as data.ALL_SITES
     ALL_SITES,
@@ -48,6 +49,19 @@ def column_dtype(table: str, column: str) -> Any:
     return pd.CategoricalDtype(list(category_for(table, column).codes))
 
 
+def _same_dtype(actual: Any, expected: Any) -> bool:
+    """``actual == expected``, for categories also in the same order: pandas calls two
+    unordered categoricals with the categories in another order equal, but their codes,
+    sorting and the order of a table's rows by category differ."""
+    if isinstance(expected, pd.CategoricalDtype):
+        return (
+            isinstance(actual, pd.CategoricalDtype)
+            and actual.ordered == expected.ordered
+            and list(actual.categories) == list(expected.categories)
+        )
+    return bool(actual == expected)
+
+
 def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Bring a frame into the processed format: schema columns in schema order, schema dtypes.
 
@@ -60,7 +74,7 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     n = len(frame)
     for col in spec.columns:
         dtype = column_dtype(table, col.name)
-        if col.name in frame.columns and frame[col.name].dtype == dtype:
+        if col.name in frame.columns and _same_dtype(frame[col.name].dtype, dtype):
             out[col.name] = frame[col.name]
             continue
         values = frame[col.name] if col.name in frame.columns else pd.Series([None] * n)
@@ -205,16 +219,14 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
             path = folder / f"{name}.parquet"
             if path.is_file():
                 self._files[name] = path.open("rb")
-        self._parquet: dict[str, Any] = {}  # name -> pyarrow.parquet.ParquetFile
+        self._parquet: dict[str, pq.ParquetFile] = {}
         self._groups: dict[tuple[str, int], pa.Table] = {}  # row groups read for a choice
         self._arrow: dict[str, pa.Table] = {}
         self._frames: dict[str, pd.DataFrame] = {}
 
-    def _file(self, name: str) -> Any:
+    def _file(self, name: str) -> pq.ParquetFile:
         """The table's open Parquet file, its metadata read once."""
         if name not in self._parquet:
-            import pyarrow.parquet as pq
-
             file = self._files[name]  # KeyError for an absent table, as a dict would give
             self._parquet[name] = pq.ParquetFile(file)
         return self._parquet[name]
@@ -244,11 +256,13 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
         frame is the one choosing from the whole frame gives (rows, order, index, values).
         For a year only the row groups whose statistics admit that year are read (a file
         of many years written year after year, as ``aufbereiten`` writes the contacts).
-        A column not stored with the type the processed format writes takes the way over
-        the whole frame (:func:`conform` would convert its values first).
+        Only a file exactly as ``aufbereiten`` writes it is chosen from in Arrow (see
+        :func:`_as_written`); any other (written by hand, by an older tool) takes the way
+        over the whole frame, because :func:`conform` converts a column from all its values
+        (a date format guessed from the chosen rows alone could read differently).
         """
-        if name in self._frames:
-            return select_site_year(self._frames[name], site, year, date_column=date_column)
+        if name in self._frames or not _as_written(name, self._file(name).schema_arrow):
+            return select_site_year(self[name], site, year, date_column=date_column)
         chosen, positions = [], []
         for table, first_row in self._pieces(name, year, date_column):
             keep = _arrow_choice(table, site, year, date_column)
@@ -296,31 +310,45 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
         return name in self._files
 
 
-def _year_readable(kind: pa.DataType, *, by_date: bool) -> bool:
-    """Whether a column stored as ``kind`` gives its year as the processed format writes
-    it: a date without time zone (``by_date``) or an integer ``jahr``."""
-    if by_date:
-        return pa.types.is_timestamp(kind) and kind.tz is None
-    return pa.types.is_integer(kind)
+def _as_written(name: str, schema: pa.Schema) -> bool:
+    """Whether a Parquet file of table ``name`` is exactly as ``aufbereiten`` writes it: the
+    contract's columns in order, each of the Arrow type its processed dtype gives, no stored
+    index. Then every column of chosen rows comes out of Arrow as :func:`conform` would
+    make it from the whole table, and a row's position in the file is its index."""
+    spec = TABLES[name]
+    if schema.names != list(spec.column_names):
+        return False
+    meta = schema.pandas_metadata
+    if meta is not None and meta.get("index_columns"):
+        return False
+    return all(_written_type(col.type, schema.field(col.name).type) for col in spec.columns)
+
+
+def _written_type(kind: str, arrow: pa.DataType) -> bool:
+    """Whether ``arrow`` is the type a processed column of contract type ``kind`` has."""
+    text = (pa.types.is_string, pa.types.is_large_string)
+    if kind == "str":
+        return any(test(arrow) for test in text)
+    if kind == "int":
+        return pa.types.is_int64(arrow)
+    if kind == "float":
+        return pa.types.is_float64(arrow)
+    if kind == "date":
+        return pa.types.is_timestamp(arrow) and arrow.unit == "ns" and arrow.tz is None
+    return pa.types.is_dictionary(arrow) and any(test(arrow.value_type) for test in text)
 
 
 def _row_groups_of_year(
     parquet: Any, year: int | None, date_column: str | None
 ) -> list[int] | None:
-    """Row groups of a Parquet file whose statistics admit rows of ``year`` (by
-    ``date_column`` or ``jahr``); a group without statistics is kept. ``None`` (every
-    group) without a year, or when the column is missing or not stored with the type the
-    processed format writes (text min and max say nothing reliable about a year)."""
+    """Row groups of a Parquet file as written by ``aufbereiten`` (:func:`_as_written`)
+    whose statistics admit rows of ``year`` (by ``date_column`` or ``jahr``); a group
+    without statistics is kept. ``None`` (every group) without a year."""
     if year is None:
         return None
     column = date_column or "jahr"
-    schema = parquet.schema_arrow
-    if schema.get_field_index(column) < 0:
-        return None
-    if not _year_readable(schema.field(column).type, by_date=date_column is not None):
-        return None
     metadata = parquet.metadata
-    index = next(i for i in range(metadata.num_columns) if metadata.schema.column(i).name == column)
+    index = next(i for i in range(metadata.num_columns) if metadata.schema.column(i).path == column)
     groups = []
     for group in range(metadata.num_row_groups):
         stats = metadata.row_group(group).column(index).statistics
@@ -338,30 +366,14 @@ def _row_groups_of_year(
 def _arrow_choice(
     table: pa.Table, site: str, year: int | None, date_column: str | None
 ) -> pa.ChunkedArray | None:
-    """The mask :func:`select_site_year` builds, computed on the Arrow table.
-
-    ``None`` when it would choose every row, or when a column it reads is missing or not of
-    the type the processed format stores: then the whole frame decides, as
-    :func:`conform` makes it.
-    """
+    """The mask :func:`select_site_year` builds, computed on a table as written by
+    ``aufbereiten`` (:func:`_as_written`); ``None`` when it would choose every row."""
     masks = []
     if site != ALL_SITES:
-        if "standort_id" not in table.column_names:
-            return None
-        sites = table.column("standort_id")
-        if not (pa.types.is_string(sites.type) or pa.types.is_large_string(sites.type)):
-            return None
-        masks.append(pc.equal(sites, site))
+        masks.append(pc.equal(table.column("standort_id"), site))
     if year is not None:
-        name = date_column or "jahr"
-        if name not in table.column_names:
-            return None
-        column = table.column(name)
-        if not _year_readable(column.type, by_date=date_column is not None):
-            return None
-        if date_column is not None:
-            column = pc.year(column)
-        masks.append(pc.equal(column, year))
+        column = table.column(date_column or "jahr")
+        masks.append(pc.equal(pc.year(column) if date_column else column, year))
     if not masks:
         return None
     # A missing site or date gives null, and null is not chosen (indices_nonzero): no

@@ -188,9 +188,10 @@ def test_holidays_are_kept_and_read_back_without_the_package(holiday_store, monk
         json.dumps({"holidays": "{version}", "land": "NW", "jahre": {"2014": ["2014-02-31"]}}),
         json.dumps({"holidays": "{version}", "land": "NW", "jahre": {"2014": ["2015-03-03"]}}),
         json.dumps({"holidays": "{version}", "land": "NW", "jahre": {"2014": [20140303]}}),
+        "[" * 100_000,
     ],
     ids=["kein_json", "liste", "andere_version", "anderes_land", "keine_liste",
-         "kein_tag", "falsches_jahr", "zahl"],
+         "kein_tag", "falsches_jahr", "zahl", "zu_tief_geschachtelt"],
 )  # fmt: skip
 def test_a_store_of_another_version_or_damaged_is_not_trusted(holiday_store, damage):
     from importlib.metadata import version
@@ -216,6 +217,31 @@ def test_a_store_that_cannot_be_written_only_costs_asking_the_package(tmp_path, 
         ar._holiday_dates.cache_clear()
     assert days == _package_holidays("NW", range(2014, 2015))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["eine_datei"]  # no leftovers
+
+
+def test_a_pipe_in_place_of_the_store_is_not_read(holiday_store):
+    """Reading a FIFO would wait for a writer forever: the command hung."""
+    holiday_store.mkdir(parents=True)
+    os.mkfifo(holiday_store / "NW.json")
+    code = "from analysis.indicators import access_routes as ar; print(len(ar.holiday_dates('NW', [2014])))"
+    env = {**os.environ, "XDG_CACHE_HOME": str(holiday_store.parent.parent)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stdout) == (0, "11\n"), done.stderr
+
+
+def test_a_relative_cache_folder_is_ignored_as_the_xdg_rule_says(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", "relativ")
+    monkeypatch.setenv("HOME", str(tmp_path / "heim"))
+    monkeypatch.chdir(tmp_path)
+    ar._holiday_dates.cache_clear()
+    try:
+        ar.holiday_dates("NW", [2014])
+    finally:
+        ar._holiday_dates.cache_clear()
+    assert not (tmp_path / "relativ").exists()
+    assert (tmp_path / "heim" / ".cache" / ar.HOLIDAY_STORE / "NW.json").is_file()
 
 
 @pytest.mark.parametrize("land", ["../NW", "nw", "X", "Augsburg"])

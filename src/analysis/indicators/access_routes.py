@@ -150,8 +150,8 @@ def _holiday_file(land: str) -> tuple[Path, str] | None:
         package = version("holidays")
     except PackageNotFoundError:
         return None
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, empty or relative: the XDG rule says ~/.cache
         try:
             base = str(Path.home() / ".cache")
         except RuntimeError:  # no home folder known (a service account without one)
@@ -166,8 +166,10 @@ def _stored_holidays(land: str) -> dict[str, Any] | None:
         return None
     path, package = where
     try:
+        if not path.is_file():  # missing, or a folder or a pipe in its place: never read
+            return None
         stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nesting too deep
         return None
     if not isinstance(stored, dict) or stored.get("holidays") != package:
         return None

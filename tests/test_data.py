@@ -589,3 +589,13 @@ def test_rows_cannot_be_chosen_by_a_column_that_bounding_blanks() -> None:
     bounded = make_dataset({"erstkontakte": [contact("1", "a", "2014-01-01")]}).up_to(2014)
     with pytest.raises(ValueError, match="datum_meldung"):
         bounded.tables.select("erstkontakte", "alle", 2014, "datum_meldung")
+
+
+def test_a_table_given_as_none_is_absent_for_every_choice() -> None:
+    """A dataset built by hand may say "not delivered" with None instead of leaving the
+    table out; choosing from it gives None, bounded or not, as for a missing table."""
+    given = make_dataset({"erstkontakte": [contact("1", "a", "2014-01-01")]})
+    dataset = data.Dataset(given.folder, given.manifest, {**given.tables, "angebote": None})
+    assert data.offers_for(dataset, "alle", 2014) is None
+    assert data.offers_for(dataset.up_to(2014), "alle", 2014) is None
+    assert data.surveys_for(dataset, "alle", 2014) is None

@@ -411,9 +411,7 @@ class _BoundTables(Mapping[str, pd.DataFrame]):
             )
         if name in self._frames:  # already bounded for another question
             return select_site_year(self._frames[name], site, year, date_column=date_column)
-        if name not in self._source or (
-            not isinstance(self._source, _LazyTables) and self._source[name] is None
-        ):
+        if not _present(self._source, name):
             return None
         chosen = _choose(self._source, name, site, year, date_column)
         return bound_to_year(name, chosen, self._year)
@@ -506,9 +504,16 @@ def _rows_of(
     tables = dataset.tables
     if isinstance(tables, _BoundTables):
         return tables.select(name, site, year, date_column)
-    if name not in tables or (not isinstance(tables, _LazyTables) and tables[name] is None):
-        return None  # (a folder's table is not read to find out whether it is there)
+    if not _present(tables, name):
+        return None
     return _choose(tables, name, site, year, date_column)
+
+
+def _present(tables: Mapping[str, pd.DataFrame], name: str) -> bool:
+    """Whether the table was delivered; a folder's table is not read to find out."""
+    if isinstance(tables, _LazyTables):
+        return name in tables
+    return tables.get(name) is not None
 
 
 def _choose(

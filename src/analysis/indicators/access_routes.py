@@ -7,7 +7,6 @@ Feiertagen des Landes), Standortvergleich, Trend über die Jahre, Weitervermittl
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -25,6 +24,7 @@ import pandas as pd
 from analysis.contract.schema import CATEGORIES
 from analysis.errors import FhError
 from analysis.indicators import stats
+from analysis.stores import store_json
 
 ROUTES = CATEGORIES["zugangsweg"]
 ONWARD = CATEGORIES["weitervermittlung"]
@@ -186,22 +186,14 @@ def _stored_holidays(land: str) -> dict[str, Any] | None:
 def _store_holidays(
     land: str, by_year: dict[str, list[str]], stored: dict[str, Any] | None
 ) -> None:
-    """Add years to the store (atomically); a cache folder that cannot be written only
-    costs asking the package again next time."""
+    """Add years to the store (:func:`store_json`: a cache folder that cannot be written
+    only costs asking the package again next time)."""
     where = _holiday_file(land)
     if where is None:
         return
     path, package = where
     years = {**(stored["jahre"] if stored else {}), **by_year}
-    content = {"holidays": package, "land": land, "jahre": dict(sorted(years.items()))}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+    store_json(path, {"holidays": package, "land": land, "jahre": dict(sorted(years.items()))})
 
 
 def holiday_dates(land: str, years: Iterable[int]) -> np.ndarray:

@@ -17,7 +17,6 @@ Cell ids are tuples ``(site, quantity, *keys)`` with ``site`` a ``standort_id`` 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from analysis.contract.schema import ALL_SITES, CATEGORIES, MANIFEST, PATTERN_FO
 from analysis.data import Dataset
 from analysis.errors import FhError
 from analysis.protection.rules import DEFAULT_MIN_COUNT, is_small, round_to_five
+from analysis.stores import store_json
 
 if TYPE_CHECKING:  # the LP engine (scipy.optimize) is loaded only when a pattern is computed:
     # a run that reads every pattern from the cache starts without it
@@ -667,17 +667,6 @@ def protected_year(dataset: Dataset, year: int, config: Any) -> ProtectedPublica
             pub, config.min_count, config.protection_level, config.round_to_5
         )
         if on_disk:
-            _store(path, {"schluessel": key, "muster": result.to_json()})
+            store_json(path, {"schluessel": key, "muster": result.to_json()})
     _CACHE[memo] = result
     return result
-
-
-def _store(path: Path, value: dict[str, Any]) -> None:
-    """Write atomically; a read-only data folder only costs recomputation."""
-    try:
-        path.parent.mkdir(exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass

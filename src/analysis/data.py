@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -62,12 +63,19 @@ def _same_dtype(actual: Any, expected: Any) -> bool:
     return bool(actual == expected)
 
 
+def _fills_unknown(dtype: Any) -> bool:
+    """Whether a missing value of this dtype reads as ``unbekannt`` (a category with that
+    code, as the data contract and aufbereiten have it)."""
+    return isinstance(dtype, pd.CategoricalDtype) and "unbekannt" in dtype.categories
+
+
 def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Bring a frame into the processed format: schema columns in schema order, schema dtypes.
 
     A missing optional column becomes all-missing (``unbekannt`` for ``jn`` and for
-    categories that have that code), as the data contract says. Used when loading and by
-    tests that build small frames by hand.
+    categories that have that code), as the data contract says; a missing value in such a
+    column reads as ``unbekannt`` too, whatever order the given categories had. Used when
+    loading and by tests that build small frames by hand.
     """
     spec: Table = TABLES[table]
     out: dict[str, pd.Series] = {}
@@ -75,7 +83,10 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     for col in spec.columns:
         dtype = column_dtype(table, col.name)
         if col.name in frame.columns and _same_dtype(frame[col.name].dtype, dtype):
-            out[col.name] = frame[col.name]
+            series = frame[col.name]
+            if _fills_unknown(dtype) and series.isna().any():  # as the conversion below
+                series = series.fillna("unbekannt")
+            out[col.name] = series
             continue
         values = frame[col.name] if col.name in frame.columns else pd.Series([None] * n)
         values = pd.Series(values.to_numpy(dtype=object), index=frame.index)
@@ -89,7 +100,7 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
             series = values.astype(pd.StringDtype())
         else:
             series = values.astype(dtype)
-            if "unbekannt" in dtype.categories:
+            if _fills_unknown(dtype):
                 series = series.fillna("unbekannt")
         out[col.name] = series
     return pd.DataFrame(out, index=frame.index)
@@ -319,9 +330,25 @@ def _as_written(name: str, schema: pa.Schema) -> bool:
     if schema.names != list(spec.column_names):
         return False
     meta = schema.pandas_metadata
-    if meta is not None and meta.get("index_columns"):
+    # The pandas description says how Arrow turns a column into pandas (Int64 or float64
+    # for whole numbers with gaps, a time zone): it must be the one aufbereiten writes.
+    if meta is None or meta.get("index_columns") or _pandas_columns(meta) != _written_columns(name):
         return False
     return all(_written_type(col.type, schema.field(col.name).type) for col in spec.columns)
+
+
+def _pandas_columns(meta: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (c.get("name"), c.get("pandas_type"), c.get("numpy_type"), c.get("metadata"))
+        for c in meta.get("columns") or []
+    ]
+
+
+@cache
+def _written_columns(name: str) -> list[tuple[Any, ...]]:
+    """The pandas description of the columns of ``name`` as ``aufbereiten`` writes them."""
+    meta = pa.Schema.from_pandas(conform(name, pd.DataFrame()), preserve_index=False)
+    return _pandas_columns(meta.pandas_metadata)
 
 
 def _written_type(kind: str, arrow: pa.DataType) -> bool:

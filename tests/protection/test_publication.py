@@ -178,6 +178,17 @@ def test_the_pattern_is_kept_beside_the_data_and_reused(tmp_path, config):
     object.__setattr__(wider, "protection_level", 5.0)
     pub._CACHE.clear()
     assert pub.protected_year(load_dataset(folder), 2014, wider).protection_level == 5.0
+    # A stored pattern that is not one of ours is computed again, never trusted or fatal.
+    for damage in (
+        "[" * 100_000,
+        "[1, 2]",
+        '{"schluessel": 1}',
+        '{"schluessel": %s, "muster": []}',
+    ):
+        text = damage % json.dumps(stored["schluessel"]) if "%s" in damage else damage
+        (folder / "geheimhaltung" / "2014.json").write_text(text, encoding="utf-8")
+        pub._CACHE.clear()
+        assert pub.protected_year(load_dataset(folder), 2014, config).hidden == first.hidden
 
 
 def test_the_stored_pattern_reads_back_every_cell_flag_and_the_order():

@@ -7,7 +7,6 @@ Feiertagen des Landes), Standortvergleich, Trend über die Jahre, Weitervermittl
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
@@ -24,7 +23,7 @@ import pandas as pd
 from analysis.contract.schema import CATEGORIES
 from analysis.errors import FhError
 from analysis.indicators import stats
-from analysis.stores import store_json
+from analysis.stores import load_json, store_json
 
 ROUTES = CATEGORIES["zugangsweg"]
 ONWARD = CATEGORIES["weitervermittlung"]
@@ -165,12 +164,7 @@ def _stored_holidays(land: str) -> dict[str, Any] | None:
     if where is None:
         return None
     path, package = where
-    try:
-        if not path.is_file():  # missing, or a folder or a pipe in its place: never read
-            return None
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # RecursionError: nesting too deep
-        return None
+    stored = load_json(path)
     if not isinstance(stored, dict) or stored.get("holidays") != package:
         return None
     if stored.get("land") != land or not isinstance(stored.get("jahre"), dict):

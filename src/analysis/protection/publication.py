@@ -29,7 +29,7 @@ from analysis.contract.schema import ALL_SITES, CATEGORIES, MANIFEST, PATTERN_FO
 from analysis.data import Dataset
 from analysis.errors import FhError
 from analysis.protection.rules import DEFAULT_MIN_COUNT, is_small, round_to_five
-from analysis.stores import store_json
+from analysis.stores import load_json, store_json
 
 if TYPE_CHECKING:  # the LP engine (scipy.optimize) is loaded only when a pattern is computed:
     # a run that reads every pattern from the cache starts without it
@@ -655,11 +655,11 @@ def protected_year(dataset: Dataset, year: int, config: Any) -> ProtectedPublica
     # memory (tests, exploration) must not leave files in the working directory.
     on_disk = (dataset.folder / MANIFEST).is_file()
     result = None
+    stored = load_json(path) if on_disk else None
     try:
-        stored = json.loads(path.read_text(encoding="utf-8")) if on_disk else {}
-        if stored.get("schluessel") == key:
+        if isinstance(stored, dict) and stored.get("schluessel") == key:
             result = ProtectedPublication.from_json(stored["muster"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):  # a pattern not of ours
         result = None
     if result is None:
         pub = build_publication(dataset, year, land=config.land)

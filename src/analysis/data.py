@@ -231,6 +231,7 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
             if path.is_file():
                 self._files[name] = path.open("rb")
         self._parquet: dict[str, pq.ParquetFile] = {}
+        self._as_written: dict[str, bool] = {}
         self._groups: dict[tuple[str, int], pa.Table] = {}  # row groups read for a choice
         self._arrow: dict[str, pa.Table] = {}
         self._frames: dict[str, pd.DataFrame] = {}
@@ -250,6 +251,12 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
         for key in [k for k in self._groups if k[0] == name]:
             del self._groups[key]
         return table
+
+    def _written(self, name: str) -> bool:
+        """:func:`_as_written` of the table's file, decided once."""
+        if name not in self._as_written:
+            self._as_written[name] = _as_written(name, self._file(name).schema_arrow)
+        return self._as_written[name]
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
@@ -272,7 +279,7 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
         over the whole frame, because :func:`conform` converts a column from all its values
         (a date format guessed from the chosen rows alone could read differently).
         """
-        if name in self._frames or not _as_written(name, self._file(name).schema_arrow):
+        if name in self._frames or not self._written(name):
             return select_site_year(self[name], site, year, date_column=date_column)
         chosen, positions = [], []
         for table, first_row in self._pieces(name, year, date_column):
@@ -366,7 +373,7 @@ def _written_type(kind: str, arrow: pa.DataType) -> bool:
 
 
 def _row_groups_of_year(
-    parquet: Any, year: int | None, date_column: str | None
+    parquet: pq.ParquetFile, year: int | None, date_column: str | None
 ) -> list[int] | None:
     """Row groups of a Parquet file as written by ``aufbereiten`` (:func:`_as_written`)
     whose statistics admit rows of ``year`` (by ``date_column`` or ``jahr``); a group

@@ -702,7 +702,7 @@ def test_csv_reader_on_csv_like_text(rows, encoding):
         except FhError:
             return
         assert sheet.report.rows == len(sheet.frame) + len(sheet.bad_rows)
-        assert sheet.frame["_zeile"].is_monotonic_increasing
+        assert sheet.frame.column("_zeile").to_pandas().is_monotonic_increasing
 
 
 # --- command line -------------------------------------------------------------------------------

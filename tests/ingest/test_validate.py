@@ -446,35 +446,33 @@ def test_a_target_folder_that_cannot_be_read_is_refused_in_german(tmp_path, monk
 # --- the future-date rule at its edge (issue #13) ------------------------------------------
 
 
-def _raw_contacts(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
-    """Raw text rows (fall_id, datum_erstkontakt, datum_meldung) as read from a file."""
-    from analysis.contract.schema import TABLES
-    from analysis.ingest.read import FILE_COL, LINE_COL
+def _checked_contacts(rows: list[tuple[str, str, str]]):
+    """Raw text rows (fall_id, datum_erstkontakt, datum_meldung) of one file, checked."""
+    import pyarrow as pa
 
-    columns = [c.name for c in TABLES["erstkontakte"].columns]
-    records = []
-    for i, (fall, contact_day, referral) in enumerate(rows):
-        record = dict.fromkeys(columns, "")
-        record.update(
-            fall_id=fall,
-            standort_id="a",
-            datum_erstkontakt=contact_day,
-            datum_meldung=referral,
-            zugangsweg="hebamme",
-        )
-        record[FILE_COL], record[LINE_COL] = "erstkontakte.csv", i + 2
-        records.append(record)
-    return pd.DataFrame(records)
+    from analysis.contract.schema import TABLES
+    from analysis.ingest.manifest import FileReport
+    from analysis.ingest.read import LINE_COL, Sheet
+    from analysis.ingest.validate import check_file, validate
+
+    table = TABLES["erstkontakte"]
+    cells = {c: [""] * len(rows) for c in table.column_names}
+    cells["fall_id"] = [r[0] for r in rows]
+    cells["standort_id"] = ["a"] * len(rows)
+    cells["datum_erstkontakt"] = [r[1] for r in rows]
+    cells["datum_meldung"] = [r[2] for r in rows]
+    cells["zugangsweg"] = ["hebamme"] * len(rows)
+    frame = pa.table(cells | {LINE_COL: list(range(2, len(rows) + 2))})
+    sheet = Sheet(FileReport("erstkontakte.csv", "0" * 64), frame, pd.DataFrame())
+    part = check_file(table, sheet, sites=None, config=None, today=TODAY)
+    return validate(table, [part], ["erstkontakte.csv"])
 
 
 def test_a_date_today_is_accepted_and_tomorrow_is_in_the_future():
-    from analysis.contract.schema import TABLES
-    from analysis.ingest.validate import validate
-
     # TODAY is 23.11.2026: contact today -> accepted; contact tomorrow (24.11.) -> rejected;
     # a referral tomorrow with a contact today is rejected for the referral date alone
     # (and for referral after contact).
-    raw = _raw_contacts(
+    checked = _checked_contacts(
         [
             ("heute", "23.11.2026", "23.11.2026"),
             ("gestern", "22.11.2026", ""),
@@ -482,7 +480,6 @@ def test_a_date_today_is_accepted_and_tomorrow_is_in_the_future():
             ("meldung_morgen", "23.11.2026", "24.11.2026"),
         ]
     )
-    checked = validate(TABLES["erstkontakte"], raw, sites=None, config=None, today=TODAY)
     assert checked.accepted["fall_id"].tolist() == ["heute", "gestern"]
     reasons = dict(zip(checked.rejects["zeile"], checked.rejects["gruende"], strict=True))
     assert set(reasons) == {4, 5}

@@ -1,12 +1,14 @@
 """``fh-analytik aufbereiten``: eine Tabelle nach der anderen lesen, prüfen und schreiben.
 
-Orchestrates ``read``, ``validate`` and ``write`` per table, checks the reconciliation
-(read = accepted + rejected) and formats the German summary.
+Orchestrates ``read``, ``validate`` and ``write``: files are read and checked in two worker
+threads, each table is finished and written as soon as its files are, the reconciliation
+(read = accepted + rejected) is checked, and the German summary formatted.
 """
 
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,64 +26,54 @@ from analysis.contract.schema import (
 )
 from analysis.errors import FhError
 from analysis.ingest.manifest import IngestResult, TableReport
-from analysis.ingest.read import ENCODING_COL, FILE_COL, LINE_COL, discover, read_file
-from analysis.ingest.validate import validate
-from analysis.ingest.write import check_target, write
+from analysis.ingest.read import LINE_COL, discover, read_file
+from analysis.ingest.validate import Part, check_file, validate
+from analysis.ingest.write import Build, check_target
 
 # --------------------------------------------------------------------------- one table
 
+#: Files read and checked at the same time. pyarrow splits and encodes a file without
+#: Python's lock, so two files use both cores of a small machine; more would only add
+#: memory (each file is whole in memory while it is read).
+FILE_WORKERS = 2
 
-def _prepare_table(
-    table: Table, paths: list[Path], sites: pd.Series | None, config: Config | None, today: date
-) -> tuple[TableReport, pd.DataFrame, pd.DataFrame]:
+
+def _check_one(
+    table: Table, path: Path, sites: pd.Series | None, config: Config | None, today: date
+) -> Part:
+    """Read one file and run the checks that need only its rows (in a worker thread)."""
+    return check_file(table, read_file(path, table), sites=sites, config=config, today=today)
+
+
+def _finish_table(table: Table, parts: list[Part]) -> tuple[TableReport, pd.DataFrame, pd.DataFrame]:
+    """The checks across the table's files, the rejects in file and line order, and the
+    reconciliation read = accepted + rejected."""
     report = TableReport(name=table.name, present=True)
-    frames: list[pd.DataFrame] = []
-    bad_frames: list[pd.DataFrame] = []
-    for order, path in enumerate(paths):
-        sheet = read_file(path, table)
-        report.files.append(sheet.report)
-        f = sheet.frame
-        f = f.loc[:, ~pd.Index(f.columns).duplicated()]  # unnamed columns repeat the empty name
-        for c in table.column_names:
-            if c not in f.columns:
-                f[c] = pd.Series("", index=f.index, dtype="str")
-        # Columns outside the contract go no further than this (the summary names them).
-        f = f[[*table.column_names, LINE_COL, *(c for c in (ENCODING_COL,) if c in f.columns)]]
-        f["_ordnung"] = order
-        frames.append(f)
-        if len(sheet.bad_rows):
-            b = sheet.bad_rows.copy()
-            b[FILE_COL] = sheet.report.name
-            b["_ordnung"] = order
-            bad_frames.append(b)
-    raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    for c in raw.columns:
-        # Only columns some file lacked hold NaN (ENCODING_COL too, when only some files had
-        # lines in the wrong encoding); rewriting all would copy a million rows.
-        if c not in (LINE_COL, "_ordnung") and (raw[c].dtype != "str" or raw[c].hasnans):
-            raw[c] = raw[c].fillna("").astype("str")
-    # The file of each row as a category of the file names (one byte a row, not a string).
-    names = [f.name for f in report.files]
-    raw[FILE_COL] = pd.Categorical.from_codes(raw["_ordnung"].to_numpy(), categories=names)
-    checked = validate(table, raw, sites=sites, config=config, today=today)
-
+    report.files = [p.sheet.report for p in parts]
+    checked = validate(table, parts, [f.name for f in report.files])
     rejects = checked.rejects
     report.reason_counts = checked.reason_counts
-    if bad_frames:
+    bad_frames = []
+    for order, part in enumerate(parts):
+        bad = part.sheet.bad_rows
+        if not len(bad):
+            continue
         # Rows that could not be split into the header's columns: their values cannot be
         # told apart from text outside the contract, so only file, line and reason are kept.
-        bad = pd.concat(bad_frames, ignore_index=True)
         for kinds in bad["arten"]:
             report.reason_counts.update(kinds)
-        extra = pd.DataFrame(
-            {
-                "datei": bad[FILE_COL].astype(str),
-                "zeile": bad[LINE_COL].astype("int64"),
-                "gruende": bad["gruende"].astype(str),
-                "_ordnung": bad["_ordnung"],
-            }
+        bad_frames.append(
+            pd.DataFrame(
+                {
+                    "datei": part.sheet.report.name,
+                    "zeile": bad[LINE_COL].astype("int64"),
+                    "gruende": bad["gruende"].astype(str),
+                    "_ordnung": order,
+                }
+            )
         )
-        rejects = pd.concat([rejects, extra], ignore_index=True)
+    if bad_frames:
+        rejects = pd.concat([rejects, *bad_frames], ignore_index=True)
     rejects = rejects.sort_values(["_ordnung", "zeile"], kind="stable").drop(columns="_ordnung")
     report.read = sum(f.rows for f in report.files)
     report.accepted = len(checked.accepted)
@@ -106,9 +98,9 @@ def prepare(
 ) -> IngestResult:
     """Read, validate and convert ``raw_dir`` into ``processed_dir`` (replaced atomically).
 
-    Raises ``FhError`` (exit 2) before anything is written when a file is unusable as a whole,
-    or when a table would lose all its rows or more than the configured share of them
-    against the previous processed state and ``allow_shrink`` does not confirm it.
+    Raises ``FhError`` (exit 2), with the previous state unchanged, when a file is unusable
+    as a whole, or when a table would lose all its rows or more than the configured share
+    of them against the previous processed state and ``allow_shrink`` does not confirm it.
     """
     raw_dir, processed_dir = Path(raw_dir), Path(processed_dir)
     today = today or date.today()
@@ -124,33 +116,55 @@ def prepare(
     check_target(raw_dir, processed_dir)
 
     reports: dict[str, TableReport] = {}
-    accepted: dict[str, pd.DataFrame] = {}
-    rejects: dict[str, pd.DataFrame] = {}
-    sites: pd.Series | None = None
-    for name in TABLE_ORDER:  # standorte first: the others check their sites against it
-        table = TABLES[name]
-        if not by_table[name]:
-            reports[name] = TableReport(name=name, present=False)
-            continue
-        report, ok, bad = _prepare_table(table, by_table[name], sites, config, today)
-        reports[name], accepted[name], rejects[name] = report, ok, bad
-        if name == "standorte":
-            sites = ok["standort_id"]
-
-    notes = _check_shrink(processed_dir, reports, config, allow_shrink)
-
-    created = datetime.now().astimezone().isoformat(timespec="seconds")
-    config_sha = config.sha256 if config is not None else ""
-    head = {
-        "erstellt": created,
-        "version": __version__,
-        "konfiguration_sha256": config_sha,
-        "konfiguration": config.as_dict() if config is not None else None,
-        "rohdaten": str(raw_dir.resolve()),
-        "stichtag": today.isoformat(),
-        "nicht_zugeordnete_dateien": unassigned,
-    }
-    write(processed_dir, reports, accepted, rejects, head)
+    build = Build(processed_dir)
+    pool = ThreadPoolExecutor(max_workers=FILE_WORKERS, thread_name_prefix="aufbereiten")
+    try:
+        # standorte first: the other tables check their sites against it; their files are
+        # then all read ahead while each table is finished and written in order.
+        sites: pd.Series | None = None
+        pending: dict[str, list[Future[Part]]] = {}
+        for name in TABLE_ORDER:
+            table = TABLES[name]
+            if name not in pending:
+                pending[name] = [
+                    pool.submit(_check_one, table, path, sites, config, today)
+                    for path in by_table[name]
+                ]
+            if not by_table[name]:
+                reports[name] = TableReport(name=name, present=False)
+                continue
+            parts = [future.result() for future in pending.pop(name)]
+            report, ok, bad = _finish_table(table, parts)
+            del parts
+            build.table(report, ok, bad)
+            reports[name] = report
+            if name == "standorte":
+                sites = ok["standort_id"]
+                for later in TABLE_ORDER:
+                    if later != name and later not in reports:
+                        pending[later] = [
+                            pool.submit(_check_one, TABLES[later], path, sites, config, today)
+                            for path in by_table[later]
+                        ]
+            del ok, bad
+        pool.shutdown()
+        notes = _check_shrink(processed_dir, reports, config, allow_shrink)
+        created = datetime.now().astimezone().isoformat(timespec="seconds")
+        config_sha = config.sha256 if config is not None else ""
+        head = {
+            "erstellt": created,
+            "version": __version__,
+            "konfiguration_sha256": config_sha,
+            "konfiguration": config.as_dict() if config is not None else None,
+            "rohdaten": str(raw_dir.resolve()),
+            "stichtag": today.isoformat(),
+            "nicht_zugeordnete_dateien": unassigned,
+        }
+        build.finish(reports, head)
+    except BaseException:
+        pool.shutdown(cancel_futures=True)
+        build.discard()
+        raise
     return IngestResult(
         raw_dir,
         processed_dir,

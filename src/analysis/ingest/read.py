@@ -51,9 +51,7 @@ DELIMITERS = (";", "\t", ",")
 _KEEP_IN_TARGET = ("README.md", ".gitkeep", ".gitignore")
 LINE_COL = "_zeile"
 FILE_COL = "_datei"
-#: Column of the read frame with a German reason for rows whose line is not valid in the
-#: file's encoding ("" for the others); validation turns it into a row error.
-ENCODING_COL = "_kodierung"
+#: The kind of reject of a row whose line is not valid in its file's encoding.
 ENCODING_KIND = "Zeichenkodierung"
 
 
@@ -61,12 +59,14 @@ ENCODING_KIND = "Zeichenkodierung"
 
 
 @dataclass
-class _Sheet:
+class Sheet:
     """A file reduced to text cells: the data rows with their line numbers."""
 
     report: FileReport  # what the summary and the manifest say of the file
-    frame: pd.DataFrame  # well-formed rows: one str column per (folded) header column + _zeile
+    frame: pa.Table  # well-formed rows: a string column per (folded) header column + _zeile
     bad_rows: pd.DataFrame  # rows not split into the columns: _zeile, arten (kinds), gruende
+    encoding_rows: np.ndarray | None = None  # rows with a line not valid in the encoding
+    encoding_reason: str = ""  # German reason for those rows
 
 
 @dataclass
@@ -324,7 +324,7 @@ def _detect_header(name: str, table: Table, head: list[str], starts: list[int]) 
     raise _no_header_error(name, table, best[0], best[1])
 
 
-def read_csv_file(path: Path, table: Table) -> _Sheet:
+def read_csv_file(path: Path, table: Table) -> Sheet:
     """Read one CSV export into text cells; raises only ``FhError`` for unusable files."""
     name = path.name
     try:
@@ -344,13 +344,15 @@ def read_csv_file(path: Path, table: Table) -> _Sheet:
         payload = text.encode("utf-8")
     del data
     bad_lines = set(decoded.bad_lines)
-    marker = next((c for c in "\x1f\x1e\x1d\x1c\x01\x02" if c not in text), None)
-    if '"' not in text and marker is not None:
-        # Fast path: no quoting, so a record is a physical line; pyarrow splits and
-        # classifies all lines in C++ and Python only sees the header and broken rows.
+    body: _Body | None = None
+    if '"' not in text:
+        # Fast path: no quoting, so a record is a physical line and pyarrow splits the
+        # lines into the header's columns; Python only sees the header and broken rows.
+        head = _head_lines(text)
         del text
-        body = _read_plain(name, table, payload, marker, bad_lines)
-    else:
+        body = _read_plain(name, table, payload, head, bad_lines)
+    if body is None:
+        text = text if '"' in text else payload.decode("utf-8")
         del payload
         body = _read_quoted(name, table, text, bad_lines)
     frame, bad, header, folded, unknown, enc_records = body
@@ -358,21 +360,23 @@ def read_csv_file(path: Path, table: Table) -> _Sheet:
     report.header_line = header.line
     report.skipped_rows = header.skipped
     report.unknown_columns = unknown
-    report.rows = len(frame) + len(bad)
-    frame.columns = [*folded, LINE_COL]
+    report.rows = frame.num_rows + len(bad)
+    frame = frame.rename_columns([*folded, LINE_COL])
     reasons = [
         (line, (ENCODING_KIND, kind), f"{decoded.bad_reason}; {why}")
         if line in enc_records
         else (line, (kind,), why)
         for line, kind, why in bad
     ]
+    sheet = Sheet(report, frame, _bad_frame(reasons))
     if enc_records:
-        hit = frame[LINE_COL].isin(enc_records)
-        frame[ENCODING_COL] = np.where(hit, decoded.bad_reason, "")
+        lines = frame.column(LINE_COL).to_numpy()
+        hit = np.isin(lines, np.fromiter(enc_records, dtype=np.int64))
+        sheet.encoding_rows, sheet.encoding_reason = hit, decoded.bad_reason
         report.encoding_error_lines = sorted(
-            set(frame.loc[hit, LINE_COL].tolist()) | {b[0] for b in bad} & enc_records
+            set(lines[hit].tolist()) | {b[0] for b in bad} & enc_records
         )
-    return _Sheet(report, frame, _bad_frame(reasons))
+    return sheet
 
 
 def _bad_frame(rows: list[tuple[int, tuple[str, ...], str]]) -> pd.DataFrame:
@@ -382,18 +386,44 @@ def _bad_frame(rows: list[tuple[int, tuple[str, ...], str]]) -> pd.DataFrame:
 
 # frame, bad rows (start line, kind, reason), header, folded names, unknown columns, and the
 # start lines of records that contain a line not valid in the file's encoding
-_Body = tuple[pd.DataFrame, list[tuple[int, str, str]], _Header, list[str], list[str], set[int]]
+_Body = tuple[pa.Table, list[tuple[int, str, str]], _Header, list[str], list[str], set[int]]
 
 
-def _arrow_options(cols: list[str], delimiter: str, block_size: int = 1 << 24) -> dict[str, Any]:
+def _head_lines(text: str) -> list[str]:
+    """The first physical lines of a file, where its header must be."""
+    count = HEADER_WINDOW * 20
+    cut = 0
+    for _ in range(count):
+        nl = text.find("\n", cut)
+        cr = text.find("\r", cut, nl if nl >= 0 else len(text))
+        if cr >= 0:
+            cut = cr + 2 if text.startswith("\n", cr + 1) else cr + 1
+        elif nl >= 0:
+            cut = nl + 1
+        else:
+            cut = len(text)
+            break
+    return _physical_lines_text(text[:cut])[:count]
+
+
+def _physical_lines_text(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _arrow_options(
+    cols: list[str], delimiter: str, block_size: int = 1 << 24, handler: Any = None
+) -> dict[str, Any]:
     return {
-        "read_options": pacsv.ReadOptions(column_names=cols, block_size=block_size),
+        "read_options": pacsv.ReadOptions(
+            column_names=cols, block_size=block_size, use_threads=handler is None
+        ),
         "parse_options": pacsv.ParseOptions(
             delimiter=delimiter,
             quote_char=False,
             escape_char=False,
             ignore_empty_lines=False,
             newlines_in_values=False,
+            invalid_row_handler=handler,
         ),
         "convert_options": pacsv.ConvertOptions(
             column_types=dict.fromkeys(cols, pa.string()),
@@ -403,67 +433,167 @@ def _arrow_options(cols: list[str], delimiter: str, block_size: int = 1 << 24) -
     }
 
 
-def _arrow_read(name: str, payload: bytes, cols: list[str], delimiter: str) -> pa.Table:
+def _arrow_read(
+    name: str, payload: bytes | pa.Buffer, cols: list[str], delimiter: str, handler: Any = None
+) -> pa.Table:
     """pyarrow's CSV reader; a line longer than its block is read again as one block."""
     try:
-        return pacsv.read_csv(io.BytesIO(payload), **_arrow_options(cols, delimiter))
+        return pacsv.read_csv(
+            pa.BufferReader(payload), **_arrow_options(cols, delimiter, handler=handler)
+        )
     except (pa.ArrowException, ValueError) as exc:
         if len(payload) < 1 << 24:
             raise FhError(f"{name}: Datei ist nicht lesbar ({exc}).") from exc
     try:  # "straddling object straddles two block boundaries": one line > 16 MB
         block = min(len(payload) + 1, 2**31 - 1)
-        return pacsv.read_csv(io.BytesIO(payload), **_arrow_options(cols, delimiter, block))
+        return pacsv.read_csv(
+            pa.BufferReader(payload), **_arrow_options(cols, delimiter, block, handler=handler)
+        )
     except (pa.ArrowException, ValueError) as exc:
         raise FhError(f"{name}: Datei ist nicht lesbar ({exc}).") from exc
 
 
-def _to_frame(columns: dict[str, pa.Array]) -> pd.DataFrame:
-    table = pa.table({c: pc.utf8_trim_whitespace(a) for c, a in columns.items()})
-    return table.to_pandas(
-        types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get
-    )
+class _Misfits:
+    """pyarrow's handler of rows that do not have the header's number of fields."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int | None, str, int]] = []
+
+    def __call__(self, row: Any) -> str:
+        self.rows.append((row.number, row.text, row.actual_columns))
+        return "skip"
 
 
-def _read_plain(name: str, table: Table, payload: bytes, marker: str, bad_lines: set[int]) -> _Body:
-    """Unquoted CSV: every physical line is one record (line number = position + 1)."""
-    lines = _arrow_read(name, payload, ["z"], marker).column("z").combine_chunks()
-    del payload
-    head = lines.slice(0, HEADER_WINDOW * 20).to_pylist()
+def _read_plain(
+    name: str, table: Table, payload: bytes, head: list[str], bad_lines: set[int]
+) -> _Body | None:
+    """Unquoted CSV: every physical line is one record, split by pyarrow's CSV reader.
+
+    Returns None where this reader cannot number the lines (the general reader then reads
+    the file).
+    """
     header = _detect_header(name, table, head, list(range(1, len(head) + 1)))
     folded, unknown = _check_header(name, table, header.names, header.names)
     delim, width = header.delimiter, len(header.names)
-    body = lines.slice(header.record + 1)
-    line_no = np.arange(header.record + 2, header.record + 2 + len(body))
-    nonblank = pc.not_equal(pc.utf8_trim(body, characters=" \t" + delim), "")
-    nonblank = nonblank.to_numpy(zero_copy_only=False)
-    length = pc.utf8_length(body).to_numpy(zero_copy_only=False)
-    long = length > MAX_LINE_CHARS
-    # Split once and count the fields from the split instead of searching the delimiters a
-    # second time (about 10 % of reading a file). A line that is too long is rejected
-    # unsplit (a hostile file of such lines would otherwise have every field materialised).
-    split = pc.split_pattern(pc.if_else(pa.array(long), "", body) if long.any() else body, delim)
-    fields = pc.list_value_length(split).to_numpy(zero_copy_only=False)
-    ok = fields == width
-    if header.trailing:
-        ok |= (fields == width + 1) & pc.ends_with(body, delim).to_numpy(zero_copy_only=False)
-    ok &= ~long
-    bad_mask = nonblank & ~ok
-    ok &= nonblank
-    bad = [
-        (line, *(_length_reason(n) if n > MAX_LINE_CHARS else _width_reason(f, width)))
-        for line, f, n in zip(
-            line_no[bad_mask].tolist(),
-            fields[bad_mask].tolist(),
-            length[bad_mask].tolist(),
-            strict=True,
+    # The data start after the header line (its bytes: the lines before it, each with its
+    # line break; the breaks of the head are known from the text).
+    start = _line_offset(payload, header.record + 1)
+    cols = [f"c{j}" for j in range(width + (1 if header.trailing else 0))]
+    misfits = _Misfits()
+    if start < len(payload):
+        parsed = _arrow_read(name, pa.py_buffer(payload).slice(start), cols, delim, misfits)
+    else:  # the header is the last line
+        parsed = _text_table([], [], cols).drop_columns([LINE_COL])
+    del payload
+    if any(number is None for number, _, _ in misfits.rows):
+        return None
+    first = header.line + 1  # line of the first data line
+    total = parsed.num_rows + len(misfits.rows)
+    misfit_lines = np.array([first - 1 + number for number, _, _ in misfits.rows], np.int64)
+    every = np.arange(first, first + total, dtype=np.int64)
+    line_no = every[~np.isin(every, misfit_lines)] if len(misfit_lines) else every
+    columns = [parsed.column(c).combine_chunks() for c in cols]
+    del parsed
+    blank_chars = " \t" + delim
+    length = _line_lengths(columns, width - 1 + (1 if header.trailing else 0))
+    blank = _blank_rows(columns)
+    ok = ~blank & (length <= MAX_LINE_CHARS)
+    bad: list[tuple[int, str, str]] = [
+        (line, *_length_reason(n)) for line, n in zip(
+            line_no[~blank & ~ok].tolist(), length[~blank & ~ok].tolist(), strict=True
         )
     ]
-    parts = pc.filter(split, pa.array(ok))
-    starts = parts.offsets.to_numpy()[:-1]
-    values = parts.values
-    frame = _to_frame({f"c{j}": pc.take(values, pa.array(starts + j)) for j in range(width)})
-    frame[LINE_COL] = line_no[ok]
+    extra_lines: list[int] = []
+    extra_rows: list[list[str]] = []
+    if header.trailing:
+        # The extra last field must be empty; a line without the trailing delimiter (one
+        # field fewer) is as good.
+        rest = pc.equal(columns[-1], "").to_numpy(zero_copy_only=False)
+        misplaced = ok & ~rest
+        bad += [(line, *_width_reason(width + 1, width)) for line in line_no[misplaced].tolist()]
+        ok &= rest
+        columns = columns[:-1]
+    for number, text, fields in misfits.rows:
+        line = first - 1 + number
+        if not text.strip(blank_chars):
+            continue
+        if len(text) > MAX_LINE_CHARS:
+            bad.append((line, *_length_reason(len(text))))
+        elif header.trailing and fields == width:
+            extra_lines.append(line)
+            extra_rows.append(text.split(delim))
+        else:
+            bad.append((line, *_width_reason(fields, width)))
+    if not ok.all():
+        keep = pa.array(ok)
+        columns = [pc.filter(c, keep) for c in columns]
+    frame = pa.table(
+        {f"c{j}": c for j, c in enumerate(columns)}
+        | {LINE_COL: pa.array(line_no[ok])}
+    )
+    if extra_rows:
+        more = pa.table(
+            {f"c{j}": pa.array([r[j] for r in extra_rows], pa.string()) for j in range(width)}
+            | {LINE_COL: pa.array(extra_lines, pa.int64())}
+        )
+        frame = pa.concat_tables([frame, more])
+        frame = frame.take(pc.sort_indices(frame.column(LINE_COL)))
+    bad.sort()
     return frame, bad, header, folded, unknown, bad_lines
+
+
+def _line_lengths(columns: list[pa.Array], delimiters: int) -> np.ndarray:
+    """Characters of each line: its fields and the delimiters between them.
+
+    A character takes at least one byte, so the bytes (from the offsets, without reading the
+    text) tell which lines can be too long; only those are counted in characters.
+    """
+    size = np.full(len(columns[0]), delimiters, dtype=np.int64)
+    if not len(size):
+        return size
+    for column in columns:
+        offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)
+        size += np.diff(offsets[column.offset : column.offset + len(column) + 1])
+    maybe = np.flatnonzero(size > MAX_LINE_CHARS)
+    if len(maybe):
+        where = pa.array(maybe)
+        chars = np.full(len(maybe), delimiters, dtype=np.int64)
+        for column in columns:
+            chars += pc.utf8_length(column.take(where)).to_numpy(zero_copy_only=False)
+        size[maybe] = chars
+    return size
+
+
+def _blank_rows(columns: list[pa.Array]) -> np.ndarray:
+    """Rows whose every field is empty or spaces and tabs (a line of only delimiters)."""
+    def blank(column: pa.Array) -> np.ndarray:
+        return pc.equal(pc.utf8_trim(column, characters=" \t"), "").to_numpy(zero_copy_only=False)
+
+    rows = blank(columns[0])
+    candidates = np.flatnonzero(rows)
+    if len(candidates) == 0 or len(columns) == 1:
+        return rows
+    where = pa.array(candidates)
+    still = np.ones(len(candidates), dtype=bool)
+    for column in columns[1:]:
+        still &= blank(column.take(where))
+    rows[candidates] = still
+    return rows
+
+
+def _line_offset(payload: bytes, lines: int) -> int:
+    """Byte position after the first ``lines`` physical lines (\r\n, \n or \r end one)."""
+    pos = 0
+    for _ in range(lines):
+        nl = payload.find(b"\n", pos)
+        cr = payload.find(b"\r", pos, nl if nl >= 0 else len(payload))
+        if cr >= 0:
+            pos = cr + 2 if payload.startswith(b"\n", cr + 1) else cr + 1
+        elif nl >= 0:
+            pos = nl + 1
+        else:
+            return len(payload)
+    return pos
 
 
 def _read_quoted(name: str, table: Table, text: str, bad_lines: set[int]) -> _Body:
@@ -505,9 +635,10 @@ def _read_quoted(name: str, table: Table, text: str, bad_lines: set[int]) -> _Bo
     del body, records, starts
 
     cols = [f"c{i}" for i in range(width)]
-    frames: list[pd.DataFrame] = []
+    frames: list[pa.Table] = []
     if plain_rows:
-        frames.append(_arrow_split(plain_rows, cols, delim, name).assign(**{LINE_COL: plain_lines}))
+        split = _arrow_split(plain_rows, cols, delim, name)
+        frames.append(split.append_column(LINE_COL, pa.array(plain_lines, pa.int64())))
     del plain_rows
     if quoted_rows:
         good: list[list[str]] = []
@@ -526,29 +657,35 @@ def _read_quoted(name: str, table: Table, text: str, bad_lines: set[int]) -> _Bo
             good.append([c.strip() for c in cells])
             good_lines.append(line)
         if good:
-            q = pd.DataFrame(good, columns=cols, dtype="str")
-            frames.append(q.assign(**{LINE_COL: good_lines}))
+            frames.append(_text_table(good, good_lines, cols))
     bad.sort()
     return _combine(frames, cols), bad, header, folded, unknown, enc_records
 
 
-def _arrow_split(rows: list[str], cols: list[str], delim: str, name: str) -> pd.DataFrame:
+def _arrow_split(rows: list[str], cols: list[str], delim: str, name: str) -> pa.Table:
     """Split unquoted rows with pyarrow's CSV reader (fast); every row has len(cols) fields."""
     payload = "\n".join(rows).encode("utf-8")
     table = _arrow_read(name, payload, cols, delim)
     if table.num_rows != len(rows):
         raise FhError(f"{name}: Datei ist nicht lesbar (Zeilen ließen sich nicht trennen).")
-    return _to_frame({c: table[c].combine_chunks() for c in cols})
+    return table
 
 
-def _combine(frames: list[pd.DataFrame], cols: list[str]) -> pd.DataFrame:
+def _text_table(rows: list[list[str]], lines: list[int], cols: list[str]) -> pa.Table:
+    """Rows of text cells (each with len(cols) cells) and their lines as an Arrow table."""
+    return pa.table(
+        {c: pa.array([r[j] for r in rows], pa.string()) for j, c in enumerate(cols)}
+        | {LINE_COL: pa.array(lines, pa.int64())}
+    )
+
+
+def _combine(frames: list[pa.Table], cols: list[str]) -> pa.Table:
     if not frames:
-        empty = {c: pd.Series([], dtype="str") for c in cols}
-        return pd.DataFrame({**empty, LINE_COL: pd.Series([], dtype="int64")})
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    if len(frames) > 1:
-        frame = frame.sort_values(LINE_COL, kind="stable", ignore_index=True)
-    return frame
+        return _text_table([], [], cols)
+    if len(frames) == 1:
+        return frames[0]
+    frame = pa.concat_tables(frames)
+    return frame.take(pc.sort_indices(frame.column(LINE_COL)))
 
 
 def _cell_text(value: Any) -> str:
@@ -601,7 +738,7 @@ def _check_archive(path: Path, name: str) -> None:
         )
 
 
-def read_xlsx_file(path: Path, table: Table) -> _Sheet:
+def read_xlsx_file(path: Path, table: Table) -> Sheet:
     """Read the sheet named like the table (else the first sheet) of an XLSX file."""
     import openpyxl
 
@@ -665,16 +802,12 @@ def read_xlsx_file(path: Path, table: Table) -> _Sheet:
         lines.append(number)
     del nonblank
     cols = [f"c{i}" for i in range(width)]
-    frame = _combine(
-        [pd.DataFrame(good, columns=cols, dtype="str").assign(**{LINE_COL: lines})] if good else [],
-        cols,
-    )
-    frame.columns = [*folded, LINE_COL]
+    frame = _text_table(good, lines, cols).rename_columns([*folded, LINE_COL])
     report.rows = len(frame) + len(bad)
-    return _Sheet(report, frame, _bad_frame(bad))
+    return Sheet(report, frame, _bad_frame(bad))
 
 
-def read_file(path: Path, table: Table) -> _Sheet:
+def read_file(path: Path, table: Table) -> Sheet:
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
         return read_xlsx_file(path, table)

@@ -1,7 +1,12 @@
 """Zeilen gegen den Datenvertrag prüfen: Typen, Kategorien, Bereiche, Schlüssel.
 
-Vectorised pandas (not pandera/frictionless: we need every German reason of a row with its
-source line); accepted rows in the processed dtypes, rejects with file, line and reasons.
+Vectorised (not pandera/frictionless: we need every German reason of a row with its source
+line). Each file is checked on its own as soon as it is read (``check_file``): a column is
+dictionary-encoded in Arrow, its few distinct texts are parsed, and only typed values and
+the positions of the texts are kept, not the text. What needs all files of a table (row
+rules, duplicate keys, total groups) runs once on the typed columns (``validate``), which
+returns the accepted rows in the processed dtypes and the rejects with file, line, reasons
+and the original values.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis import formatting
 from analysis.config import Config
@@ -26,7 +33,7 @@ from analysis.contract.schema import (
     Table,
     fold_value,
 )
-from analysis.ingest.read import ENCODING_COL, ENCODING_KIND, FILE_COL, LINE_COL
+from analysis.ingest.read import ENCODING_KIND, LINE_COL, Sheet
 
 _GERMAN_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
 _PLAIN_NUMBER = r"[+-]?\d+(?:\.\d+)?"
@@ -34,12 +41,6 @@ _DMY = r"\d{1,2}\.\d{1,2}\.\d{4}"
 _ISO = r"\d{4}-\d{2}-\d{2}"
 
 # --------------------------------------------------------------------------- parsing values
-
-
-def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Row codes and distinct values: parsers run on the few distinct values only."""
-    codes, uniques = pd.factorize(values.fillna(""))
-    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype="str")
 
 
 def parse_numbers(text: pd.Series) -> pd.Series:
@@ -88,7 +89,59 @@ def _category_lookup(column: Column, config: Config | None) -> dict[str, str]:
     return lookup
 
 
-# --------------------------------------------------------------------------- validation
+# --------------------------------------------------------------------------- raw text
+
+
+class RawText:
+    """One column of one file as read, trimmed: its distinct texts and each row's position
+    in them, or (for free text such as ``fall_id``, nearly all distinct) the texts whole.
+
+    Parsers run on the distinct texts only, and a reject shows its row's original value.
+    """
+
+    __slots__ = ("codes", "texts")
+
+    def __init__(self, texts: pa.Array, codes: np.ndarray | None = None) -> None:
+        self.texts = texts  # pa.string(), trimmed
+        self.codes = codes  # row -> position in texts (None: one text per row)
+
+    @classmethod
+    def encoded(cls, column: pa.Array) -> RawText:
+        dictionary = pc.dictionary_encode(column)
+        texts = pc.utf8_trim_whitespace(dictionary.dictionary)
+        codes = dictionary.indices.to_numpy(zero_copy_only=False)
+        if len(texts) < 2**15:  # positions in two bytes a row instead of four
+            codes = codes.astype(np.int16)
+        return cls(texts, codes)
+
+    @classmethod
+    def whole(cls, column: pa.Array) -> RawText:
+        return cls(pc.utf8_trim_whitespace(column))
+
+    @classmethod
+    def blank(cls, n: int) -> RawText:
+        """A contract column the file does not have: empty in every row."""
+        return cls(pa.array([""], pa.string()), np.zeros(n, dtype=np.int8))
+
+    def distinct(self) -> tuple[np.ndarray, pd.Series]:
+        """Row positions and the distinct texts (for a whole column: one per row)."""
+        codes = self.codes if self.codes is not None else np.arange(len(self.texts))
+        return codes, self.texts.to_pandas(types_mapper=_STR.get)
+
+    def empty(self) -> np.ndarray:
+        blank = pc.equal(self.texts, "").to_numpy(zero_copy_only=False)
+        return blank if self.codes is None else blank[self.codes]
+
+    def pick(self, rows: np.ndarray) -> np.ndarray:
+        """The texts of some rows, as Python strings."""
+        where = rows if self.codes is None else self.codes[rows]
+        return self.texts.take(pa.array(where, pa.int64())).to_numpy(zero_copy_only=False)
+
+
+_STR = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}
+
+
+# --------------------------------------------------------------------------- reasons
 
 
 #: A value quoted in a reason is cut to this length (the rejects file keeps it whole).
@@ -99,24 +152,28 @@ class _Reasons:
     """Collects, per check, which rows fail and a German reason (with the value) for each.
 
     Reason texts are built only for the failing rows, so a clean million-row table costs
-    one boolean mask per check and nothing more.
+    one boolean mask per check and nothing more. Rows are numbered from ``offset`` (the
+    file's first row in its table) in the texts, from 0 in ``bad``.
     """
 
     def __init__(self, n: int) -> None:
         self.n = n
+        self.offset = 0  # set when the file's place in its table is known
         self.bad = np.zeros(n, dtype=bool)
         self.parts: list[pd.Series] = []
         self.counts: Counter[str] = Counter()
+        self.checks: list[str] = []  # every kind in the order checked, found or not
 
     def add(
         self,
         mask: pd.Series | np.ndarray,
         kind: str,
         prefix: str,
-        value: pd.Series | np.ndarray | None = None,
+        value: pd.Series | np.ndarray | RawText | None = None,
         suffix: str = "",
         quote: bool = True,
     ) -> None:
+        self.checks.append(kind)
         m = np.asarray(mask, dtype=bool)
         hits = int(m.sum())
         if not hits:
@@ -124,13 +181,18 @@ class _Reasons:
         self.bad |= m
         self.counts[kind] += hits
         idx = np.flatnonzero(m)
+        where = idx + self.offset
         if value is None:
-            part = pd.Series(prefix, index=idx, dtype=object)
+            part = pd.Series(prefix, index=where, dtype=object)
         else:
-            # Only the failing rows become Python objects, not the whole column (a million
-            # text cells cost 0.07 s and a hundred MB each time a check finds a row).
-            picked = value.iloc[idx] if isinstance(value, pd.Series) else np.asarray(value)[idx]
-            shown = pd.Series(np.asarray(picked, dtype=object), index=idx, dtype=object)
+            # Only the failing rows become Python objects, not the whole column.
+            if isinstance(value, RawText):
+                picked = value.pick(idx)
+            elif isinstance(value, pd.Series):
+                picked = value.iloc[idx]
+            else:
+                picked = np.asarray(value)[idx]
+            shown = pd.Series(np.asarray(picked, dtype=object), index=where, dtype=object)
             shown = shown.fillna("").astype(str)
             if quote:  # a raw value (our own texts come unquoted): cut a blob short
                 long = shown.str.len() > _SHOWN_CHARS
@@ -140,24 +202,55 @@ class _Reasons:
             part = prefix + shown + suffix
         self.parts.append(part)
 
-    def joined(self) -> pd.Series:
-        if not self.parts:
+    def moved(self, offset: int) -> None:
+        """Number the rows from ``offset``: the file's first row in its table."""
+        self.parts = [p.set_axis(p.index + (offset - self.offset)) for p in self.parts]
+        self.offset = offset
+
+    def joined(self, *earlier: _Reasons) -> pd.Series:
+        """Every failing row's reasons joined with "; " (those of ``earlier`` first)."""
+        parts = [p for r in (*earlier, self) for p in r.parts]
+        if not parts:
             return pd.Series([], dtype=object)
-        allparts = pd.concat(self.parts)
-        return allparts.groupby(level=0, sort=True).agg("; ".join)
+        return pd.concat(parts).groupby(level=0, sort=True).agg("; ".join)
+
+
+# --------------------------------------------------------------------------- one file
+
+
+@dataclass
+class Part:
+    """One file of a table after the checks that need only its own rows."""
+
+    sheet: Sheet  # report, unsplittable rows; its text frame is dropped once checked
+    lines: np.ndarray  # line of each row in the file
+    typed: dict[str, np.ndarray | pa.Array]  # per contract column, see _column_series
+    raw: dict[str, RawText]  # the original (trimmed) text of each contract column
+    reasons: _Reasons
+
+    def __len__(self) -> int:
+        return len(self.lines)
 
 
 def _validate_column(
     col: Column,
-    raw: pd.Series,
+    raw: RawText,
     reasons: _Reasons,
     config: Config | None,
     today: date,
-) -> pd.Series:
-    """Parse one column to its processed dtype and record every row that breaks a rule."""
-    codes, uniq = _factorize(raw)
-    empty = (uniq == "").to_numpy()[codes]
+) -> np.ndarray | pa.Array:
+    """Parse one column to its processed values and record every row that breaks a rule."""
     must = col.required or col.not_null
+    if col.type == "str" and raw.codes is None:
+        empty = raw.empty()
+        if must:
+            reasons.add(empty, f"{col.name}: Pflichtangabe fehlt", f"{col.name}: Pflichtangabe fehlt")
+        if not empty.any():
+            return raw.texts
+        return pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), raw.texts)
+    codes, uniq = raw.distinct()
+    uniq_empty = (uniq == "").to_numpy()
+    empty = uniq_empty[codes]
     if must:
         reasons.add(empty, f"{col.name}: Pflichtangabe fehlt", f"{col.name}: Pflichtangabe fehlt")
     if col.type == "str" and col.site_id:
@@ -171,12 +264,12 @@ def _validate_column(
             np.array([p or "" for p in problems], dtype=object)[codes],
             quote=False,
         )
-        canon = np.array([canonical_site_id(v) if v else None for v in uniq.tolist()], object)
-        return pd.Series(canon[codes], index=raw.index, dtype=pd.StringDtype()).mask(empty)
-    if col.type == "str":
-        return raw.astype(pd.StringDtype()).mask(empty)
+        canon = [canonical_site_id(v) if v else None for v in uniq.tolist()]
+        return _spread(codes, canon)
+    if col.type == "str":  # a site reference: replaced by the site once the sites are known
+        return _spread(codes, [None if e else v for v, e in zip(uniq.tolist(), uniq_empty)])
     if col.type in ("int", "float"):
-        values = pd.Series(parse_numbers(uniq).to_numpy()[codes], index=raw.index)
+        values = pd.Series(parse_numbers(uniq).to_numpy()[codes])
         invalid = values.isna().to_numpy() & ~empty
         if col.type == "int":
             frac = (values % 1 != 0).to_numpy() & ~invalid & ~empty
@@ -193,8 +286,9 @@ def _validate_column(
             reasons.add(invalid, f"{col.name}: keine Zahl", f"{col.name}: ", raw, " ist keine Zahl")
         lower = col.lower
         upper = float(today.year) if col.max_is_current_year else col.max
-        out_low = (values < lower).to_numpy() if lower is not None else np.zeros(len(raw), bool)
-        out_high = (values > upper).to_numpy() if upper is not None else np.zeros(len(raw), bool)
+        n = len(values)
+        out_low = (values < lower).to_numpy() if lower is not None else np.zeros(n, bool)
+        out_high = (values > upper).to_numpy() if upper is not None else np.zeros(n, bool)
         out = (out_low | out_high) & ~invalid
         span = (
             f"{formatting.bound(lower)} bis {formatting.bound(upper)}"
@@ -208,12 +302,9 @@ def _validate_column(
             raw,
             f" liegt außerhalb des zulässigen Bereichs ({span})",
         )
-        values = values.mask(invalid | out)
-        if col.type == "int":
-            return values.round().astype("Int64")
-        return values.astype("float64")
+        return values.mask(invalid | out).to_numpy(dtype="float64")
     if col.type == "date":
-        values = pd.Series(_parse_dates_us(uniq).to_numpy()[codes], index=raw.index)
+        values = pd.Series(_parse_dates_us(uniq).to_numpy()[codes])
         invalid = values.isna().to_numpy() & ~empty
         reasons.add(
             invalid,
@@ -242,15 +333,15 @@ def _validate_column(
             f" liegt vor dem {formatting.day(floor)} (frühestes plausibles Datum, "
             "einstellbar in fh-analytik.toml: [aufbereitung] fruehestes_datum)",
         )
-        return values.mask(future | early).astype("datetime64[ns]")
+        return values.mask(future | early).to_numpy(dtype="datetime64[ns]")
     # cat / jn: map the distinct spellings to category positions, then spread them
     lookup = _category_lookup(col, config)
-    names = tuple(JN_CODES) if col.type == "jn" else CATEGORIES[col.category or ""].codes
+    names = _category_names(col)
     position = {code: i for i, code in enumerate(names)}
     uniq_pos = np.array(
-        [position.get(lookup.get(fold_value(v), ""), -1) for v in uniq.tolist()], dtype=np.int64
+        [position.get(lookup.get(fold_value(v), ""), -1) for v in uniq.tolist()], dtype=np.int16
     )
-    row_pos = uniq_pos[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    row_pos = uniq_pos[codes] if len(codes) else np.zeros(0, dtype=np.int16)
     invalid = (row_pos < 0) & ~empty
     reasons.add(
         invalid,
@@ -260,9 +351,25 @@ def _validate_column(
         " ist kein bekannter Wert (Code oder Bezeichnung der Liste)",
     )
     filler = position["unbekannt"] if "unbekannt" in position and not must else -1
-    row_pos = np.where(empty, filler, row_pos)
-    dtype = pd.CategoricalDtype(list(names))
-    return pd.Series(pd.Categorical.from_codes(row_pos, dtype=dtype), index=raw.index)
+    return np.where(empty, filler, row_pos).astype(np.int16)
+
+
+def _spread(codes: np.ndarray, texts: list[str | None]) -> pa.DictionaryArray:
+    """Each row's text, kept as positions into the distinct texts until the rows are chosen."""
+    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(texts, pa.string()))
+
+
+def _category_names(col: Column) -> tuple[str, ...]:
+    return tuple(JN_CODES) if col.type == "jn" else CATEGORIES[col.category or ""].codes
+
+
+def _encoded_columns(table: Table) -> set[str]:
+    """Columns parsed from their distinct texts; free text (``fall_id``) is kept whole."""
+    return {
+        c.name
+        for c in table.columns
+        if c.type != "str" or c.site_id or c.name in (table.site_column, table.area_column)
+    }
 
 
 def _site_lookup(sites: pd.Series) -> dict[str, str]:
@@ -270,31 +377,30 @@ def _site_lookup(sites: pd.Series) -> dict[str, str]:
     return {canonical_site_id(site): site for site in sites.dropna().astype(str)}
 
 
-@dataclass
-class _Checked:
-    accepted: pd.DataFrame  # processed dtypes, schema order
-    rejects: pd.DataFrame  # datei, zeile, gruende, raw values
-    reason_counts: Counter[str]
-
-
-def validate(
+def check_file(
     table: Table,
-    raw: pd.DataFrame,
+    sheet: Sheet,
     *,
     sites: pd.Series | None,
     config: Config | None,
     today: date,
-) -> _Checked:
-    """Validate well-formed rows (all text) of one table; vectorised over the whole table."""
-    n = len(raw)
-    raw = raw.reset_index(drop=True)
+) -> Part:
+    """The checks of one file's rows that need no other file (and no other file's rows)."""
+    frame = sheet.frame
+    n = frame.num_rows
     reasons = _Reasons(n)
-    typed: dict[str, pd.Series] = {}
-    if ENCODING_COL in raw.columns:  # set by `read` for lines not valid in their file's encoding
-        reasons.add(
-            raw[ENCODING_COL].to_numpy() != "", ENCODING_KIND, "", raw[ENCODING_COL], quote=False
-        )
+    if sheet.encoding_rows is not None:  # lines not valid in their file's encoding
+        reasons.add(sheet.encoding_rows, ENCODING_KIND, sheet.encoding_reason)
+    encoded = _encoded_columns(table)
+    present = set(frame.column_names)
+    raw: dict[str, RawText] = {}
+    typed: dict[str, np.ndarray | pa.Array] = {}
     for col in table.columns:
+        if col.name not in present:
+            raw[col.name] = RawText.blank(n)
+        else:
+            column = frame.column(col.name).combine_chunks()
+            raw[col.name] = RawText.encoded(column) if col.name in encoded else RawText.whole(column)
         typed[col.name] = _validate_column(col, raw[col.name], reasons, config, today)
 
     site_map = _site_lookup(sites) if sites is not None else {}
@@ -304,7 +410,7 @@ def validate(
     if table.area_column and sites is not None:
         references.append((table.area_column, {**site_map, GESAMT: GESAMT}, True))
     for c, known, area in references:
-        codes, uniq = _factorize(raw[c])
+        codes, uniq = raw[c].distinct()
         canon_u = [known.get(canonical_site_id(v)) if v else "" for v in uniq.tolist()]
         unknown = np.array([v is None for v in canon_u], dtype=bool)[codes]
         if area:
@@ -319,50 +425,103 @@ def validate(
             )
         prefix = f"{c}: " if area else f"{c}: Standort unbekannt – "
         reasons.add(unknown, kind, prefix, raw[c], text)
-        if any(v is not None and v != u for v, u in zip(canon_u, uniq.tolist(), strict=True)):
-            # e.g. `Gesamt` -> `gesamt`, `Rheindorf` -> `rheindorf`: store the canonical id
-            canon = np.array([v if v else None for v in canon_u], dtype=object)[codes]
-            typed[c] = pd.Series(canon, index=raw.index, dtype=pd.StringDtype())
+        # e.g. `Gesamt` -> `gesamt`, `Rheindorf` -> `rheindorf`: store the canonical id
+        typed[c] = _spread(codes, [v if v else None for v in canon_u])
+    lines = frame.column(LINE_COL).to_numpy()
+    sheet.frame = frame.select([])  # the text is no longer needed: keep the memory free
+    return Part(sheet, lines, typed, raw, reasons)
+
+
+# --------------------------------------------------------------------------- whole table
+
+#: A column of all files: text as Arrow, every other type as NumPy (see _validate_column).
+_Values = np.ndarray | pa.ChunkedArray
+
+
+def _concat(col: Column, pieces: list[np.ndarray | pa.Array]) -> _Values:
+    if col.type == "str":
+        text = [p.cast(pa.string()) if pa.types.is_dictionary(p.type) else p for p in pieces]
+        return pa.chunked_array(text, pa.string())
+    if not pieces:
+        kind = {"cat": np.int16, "jn": np.int16, "date": "datetime64[ns]"}.get(col.type, np.float64)
+        return np.zeros(0, dtype=kind)
+    return np.concatenate(pieces)
+
+
+def _column_series(col: Column, values: _Values, keep: np.ndarray | None = None) -> pd.Series:
+    """A column in its processed dtype, of the rows ``keep`` chooses (None: all)."""
+    if col.type == "str":
+        text = values if keep is None else pc.filter(values, pa.array(keep))
+        return pd.Series(pd.array(text, dtype=pd.StringDtype()))
+    if keep is not None:
+        values = values[keep]
+    if col.type in ("cat", "jn"):
+        dtype = pd.CategoricalDtype(list(_category_names(col)))
+        return pd.Series(pd.Categorical.from_codes(values, dtype=dtype))
+    if col.type == "int":
+        return pd.Series(values).round().astype("Int64")
+    return pd.Series(values)
+
+
+def _key_codes(values: _Values) -> np.ndarray:
+    """The same integer for the same value, -1 for a missing one."""
+    if isinstance(values, pa.ChunkedArray):
+        encoded = pc.dictionary_encode(values.combine_chunks())
+        return pc.fill_null(encoded.indices, -1).to_numpy()
+    if values.dtype.kind == "i":  # category positions
+        return values.astype(np.int64)
+    return pd.factorize(values)[0]
+
+
+def _one_code(codes: list[np.ndarray]) -> np.ndarray:
+    """One integer per combination of the key columns' codes (all >= 0)."""
+    key = codes[0].astype(np.int64)
+    for c in codes[1:]:
+        width = int(c.max()) + 1 if len(c) else 1
+        if len(key) and int(key.max()) >= (2**62) // width:  # would overflow: number the pairs
+            key = pd.factorize(pd.MultiIndex.from_arrays([key, c]))[0]
+            continue
+        key = key * width + c
+    return key
+
+
+@dataclass
+class _Checked:
+    accepted: pd.DataFrame  # processed dtypes, schema order
+    rejects: pd.DataFrame  # datei, zeile, gruende, raw values, _ordnung
+    reason_counts: Counter[str]
+
+
+def validate(table: Table, parts: list[Part], files: list[str]) -> _Checked:
+    """Finish a table: concatenate its files' checked rows and run the checks across files.
+
+    ``parts`` are the files in order (``check_file``), ``files`` their names.
+    """
+    sizes = [len(p) for p in parts]
+    n = sum(sizes)
+    for p, start in zip(parts, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True):
+        p.reasons.moved(start)
+    order = np.repeat(np.arange(len(parts), dtype=np.int32), sizes)
+    lines = np.concatenate([p.lines for p in parts]) if parts else np.zeros(0, np.int64)
+    typed = {col.name: _concat(col, [p.typed[col.name] for p in parts]) for col in table.columns}
+    for p in parts:
+        p.typed.clear()
+    columns = {col.name: col for col in table.columns}
+    reasons = _Reasons(n)
+    reasons.bad = np.concatenate([p.reasons.bad for p in parts]) if parts else reasons.bad
 
     for rule in table.row_rules:
-        left, right = typed[rule.left], typed[rule.right]
-        broken = (left > right).fillna(False).to_numpy(dtype=bool)
+        # NaN and NaT compare as False: a missing date breaks no rule
+        broken = typed[rule.left] > typed[rule.right]
         reasons.add(broken, rule.reason, rule.reason)
 
     if table.key:
-        keys = pd.DataFrame({k: typed[k] for k in table.key})
-        usable = keys.notna().all(axis=1).to_numpy()
-        sub = keys[usable]
-        dup_sub = sub.duplicated(keep="first").to_numpy()
-        if dup_sub.any():
-            pos = pd.Series(np.flatnonzero(usable), index=sub.index)
-            first = pos.groupby([sub[k] for k in table.key], sort=False, observed=True).transform(
-                "first"
-            )
-            dup = np.zeros(n, dtype=bool)
-            dup[np.flatnonzero(usable)[dup_sub]] = True
-            first_pos = np.zeros(n, dtype=np.int64)
-            first_pos[np.flatnonzero(usable)] = first.to_numpy()
-            where = np.full(n, "", dtype=object)
-            hit = np.flatnonzero(dup)
-            files = raw[FILE_COL].to_numpy(dtype=object)
-            lines = raw[LINE_COL].to_numpy()
-            where[hit] = [
-                f"zuerst in {files[i]}, Zeile {lines[i]}" for i in first_pos[hit]
-            ]  # only the (few) duplicate rows
-            label = ", ".join(table.key)
-            reasons.add(
-                dup,
-                f"Doppelter Schlüssel ({label})",
-                f"Doppelter Schlüssel ({label}) – ",
-                where,
-                quote=False,
-            )
+        _check_key(table, typed, reasons, order, lines, files)
 
     if table.total_column:
         c = table.total_column
         group = [k for k in table.key if k != c]
-        frame = pd.DataFrame({k: typed[k] for k in [*group, c]})
+        frame = pd.DataFrame({k: _column_series(columns[k], typed[k]) for k in [*group, c]})
         usable = frame.notna().all(axis=1).to_numpy()
         sub = frame[usable]
         is_total = sub[c].astype(object) == GESAMT
@@ -383,23 +542,91 @@ def validate(
             quote=False,
         )
 
-    bad = reasons.bad
-    if bad.any():
-        accepted = pd.DataFrame({name: s[~bad] for name, s in typed.items()})
-        accepted = accepted.reset_index(drop=True)
-    else:  # the usual case: no copy of a million rows just to drop none
-        accepted = pd.DataFrame(typed).reset_index(drop=True)
-    rejected_raw = raw.loc[bad]
-    rejects = pd.DataFrame(
+    # Counted in the order of the checks, as one pass over the whole table would: the
+    # summary names equally frequent reasons in that order.
+    every = [*(p.reasons for p in parts), reasons]
+    counts: Counter[str] = Counter()
+    for kind in dict.fromkeys(k for r in every for k in r.checks):
+        total = sum(r.counts[kind] for r in every)
+        if total:
+            counts[kind] = total
+    keep = ~reasons.bad if reasons.bad.any() else None
+    accepted = pd.DataFrame(
+        {name: _column_series(columns[name], typed.pop(name), keep) for name in list(typed)}
+    )
+    return _Checked(accepted, _rejects(table, parts, reasons, order, lines, files), counts)
+
+
+def _check_key(
+    table: Table,
+    typed: dict[str, _Values],
+    reasons: _Reasons,
+    order: np.ndarray,
+    lines: np.ndarray,
+    files: list[str],
+) -> None:
+    """Reject every later row of a key that an earlier row (file name order) already has."""
+    n = len(order)
+    codes = [_key_codes(typed[k]) for k in table.key]
+    usable = np.ones(n, dtype=bool)
+    for c in codes:
+        usable &= c >= 0
+    rows = np.flatnonzero(usable)
+    key = _one_code([c[usable] for c in codes])
+    dup_sub = pd.Series(key).duplicated(keep="first").to_numpy()
+    if not dup_sub.any():
+        return
+    # The first row of each doubled key (only rows of doubled keys are grouped).
+    doubled = pd.Series(key).duplicated(keep=False).to_numpy()
+    pos = pd.Series(rows[doubled])
+    first = pos.groupby(key[doubled], sort=False).transform("first")
+    first_pos = np.zeros(n, dtype=np.int64)
+    first_pos[rows[doubled]] = first.to_numpy()
+    dup = np.zeros(n, dtype=bool)
+    dup[rows[dup_sub]] = True
+    where = np.full(n, "", dtype=object)
+    hit = np.flatnonzero(dup)
+    where[hit] = [
+        f"zuerst in {files[order[i]]}, Zeile {lines[i]}" for i in first_pos[hit]
+    ]  # only the (few) duplicate rows
+    label = ", ".join(table.key)
+    reasons.add(
+        dup,
+        f"Doppelter Schlüssel ({label})",
+        f"Doppelter Schlüssel ({label}) – ",
+        where,
+        quote=False,
+    )
+
+
+def _rejects(
+    table: Table,
+    parts: list[Part],
+    reasons: _Reasons,
+    order: np.ndarray,
+    lines: np.ndarray,
+    files: list[str],
+) -> pd.DataFrame:
+    """File, line, reasons and the original values of the contract's columns of every
+    rejected row; a column outside the contract (a free-text remark, say) is never copied
+    anywhere, the rejects file included."""
+    rows = np.flatnonzero(reasons.bad)
+    names = pd.Categorical.from_codes(order[rows], categories=files) if files else []
+    frame = pd.DataFrame(
         {
-            "datei": rejected_raw[FILE_COL].astype(str),
-            "zeile": rejected_raw[LINE_COL].astype("int64"),
-            "gruende": reasons.joined().reindex(rejected_raw.index),
+            "datei": pd.Series(np.asarray(names, dtype=object), dtype=object).astype(str),
+            "zeile": lines[rows].astype("int64"),
+            "gruende": reasons.joined(*(p.reasons for p in parts)).reindex(rows).to_numpy(),
         }
     )
-    # The original values of the contract's columns only: a column outside the contract (a
-    # free-text remark, say) is never copied anywhere, the rejects file included.
-    rejects = pd.concat([rejects, rejected_raw[list(table.column_names)]], axis=1)
-    if "_ordnung" in raw.columns:
-        rejects["_ordnung"] = rejected_raw["_ordnung"]
-    return _Checked(accepted, rejects, reasons.counts)
+    start = 0
+    values: dict[str, list[np.ndarray]] = {c: [] for c in table.column_names}
+    for p in parts:
+        local = rows[(rows >= start) & (rows < start + len(p))] - start
+        for c in table.column_names:
+            values[c].append(p.raw[c].pick(local))
+        start += len(p)
+    for c in table.column_names:
+        frame[c] = np.concatenate(values[c]) if values[c] else np.zeros(0, dtype=object)
+    frame["_ordnung"] = order[rows]
+    return frame

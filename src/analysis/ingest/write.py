@@ -6,6 +6,7 @@ refused file leaves the last good state in place.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -14,6 +15,7 @@ import shutil
 import socket
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,48 +155,67 @@ def _swap_in(build: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write(
-    target: Path,
-    reports: dict[str, TableReport],
-    accepted: dict[str, pd.DataFrame],
-    rejects: dict[str, pd.DataFrame],
-    manifest_head: dict[str, Any],
-) -> None:
-    """Build the new processed folder beside ``target`` and swap it in.
+class Build:
+    """The new processed folder, built beside ``target`` and swapped in by ``finish``.
 
-    A full disk, a read-only or vanished folder ends in a German ``FhError`` with the
-    previous state in place and no build folder left behind.
+    Each table is written as soon as it is checked (``table``), so its rows need not wait
+    in memory for the others. A full disk, a read-only or vanished folder ends in a German
+    ``FhError`` with the previous state in place and no build folder left behind; so does
+    any other failure before the swap (``discard``).
     """
-    build: Path | None = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        clean_stale(target)
-        build = Path(tempfile.mkdtemp(prefix=_work_prefix(target, "neu"), dir=target.parent))
-        (build / REJECTS_FOLDER).mkdir()
-        for name, frame in accepted.items():
-            path = build / f"{name}.parquet"
-            frame.to_parquet(path, index=False, row_group_size=ROW_GROUP_ROWS)
-            reports[name].parquet_sha256 = sha256_file(path)
-            write_rejects(rejects[name], build / REJECTS_FOLDER / f"{name}.csv")
-        manifest = {
-            **manifest_head,
-            "tabellen": {n: table_entry(r) for n, r in reports.items()},
-        }
-        (build / MANIFEST).write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-        _swap_in(build, target)
-    except OSError as exc:
-        if build is not None:
-            shutil.rmtree(build, ignore_errors=True)
-        raise FhError(
-            f"Die aufbereiteten Daten konnten nicht nach {target} geschrieben werden: "
-            f"{os_error_text(exc)}. Die bisherigen Daten bleiben unverändert."
-        ) from exc
-    except BaseException:
-        if build is not None:
-            shutil.rmtree(build, ignore_errors=True)
-        raise
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.folder: Path | None = None
+        with self._errors():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            clean_stale(target)
+            self.folder = Path(
+                tempfile.mkdtemp(prefix=_work_prefix(target, "neu"), dir=target.parent)
+            )
+            (self.folder / REJECTS_FOLDER).mkdir()
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            self.discard()
+            raise FhError(
+                f"Die aufbereiteten Daten konnten nicht nach {self.target} geschrieben werden: "
+                f"{os_error_text(exc)}. Die bisherigen Daten bleiben unverändert."
+            ) from exc
+        except BaseException:
+            self.discard()
+            raise
+
+    def table(self, report: TableReport, accepted: pd.DataFrame, rejects: pd.DataFrame) -> None:
+        """Write one table's Parquet file and rejects."""
+        assert self.folder is not None
+        with self._errors():
+            path = self.folder / f"{report.name}.parquet"
+            accepted.to_parquet(path, index=False, row_group_size=ROW_GROUP_ROWS)
+            report.parquet_sha256 = sha256_file(path)
+            write_rejects(rejects, self.folder / REJECTS_FOLDER / f"{report.name}.csv")
+
+    def finish(self, reports: dict[str, TableReport], manifest_head: dict[str, Any]) -> None:
+        """Write the manifest and swap the folder in."""
+        assert self.folder is not None
+        with self._errors():
+            manifest = {
+                **manifest_head,
+                "tabellen": {n: table_entry(r) for n, r in reports.items()},
+            }
+            (self.folder / MANIFEST).write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
+            _swap_in(self.folder, self.target)
+            self.folder = None
+
+    def discard(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
 
 def write_rejects(frame: pd.DataFrame, path: Path) -> None:

@@ -262,6 +262,114 @@ def test_xlsx_rows_are_counted_and_every_rejected_row_named(tmp_path):
     assert ok["alleinerziehend"].astype(str).tolist() == ["unbekannt"]
 
 
+# --- the sheet reader gives exactly what openpyxl gives ------------------------------------------
+
+_XLSX_VALUE = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from(list("ab ;,.-äÜ€1")), max_size=6),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.booleans(),
+    st.datetimes(min_value=datetime(1901, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.dates(min_value=datetime(1901, 1, 1).date(), max_value=datetime(2100, 1, 1).date()),
+)
+
+
+def _openpyxl_rows(path: Path) -> dict[str, list[tuple]]:
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = {}
+        for ws in wb.worksheets:
+            ws.reset_dimensions()
+            # a row the file leaves out comes as [], an empty row element as ()
+            rows[ws.title] = [tuple(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+        return rows
+    finally:
+        wb.close()
+
+
+def _our_rows(path: Path) -> dict[str, list[tuple]]:
+    from analysis.ingest.read import _Workbook
+
+    wb = _Workbook(path)
+    try:
+        return {title: list(wb.rows(part)) for title, part in wb.sheets}
+    finally:
+        wb.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 3), st.integers(1, 4), _XLSX_VALUE), max_size=14
+    ),
+    st.booleans(),
+)
+def test_the_xlsx_reader_reads_every_cell_as_openpyxl_does(cells, write_only):
+    # Shared strings (normal mode) and inline strings (write-only mode, like the demo),
+    # rows left out, cells left out, dates by their number format, booleans, numbers.
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.xlsx"
+        wb = openpyxl.Workbook(write_only=write_only)
+        ws = wb.create_sheet("Daten") if write_only else wb.active
+        if write_only:
+            grid: dict[int, dict[int, object]] = {}
+            for row, column, value in cells:
+                grid.setdefault(row * 2, {})[column] = value  # every other row left out
+            for row in range(1, max(grid, default=0) + 1):
+                values = grid.get(row, {})
+                ws.append([values.get(c) for c in range(1, max(values, default=0) + 1)])
+        else:
+            for row, column, value in cells:
+                ws.cell(row=row * 2, column=column * 2, value=value)
+        wb.create_sheet("Zweites").append(["x", 1])
+        wb.save(path)
+        assert _our_rows(path) == _openpyxl_rows(path)
+
+
+_SHEET_XML = (
+    '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+    'spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>'
+)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # no r on rows or cells: counted on
+        '<row><c t="inlineStr"><is><t>a</t></is></c><c><v>2</v></c></row><row><c><v>1.5</v></c></row>',
+        # a formula's text result, an error, an ISO date, a boolean, an empty value
+        '<row r="1"><c r="A1" t="str"><f>A2</f><v>x</v></c><c r="B1" t="e"><v>#N/A</v></c>'
+        '<c r="C1" t="d"><v>2014-03-01T00:00:00</v></c><c r="D1" t="b"><v>0</v></c>'
+        '<c r="E1"><v></v></c></row>',
+        # rich inline text (runs), phonetic text left out; a row number written as 3.0
+        '<row r="3.0"><c r="B3" t="inlineStr"><is><r><t>Fam</t></r><r><t>ilie</t></r>'
+        '<rPh sb="0" eb="1"><t>x</t></rPh></is></c></row>',
+        # a row number again and backwards: skipped as openpyxl skips them
+        '<row r="2"><c r="A2"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>'
+        '<row r="1"><c r="A1"><v>3</v></c></row><row r="4"/>',
+        # cells out of order, a cell past the row's last cell
+        '<row r="1"><c r="C1"><v>3</v></c><c r="A1"><v>1</v></c></row>',
+    ],
+)
+def test_the_xlsx_reader_reads_hand_written_sheets_as_openpyxl_does(tmp_path, rows):
+    import zipfile
+
+    written = tmp_path / "w.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Daten"
+    wb.active["A1"] = "x"
+    wb.save(written)
+    path = tmp_path / "t.xlsx"
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = _SHEET_XML.format(rows=rows).encode()
+            target.writestr(item, data)
+    assert _our_rows(path) == _openpyxl_rows(path)
+
+
 def test_an_xlsx_formula_is_read_as_its_value_never_as_the_formula(tmp_path):
     # openpyxl stores no computed value for a formula it writes: the cell reads as empty, so
     # the row is rejected for the missing id; the formula's text reaches no output.

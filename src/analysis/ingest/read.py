@@ -13,6 +13,7 @@ import hashlib
 import io
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -738,29 +739,150 @@ def _check_archive(path: Path, name: str) -> None:
         )
 
 
+class _Workbook:
+    """An XLSX file as openpyxl reads it in read-only mode: shared strings, the date styles,
+    the epoch and the worksheets in order, but no worksheet parsed yet.
+
+    openpyxl's read-only worksheet parses a sheet once just to learn its size when the file
+    states none (files written in openpyxl's write-only mode, like the demo's, do not), and
+    builds a cell object for every cell. ``rows`` parses a sheet once, with openpyxl's own
+    rules for each cell's value.
+    """
+
+    def __init__(self, path: Path) -> None:
+        from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
+
+        reader = ExcelReader(path, read_only=True, data_only=True, keep_links=False)
+        self.archive = reader.archive
+        try:
+            reader.read_manifest()
+            reader.read_strings()
+            reader.read_workbook()
+            apply_stylesheet(reader.archive, reader.wb)
+            self.strings = reader.shared_strings
+            self.dates = reader.wb._date_formats
+            self.spans = reader.wb._timedelta_formats
+            self.epoch = reader.wb.epoch
+            # (title, part) of every worksheet, as openpyxl lists them; chart sheets and
+            # sheets whose part is missing are no worksheets
+            self.sheets = [
+                (sheet.name, rel.target)
+                for sheet, rel in reader.parser.find_sheets()
+                if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+            ]
+        except BaseException:
+            self.archive.close()
+            raise
+
+    def close(self) -> None:
+        self.archive.close()
+
+    def rows(self, part: str) -> Iterator[tuple[Any, ...]]:
+        """Each row of the sheet from row 1 on as openpyxl's ``iter_rows(values_only=True)``
+        gives it once the stated dimension is reset: a missing row is empty, a row is as
+        long as its last cell."""
+        from openpyxl.utils.cell import coordinate_to_tuple
+        from openpyxl.xml.functions import iterparse
+
+        counter = 1
+        row_number = 0
+        with self.archive.open(part) as source:
+            for _, element in iterparse(source):
+                if element.tag != _ROW:
+                    continue
+                row_number = _row_number(element.get("r"), row_number)
+                cells: list[tuple[int, Any]] = []
+                column = 0
+                for cell in element:
+                    coordinate = cell.get("r")
+                    column = coordinate_to_tuple(coordinate)[1] if coordinate else column + 1
+                    cells.append((column, self._value(cell)))
+                element.clear()
+                while counter < row_number:  # rows the file leaves out
+                    counter += 1
+                    yield ()
+                if counter > row_number:  # a row number again or backwards: openpyxl skips it
+                    continue
+                counter += 1
+                values: list[Any] = [None] * (cells[-1][0] if cells else 0)
+                for position, value in cells:
+                    if 1 <= position <= len(values):
+                        values[position - 1] = value
+                yield tuple(values)
+
+    def _value(self, cell: Any) -> Any:
+        """A cell's value by openpyxl's rules (``WorkSheetParser.parse_cell``, data only)."""
+        from openpyxl.utils.datetime import from_excel, from_ISO8601
+        from openpyxl.worksheet._reader import _cast_number
+
+        kind = cell.get("t", "n")
+        if kind == "inlineStr":
+            child = cell.find(_INLINE)
+            if child is None:
+                return None
+            plain = child.find(_TEXT)
+            parts = [plain.text or ""] if plain is not None else []
+            parts += [run.findtext(_TEXT) or "" for run in child.findall(_RUN)]
+            return "".join(parts)
+        value = cell.findtext(_VALUE, None) or None
+        if value is None:
+            return None
+        if kind == "n":
+            number = _cast_number(value)
+            style = int(cell.get("s", 0) or 0)
+            if style in self.dates:
+                try:
+                    return from_excel(number, self.epoch, timedelta=style in self.spans)
+                except (OverflowError, ValueError):
+                    return "#VALUE!"
+            return number
+        if kind == "s":
+            return self.strings[int(value)]
+        if kind == "b":
+            return bool(int(value))
+        if kind == "d":
+            return from_ISO8601(value)
+        return value  # str (a formula's text result), e (an error such as #N/A)
+
+
+def _row_number(r: str | None, previous: int) -> int:
+    """A row's number as openpyxl reads it: its ``r``, else the one after the previous."""
+    if r is None:
+        return previous + 1
+    try:
+        return int(r)
+    except ValueError:
+        number = float(r)
+        if not number.is_integer():
+            raise ValueError(f"{r} is not a valid row number") from None
+        return int(number)
+
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _VALUE, _INLINE = f"{_MAIN_NS}row", f"{_MAIN_NS}v", f"{_MAIN_NS}is"
+_TEXT, _RUN = f"{_MAIN_NS}t", f"{_MAIN_NS}r"
+
+
 def read_xlsx_file(path: Path, table: Table) -> Sheet:
     """Read the sheet named like the table (else the first sheet) of an XLSX file."""
-    import openpyxl
-
     name = path.name
     report = FileReport(name=name, sha256=sha256_file(path), encoding="XLSX")
     _check_archive(path, name)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = _Workbook(path)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise FhError(
             f"{name}: Excel-Datei ist nicht lesbar ({type(exc).__name__}: {exc})."
         ) from exc
     nonblank: list[tuple[int, list[str]]] = []  # (sheet row, cells without trailing blanks)
     try:
-        sheets = {fold_name(ws.title): ws for ws in wb.worksheets}
-        ws = sheets.get(table.name) or wb.worksheets[0]
-        report.sheet = ws.title
-        # The stored dimension (A1:XFD1048576 in a crafted file) would pad every row to
-        # 16,384 cells; without it a row is as long as its last cell.
-        ws.reset_dimensions()
+        sheets = {fold_name(title): (title, part) for title, part in wb.sheets}
+        report.sheet, part = sheets.get(table.name) or wb.sheets[0]
+        # A stated dimension (A1:XFD1048576 in a crafted file) is not read: a row is as long
+        # as its last cell, not padded to 16,384 cells.
         cells_read = 0
-        for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+        for number, values in enumerate(wb.rows(part), start=1):
             cells_read += len(values)
             if cells_read > XLSX_MAX_CELLS:
                 raise FhError(

@@ -813,6 +813,39 @@ def test_csv_reader_on_csv_like_text(rows, encoding):
         assert sheet.frame.column("_zeile").to_pandas().is_monotonic_increasing
 
 
+_PLAIN_CELL = st.text(alphabet=st.sampled_from(list("ab1;, \t\r\näÜ")), max_size=7)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(_PLAIN_CELL, max_size=6), max_size=8),
+    st.booleans(),
+    st.sampled_from(["", "Export\n", "\n;\nTitel;;\n"]),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+)
+def test_the_fast_csv_reader_splits_lines_as_the_general_one(rows, trailing, title, newline):
+    # Files without quotes are split by pyarrow (lines of the wrong width reported with
+    # their number); the general reader groups lines into records in Python. Both must
+    # give the same cells, lines, rejected lines and reasons, also for blank lines, lines of
+    # only delimiters, line breaks inside cells and lines that are too long (limit 12 here).
+    from analysis.ingest import read
+
+    header = "fall_id;standort_id;datum_erstkontakt;zugangsweg" + (";" if trailing else "")
+    text = title.replace("\n", newline) + header + newline + newline.join(";".join(r) for r in rows)
+    table = TABLES["erstkontakte"]
+    original = read.MAX_LINE_CHARS
+    read.MAX_LINE_CHARS = 12
+    try:
+        head = read._head_lines(text)
+        fast = read._read_plain("t.csv", table, text.encode("utf-8"), head, set())
+        general = read._read_quoted("t.csv", table, text, set())
+    finally:
+        read.MAX_LINE_CHARS = original
+    assert fast is not None
+    assert fast[0].to_pylist() == general[0].to_pylist()
+    assert fast[1:] == general[1:]
+
+
 # --- command line -------------------------------------------------------------------------------
 
 

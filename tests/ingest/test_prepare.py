@@ -846,6 +846,75 @@ def test_the_fast_csv_reader_splits_lines_as_the_general_one(rows, trailing, tit
     assert fast[1:] == general[1:]
 
 
+_ANY_CELL = st.text(alphabet=st.sampled_from([*list('ab1;,"\n\r\t .äÜ€'), "\x81", "\x00"]), max_size=6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(_ANY_CELL, max_size=5), max_size=6),
+    st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "mixed"]),
+)
+def test_reading_utf8_without_decoding_gives_what_decoding_gives(rows, encoding):
+    # The usual file (UTF-8, no quotes) is split by pyarrow without decoding it in Python;
+    # anything else (another encoding, a line in another encoding, quotes, NUL bytes) goes
+    # the decoding way. Both ways must read every file alike: same cells, lines, rejects,
+    # encoding and refusals.
+    from analysis.ingest import read
+
+    lines = ["fall_id;standort_id;datum_erstkontakt;zugangsweg", *(";".join(r) for r in rows)]
+    if encoding == "mixed":  # one line in Windows-1252 in a UTF-8 file
+        data = b"\n".join(
+            line.encode("cp1252", errors="replace") if i == 1 else line.encode("utf-8")
+            for i, line in enumerate(lines)
+        )
+    else:
+        data = "\n".join(lines).encode(encoding, errors="replace")
+
+    def outcome():
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "erstkontakte.csv"
+            path.write_bytes(data)
+            try:
+                sheet = read.read_csv_file(path, TABLES["erstkontakte"])
+            except FhError as exc:
+                return exc.message
+            return (
+                sheet.frame.to_pylist(),
+                sheet.bad_rows.to_dict("records"),
+                None if sheet.encoding_rows is None else sheet.encoding_rows.tolist(),
+                sheet.report,
+            )
+
+    fast = outcome()
+    original = read._read_utf8
+    read._read_utf8 = lambda name, table, data: None
+    try:
+        decoded = outcome()
+    finally:
+        read._read_utf8 = original
+    assert fast == decoded
+
+
+def test_a_header_after_long_title_lines_is_found_without_decoding(tmp_path, monkeypatch):
+    # Nine title lines of 10,000 characters put the header past the first 64 KB the fast
+    # reader looks at first: it looks further, as the decoding reader does.
+    from analysis.ingest import read
+
+    path = tmp_path / "erstkontakte.csv"
+    titles = "".join(f"Titel {i} " + "x" * 10_000 + "\r\n" for i in range(9))
+    path.write_bytes(
+        (titles + "fall_id;standort_id;datum_erstkontakt;zugangsweg\r\nF1;a;01.03.2014;hebamme\r\n").encode()
+    )
+    called = []
+    original = read._read_decoded
+    monkeypatch.setattr(read, "_read_decoded", lambda *a: called.append(1) or original(*a))
+    sheet = read.read_csv_file(path, TABLES["erstkontakte"])
+    assert not called  # the fast reader read it
+    assert (sheet.report.header_line, len(sheet.report.skipped_rows)) == (10, 9)
+    assert sheet.frame.column("_zeile").to_pylist() == [11]
+    assert sheet.frame.column("fall_id").to_pylist() == ["F1"]
+
+
 # --- command line -------------------------------------------------------------------------------
 
 

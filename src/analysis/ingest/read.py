@@ -333,29 +333,13 @@ def read_csv_file(path: Path, table: Table) -> Sheet:
     except OSError as exc:
         raise FhError(f"{name}: Datei ist nicht lesbar ({exc.strerror}).") from exc
     report = FileReport(name=name, sha256=hashlib.sha256(data).hexdigest())
-    decoded = decode(data, name)
-    text, report.encoding = decoded.text, decoded.encoding
-    if not text.strip():
-        raise FhError(f"{name}: Datei ist leer – keine Kopfzeile, keine Daten.")
-    if report.encoding == "UTF-8" and not decoded.bad_lines:
-        payload = data
-    elif report.encoding == "UTF-8 mit BOM" and not decoded.bad_lines:
-        payload = data[3:]
+    body = _read_utf8(name, table, data)
+    if body is not None:
+        decoded = Decoded("", "UTF-8 mit BOM" if data.startswith(_BOM) else "UTF-8")
     else:
-        payload = text.encode("utf-8")
+        body, decoded = _read_decoded(name, table, data)
     del data
-    bad_lines = set(decoded.bad_lines)
-    body: _Body | None = None
-    if '"' not in text:
-        # Fast path: no quoting, so a record is a physical line and pyarrow splits the
-        # lines into the header's columns; Python only sees the header and broken rows.
-        head = _head_lines(text)
-        del text
-        body = _read_plain(name, table, payload, head, bad_lines)
-    if body is None:
-        text = text if '"' in text else payload.decode("utf-8")
-        del payload
-        body = _read_quoted(name, table, text, bad_lines)
+    report.encoding = decoded.encoding
     frame, bad, header, folded, unknown, enc_records = body
     report.delimiter = {"\t": "Tab"}.get(header.delimiter, header.delimiter)
     report.header_line = header.line
@@ -378,6 +362,71 @@ def read_csv_file(path: Path, table: Table) -> Sheet:
             set(lines[hit].tolist()) | {b[0] for b in bad} & enc_records
         )
     return sheet
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _read_utf8(name: str, table: Table, data: bytes) -> _Body | None:
+    """The usual file, read without decoding it in Python: UTF-8 without quotes.
+
+    Only the head (where the header is) is decoded here; pyarrow checks that every cell is
+    valid UTF-8 as it splits the lines. Returns None for any other file, and for one pyarrow
+    cannot read, so that ``_read_decoded`` decides (and names the problem).
+    """
+    if b'"' in data or b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    payload = memoryview(data)[3:] if data.startswith(_BOM) else memoryview(data)
+    head = _head_bytes(payload)
+    try:
+        text = bytes(head).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text or text.isspace():
+        return None  # an empty file or one of blank lines (or not only blank): decided there
+    try:
+        return _read_plain(name, table, payload, _head_lines(text), set(), refuse=False)
+    except (pa.ArrowException, ValueError):
+        return None
+
+
+def _head_bytes(payload: memoryview) -> memoryview:
+    """The first lines of a file (as many as ``_head_lines`` keeps), whole."""
+    size = 1 << 16
+    while True:
+        head = payload[:size]
+        breaks = bytes(head).count(b"\n") + bytes(head).count(b"\r")
+        if size >= len(payload) or breaks > 2 * HEADER_WINDOW * 20:
+            break
+        size *= 4
+    if size < len(payload):  # cut after the last line break (not inside a character)
+        cut = max(bytes(head).rfind(b"\n"), bytes(head).rfind(b"\r"))
+        head = head[: cut + 1]
+    return head
+
+
+def _read_decoded(name: str, table: Table, data: bytes) -> tuple[_Body, Decoded]:
+    """Any other file: decoded in Python (UTF-8 with lines in another encoding,
+    Windows-1252), quotes read by the general reader."""
+    decoded = decode(data, name)
+    text = decoded.text
+    if not text or text.isspace():
+        raise FhError(f"{name}: Datei ist leer – keine Kopfzeile, keine Daten.")
+    if decoded.encoding == "UTF-8" and not decoded.bad_lines:
+        payload = memoryview(data)
+    elif decoded.encoding == "UTF-8 mit BOM" and not decoded.bad_lines:
+        payload = memoryview(data)[3:]
+    else:
+        payload = memoryview(text.encode("utf-8"))
+    bad_lines = set(decoded.bad_lines)
+    body: _Body | None = None
+    if '"' not in text:
+        # No quoting, so a record is a physical line and pyarrow splits the lines into the
+        # header's columns; Python only sees the header and broken rows.
+        body = _read_plain(name, table, payload, _head_lines(text), bad_lines)
+    if body is None:
+        body = _read_quoted(name, table, text, bad_lines)
+    return body, decoded
 
 
 def _bad_frame(rows: list[tuple[int, tuple[str, ...], str]]) -> pd.DataFrame:
@@ -411,8 +460,25 @@ def _physical_lines_text(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+def free_text(table: Table) -> set[str]:
+    """Contract columns of free text (``fall_id``): nearly every value differs, so they are
+    kept as text; every other column is read as its distinct texts and their positions."""
+    return {
+        c.name
+        for c in table.columns
+        if c.type == "str" and not c.site_id and c.name not in (table.site_column, table.area_column)
+    }
+
+
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+
+
 def _arrow_options(
-    cols: list[str], delimiter: str, block_size: int = 1 << 24, handler: Any = None
+    cols: list[str],
+    delimiter: str,
+    block_size: int = 1 << 24,
+    handler: Any = None,
+    whole: set[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "read_options": pacsv.ReadOptions(
@@ -427,7 +493,9 @@ def _arrow_options(
             invalid_row_handler=handler,
         ),
         "convert_options": pacsv.ConvertOptions(
-            column_types=dict.fromkeys(cols, pa.string()),
+            column_types={
+                c: pa.string() if whole is None or c in whole else _DICTIONARY for c in cols
+            },
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
@@ -435,22 +503,37 @@ def _arrow_options(
 
 
 def _arrow_read(
-    name: str, payload: bytes | pa.Buffer, cols: list[str], delimiter: str, handler: Any = None
+    name: str,
+    payload: bytes | pa.Buffer,
+    cols: list[str],
+    delimiter: str,
+    handler: Any = None,
+    whole: set[str] | None = None,
+    refuse: bool = True,
 ) -> pa.Table:
-    """pyarrow's CSV reader; a line longer than its block is read again as one block."""
+    """pyarrow's CSV reader; a line longer than its block is read again as one block.
+
+    Columns in ``whole`` (all when None) are text, the others dictionary-encoded. A file
+    it cannot read is refused (``FhError``), or with ``refuse=False`` its error raised.
+    """
     try:
         return pacsv.read_csv(
-            pa.BufferReader(payload), **_arrow_options(cols, delimiter, handler=handler)
+            pa.BufferReader(payload), **_arrow_options(cols, delimiter, handler=handler, whole=whole)
         )
     except (pa.ArrowException, ValueError) as exc:
         if len(payload) < 1 << 24:
+            if not refuse:
+                raise
             raise FhError(f"{name}: Datei ist nicht lesbar ({exc}).") from exc
     try:  # "straddling object straddles two block boundaries": one line > 16 MB
         block = min(len(payload) + 1, 2**31 - 1)
         return pacsv.read_csv(
-            pa.BufferReader(payload), **_arrow_options(cols, delimiter, block, handler=handler)
+            pa.BufferReader(payload),
+            **_arrow_options(cols, delimiter, block, handler=handler, whole=whole),
         )
     except (pa.ArrowException, ValueError) as exc:
+        if not refuse:
+            raise
         raise FhError(f"{name}: Datei ist nicht lesbar ({exc}).") from exc
 
 
@@ -466,12 +549,19 @@ class _Misfits:
 
 
 def _read_plain(
-    name: str, table: Table, payload: bytes, head: list[str], bad_lines: set[int]
+    name: str,
+    table: Table,
+    payload: memoryview,
+    head: list[str],
+    bad_lines: set[int],
+    *,
+    refuse: bool = True,
 ) -> _Body | None:
     """Unquoted CSV: every physical line is one record, split by pyarrow's CSV reader.
 
     Returns None where this reader cannot number the lines (the general reader then reads
-    the file).
+    the file). A file pyarrow cannot read is refused (``FhError``), or with ``refuse=False``
+    its error is raised as is.
     """
     header = _detect_header(name, table, head, list(range(1, len(head) + 1)))
     folded, unknown = _check_header(name, table, header.names, header.names)
@@ -480,9 +570,15 @@ def _read_plain(
     # line break; the breaks of the head are known from the text).
     start = _line_offset(payload, header.record + 1)
     cols = [f"c{j}" for j in range(width + (1 if header.trailing else 0))]
+    # Free text as text, every other column (codes, dates, numbers, columns outside the
+    # contract) as its distinct texts: pyarrow then keeps each distinct text once.
+    texts = free_text(table)
+    whole = {c for c, f in zip(cols, folded, strict=False) if f in texts}
     misfits = _Misfits()
     if start < len(payload):
-        parsed = _arrow_read(name, pa.py_buffer(payload).slice(start), cols, delim, misfits)
+        parsed = _arrow_read(
+            name, pa.py_buffer(payload).slice(start), cols, delim, misfits, whole, refuse
+        )
     else:  # the header is the last line
         parsed = _text_table([], [], cols).drop_columns([LINE_COL])
     del payload
@@ -493,7 +589,7 @@ def _read_plain(
     misfit_lines = np.array([first - 1 + number for number, _, _ in misfits.rows], np.int64)
     every = np.arange(first, first + total, dtype=np.int64)
     line_no = every[~np.isin(every, misfit_lines)] if len(misfit_lines) else every
-    columns = [parsed.column(c).combine_chunks() for c in cols]
+    columns = [one_array(parsed.column(c)) for c in cols]
     del parsed
     blank_chars = " \t" + delim
     length = _line_lengths(columns, width - 1 + (1 if header.trailing else 0))
@@ -534,13 +630,30 @@ def _read_plain(
     )
     if extra_rows:
         more = pa.table(
-            {f"c{j}": pa.array([r[j] for r in extra_rows], pa.string()) for j in range(width)}
+            {
+                f"c{j}": pa.array([r[j] for r in extra_rows], pa.string()).cast(c.type)
+                for j, c in enumerate(columns)
+            }
             | {LINE_COL: pa.array(extra_lines, pa.int64())}
         )
         frame = pa.concat_tables([frame, more])
         frame = frame.take(pc.sort_indices(frame.column(LINE_COL)))
     bad.sort()
     return frame, bad, header, folded, unknown, bad_lines
+
+
+def one_array(column: pa.ChunkedArray) -> pa.Array:
+    """A column as one array (the chunks of a dictionary column share one dictionary)."""
+    if pa.types.is_dictionary(column.type) and column.num_chunks > 1:
+        column = column.unify_dictionaries()
+    return column.combine_chunks()
+
+
+def _parts(column: pa.Array) -> tuple[pa.Array, np.ndarray | None]:
+    """A text column's distinct texts and each row's position in them (None: one per row)."""
+    if pa.types.is_dictionary(column.type):
+        return column.dictionary, column.indices.to_numpy(zero_copy_only=False)
+    return column, None
 
 
 def _line_lengths(columns: list[pa.Array], delimiters: int) -> np.ndarray:
@@ -552,23 +665,32 @@ def _line_lengths(columns: list[pa.Array], delimiters: int) -> np.ndarray:
     size = np.full(len(columns[0]), delimiters, dtype=np.int64)
     if not len(size):
         return size
+    counted: list[tuple[np.ndarray, np.ndarray | None, pa.Array]] = []
     for column in columns:
-        offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)
-        size += np.diff(offsets[column.offset : column.offset + len(column) + 1])
+        texts, codes = _parts(column)
+        offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)
+        sizes = np.diff(offsets[texts.offset : texts.offset + len(texts) + 1])
+        size += sizes if codes is None else sizes[codes]
+        counted.append((sizes, codes, texts))
     maybe = np.flatnonzero(size > MAX_LINE_CHARS)
     if len(maybe):
-        where = pa.array(maybe)
         chars = np.full(len(maybe), delimiters, dtype=np.int64)
-        for column in columns:
-            chars += pc.utf8_length(column.take(where)).to_numpy(zero_copy_only=False)
+        for _, codes, texts in counted:
+            where = maybe if codes is None else codes[maybe]
+            chars += pc.utf8_length(texts.take(pa.array(where))).to_numpy(zero_copy_only=False)
         size[maybe] = chars
     return size
 
 
 def _blank_rows(columns: list[pa.Array]) -> np.ndarray:
     """Rows whose every field is empty or spaces and tabs (a line of only delimiters)."""
+
     def blank(column: pa.Array) -> np.ndarray:
-        return pc.equal(pc.utf8_trim(column, characters=" \t"), "").to_numpy(zero_copy_only=False)
+        texts, codes = _parts(column)
+        empty = pc.equal(pc.utf8_trim(texts, characters=" \t"), "").to_numpy(
+            zero_copy_only=False
+        )
+        return empty if codes is None else empty[codes]
 
     rows = blank(columns[0])
     candidates = np.flatnonzero(rows)
@@ -582,19 +704,27 @@ def _blank_rows(columns: list[pa.Array]) -> np.ndarray:
     return rows
 
 
-def _line_offset(payload: bytes, lines: int) -> int:
+def _line_offset(payload: memoryview, lines: int) -> int:
     """Byte position after the first ``lines`` physical lines (\r\n, \n or \r end one)."""
-    pos = 0
-    for _ in range(lines):
-        nl = payload.find(b"\n", pos)
-        cr = payload.find(b"\r", pos, nl if nl >= 0 else len(payload))
-        if cr >= 0:
-            pos = cr + 2 if payload.startswith(b"\n", cr + 1) else cr + 1
-        elif nl >= 0:
-            pos = nl + 1
+    size = 1 << 16
+    while True:
+        prefix = bytes(payload[:size])
+        whole = size >= len(payload)
+        pos = 0
+        for _ in range(lines):
+            nl = prefix.find(b"\n", pos)
+            cr = prefix.find(b"\r", pos, nl if nl >= 0 else len(prefix))
+            if cr >= 0 and (cr + 1 < len(prefix) or whole):
+                pos = cr + 2 if prefix.startswith(b"\n", cr + 1) else cr + 1
+            elif nl >= 0 and cr < 0:
+                pos = nl + 1
+            elif whole:
+                return len(payload)
+            else:
+                break  # the lines go on past the prefix: look further
         else:
-            return len(payload)
-    return pos
+            return pos
+        size *= 4
 
 
 def _read_quoted(name: str, table: Table, text: str, bad_lines: set[int]) -> _Body:

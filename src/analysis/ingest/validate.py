@@ -33,7 +33,7 @@ from analysis.contract.schema import (
     Table,
     fold_value,
 )
-from analysis.ingest.read import ENCODING_KIND, LINE_COL, Sheet
+from analysis.ingest.read import ENCODING_KIND, LINE_COL, Sheet, free_text, one_array
 
 _GERMAN_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
 _PLAIN_NUMBER = r"[+-]?\d+(?:\.\d+)?"
@@ -107,7 +107,7 @@ class RawText:
 
     @classmethod
     def encoded(cls, column: pa.Array) -> RawText:
-        dictionary = pc.dictionary_encode(column)
+        dictionary = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
         texts = pc.utf8_trim_whitespace(dictionary.dictionary)
         codes = dictionary.indices.to_numpy(zero_copy_only=False)
         if len(texts) < 2**15:  # positions in two bytes a row instead of four
@@ -116,6 +116,8 @@ class RawText:
 
     @classmethod
     def whole(cls, column: pa.Array) -> RawText:
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(pa.string())
         return cls(pc.utf8_trim_whitespace(column))
 
     @classmethod
@@ -363,15 +365,6 @@ def _category_names(col: Column) -> tuple[str, ...]:
     return tuple(JN_CODES) if col.type == "jn" else CATEGORIES[col.category or ""].codes
 
 
-def _encoded_columns(table: Table) -> set[str]:
-    """Columns parsed from their distinct texts; free text (``fall_id``) is kept whole."""
-    return {
-        c.name
-        for c in table.columns
-        if c.type != "str" or c.site_id or c.name in (table.site_column, table.area_column)
-    }
-
-
 def _site_lookup(sites: pd.Series) -> dict[str, str]:
     """Spelling in another table -> accepted ``standort_id`` (folded as the id rule folds)."""
     return {canonical_site_id(site): site for site in sites.dropna().astype(str)}
@@ -391,7 +384,7 @@ def check_file(
     reasons = _Reasons(n)
     if sheet.encoding_rows is not None:  # lines not valid in their file's encoding
         reasons.add(sheet.encoding_rows, ENCODING_KIND, sheet.encoding_reason)
-    encoded = _encoded_columns(table)
+    whole = free_text(table)
     present = set(frame.column_names)
     raw: dict[str, RawText] = {}
     typed: dict[str, np.ndarray | pa.Array] = {}
@@ -399,8 +392,8 @@ def check_file(
         if col.name not in present:
             raw[col.name] = RawText.blank(n)
         else:
-            column = frame.column(col.name).combine_chunks()
-            raw[col.name] = RawText.encoded(column) if col.name in encoded else RawText.whole(column)
+            column = one_array(frame.column(col.name))
+            raw[col.name] = RawText.whole(column) if col.name in whole else RawText.encoded(column)
         typed[col.name] = _validate_column(col, raw[col.name], reasons, config, today)
 
     site_map = _site_lookup(sites) if sites is not None else {}

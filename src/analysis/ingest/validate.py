@@ -358,7 +358,10 @@ def _validate_column(
 
 def _spread(codes: np.ndarray, texts: list[str | None]) -> pa.DictionaryArray:
     """Each row's text, kept as positions into the distinct texts until the rows are chosen."""
-    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(texts, pa.string()))
+    missing = np.array([t is None for t in texts], dtype=bool)
+    indices = pa.array(codes.astype(np.int32, copy=False), mask=missing[codes] if len(texts) else None)
+    # a missing text is a missing row (a null in the dictionary could not be unified later)
+    return pa.DictionaryArray.from_arrays(indices, pa.array([t or "" for t in texts], pa.string()))
 
 
 def _category_names(col: Column) -> tuple[str, ...]:
@@ -432,9 +435,12 @@ _Values = np.ndarray | pa.ChunkedArray
 
 
 def _concat(col: Column, pieces: list[np.ndarray | pa.Array]) -> _Values:
-    if col.type == "str":
-        text = [p.cast(pa.string()) if pa.types.is_dictionary(p.type) else p for p in pieces]
-        return pa.chunked_array(text, pa.string())
+    if col.type == "str":  # each file's texts (as positions into its distinct texts, or whole)
+        kind = pieces[0].type if pieces else pa.string()
+        if any(p.type != kind for p in pieces):
+            pieces = [p.cast(pa.string()) for p in pieces]
+            kind = pa.string()
+        return pa.chunked_array(pieces, kind)
     if not pieces:
         kind = {"cat": np.int16, "jn": np.int16, "date": "datetime64[ns]"}.get(col.type, np.float64)
         return np.zeros(0, dtype=kind)
@@ -445,6 +451,8 @@ def _column_series(col: Column, values: _Values, keep: np.ndarray | None = None)
     """A column in its processed dtype, of the rows ``keep`` chooses (None: all)."""
     if col.type == "str":
         text = values if keep is None else pc.filter(values, pa.array(keep))
+        if pa.types.is_dictionary(text.type):
+            text = text.cast(pa.string())
         return pd.Series(pd.array(text, dtype=pd.StringDtype()))
     if keep is not None:
         values = values[keep]
@@ -459,6 +467,12 @@ def _column_series(col: Column, values: _Values, keep: np.ndarray | None = None)
 def _key_codes(values: _Values) -> np.ndarray:
     """The same integer for the same value, -1 for a missing one."""
     if isinstance(values, pa.ChunkedArray):
+        if pa.types.is_dictionary(values.type):  # one dictionary for all files
+            values = values.unify_dictionaries()
+            if values.num_chunks == 0:
+                return np.zeros(0, dtype=np.int64)
+            indices = [pc.fill_null(c.indices, -1).to_numpy() for c in values.chunks]
+            return np.concatenate(indices).astype(np.int64)
         encoded = pc.dictionary_encode(values.combine_chunks())
         return pc.fill_null(encoded.indices, -1).to_numpy()
     if values.dtype.kind == "i":  # category positions
@@ -496,9 +510,8 @@ def validate(table: Table, parts: list[Part], files: list[str]) -> _Checked:
         p.reasons.moved(start)
     order = np.repeat(np.arange(len(parts), dtype=np.int32), sizes)
     lines = np.concatenate([p.lines for p in parts]) if parts else np.zeros(0, np.int64)
-    typed = {col.name: _concat(col, [p.typed[col.name] for p in parts]) for col in table.columns}
-    for p in parts:
-        p.typed.clear()
+    # Column by column, each file's piece given up as soon as it is in the whole column.
+    typed = {c.name: _concat(c, [p.typed.pop(c.name) for p in parts]) for c in table.columns}
     columns = {col.name: col for col in table.columns}
     reasons = _Reasons(n)
     reasons.bad = np.concatenate([p.reasons.bad for p in parts]) if parts else reasons.bad

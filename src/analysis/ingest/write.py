@@ -16,6 +16,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -158,15 +159,18 @@ def _swap_in(build: Path, target: Path) -> None:
 class Build:
     """The new processed folder, built beside ``target`` and swapped in by ``finish``.
 
-    Each table is written as soon as it is checked (``table``), so its rows need not wait
-    in memory for the others. A full disk, a read-only or vanished folder ends in a German
-    ``FhError`` with the previous state in place and no build folder left behind; so does
-    any other failure before the swap (``discard``).
+    Each table is written as soon as it is checked (``table``), in a thread of its own
+    while the next table is checked, so its rows need not wait in memory for the others.
+    A full disk, a read-only or vanished folder ends in a German ``FhError`` with the
+    previous state in place and no build folder left behind; so does any other failure
+    before the swap (``discard``).
     """
 
     def __init__(self, target: Path) -> None:
         self.target = target
         self.folder: Path | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="schreiben")
+        self._written: list[Future[None]] = []
         with self._errors():
             target.parent.mkdir(parents=True, exist_ok=True)
             clean_stale(target)
@@ -190,18 +194,26 @@ class Build:
             raise
 
     def table(self, report: TableReport, accepted: pd.DataFrame, rejects: pd.DataFrame) -> None:
-        """Write one table's Parquet file and rejects."""
+        """Write one table's Parquet file and rejects (in the writer thread)."""
         assert self.folder is not None
-        with self._errors():
-            path = self.folder / f"{report.name}.parquet"
-            accepted.to_parquet(path, index=False, row_group_size=ROW_GROUP_ROWS)
-            report.parquet_sha256 = sha256_file(path)
-            write_rejects(rejects, self.folder / REJECTS_FOLDER / f"{report.name}.csv")
+        self._written.append(self._writer.submit(self._write, self.folder, report, accepted, rejects))
+
+    @staticmethod
+    def _write(
+        folder: Path, report: TableReport, accepted: pd.DataFrame, rejects: pd.DataFrame
+    ) -> None:
+        path = folder / f"{report.name}.parquet"
+        accepted.to_parquet(path, index=False, row_group_size=ROW_GROUP_ROWS)
+        report.parquet_sha256 = sha256_file(path)
+        write_rejects(rejects, folder / REJECTS_FOLDER / f"{report.name}.csv")
 
     def finish(self, reports: dict[str, TableReport], manifest_head: dict[str, Any]) -> None:
-        """Write the manifest and swap the folder in."""
+        """Wait for the tables, write the manifest and swap the folder in."""
         assert self.folder is not None
         with self._errors():
+            for written in self._written:
+                written.result()
+            self._writer.shutdown()
             manifest = {
                 **manifest_head,
                 "tabellen": {n: table_entry(r) for n, r in reports.items()},
@@ -213,6 +225,7 @@ class Build:
             self.folder = None
 
     def discard(self) -> None:
+        self._writer.shutdown(cancel_futures=True)  # waits for a table being written
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None

@@ -197,6 +197,7 @@ def _run(args: argparse.Namespace) -> int:
         _modules_loaded()
 
         config = load_config(args.konfig, raw_dir=args.rohdaten, processed_dir=args.ziel)
+        ingest.give_back_memory()
         result = ingest.prepare(
             config.raw_dir, config.processed_dir, config, allow_shrink=args.rueckgang_erlauben
         )

@@ -6,7 +6,7 @@ records; ``prepare`` runs them table by table. The names below are the stage's p
 """
 
 from analysis.ingest.manifest import FileReport, IngestResult, TableReport
-from analysis.ingest.prepare import format_summary, prepare
+from analysis.ingest.prepare import format_summary, give_back_memory, prepare
 from analysis.ingest.read import discover, read_csv_file, read_file, read_xlsx_file
 from analysis.ingest.validate import parse_dates, parse_numbers, validate
 
@@ -16,6 +16,7 @@ __all__ = [
     "TableReport",
     "discover",
     "format_summary",
+    "give_back_memory",
     "parse_dates",
     "parse_numbers",
     "prepare",

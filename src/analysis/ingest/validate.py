@@ -2,11 +2,11 @@
 
 Vectorised (not pandera/frictionless: we need every German reason of a row with its source
 line). Each file is checked on its own as soon as it is read (``check_file``): a column is
-dictionary-encoded in Arrow, its few distinct texts are parsed, and only typed values and
-the positions of the texts are kept, not the text. What needs all files of a table (row
-rules, duplicate keys, total groups) runs once on the typed columns (``validate``), which
-returns the accepted rows in the processed dtypes and the rejects with file, line, reasons
-and the original values.
+dictionary-encoded in Arrow, its few distinct texts are parsed and checked (and so every
+row's values, row rules included), and kept are the distinct texts, their processed values
+and each row's position in them. What needs all files of a table (duplicate keys, total
+groups) runs once on the whole columns (``validate``), which returns the accepted rows in
+the processed dtypes and the rejects with file, line, reasons and the original values.
 """
 
 from __future__ import annotations
@@ -222,16 +222,27 @@ class _Reasons:
 
 @dataclass
 class Part:
-    """One file of a table after the checks that need only its own rows."""
+    """One file of a table after the checks that need only its own rows.
+
+    No value is kept per row: a row's processed value is the value of its distinct text
+    (``values``, spread by ``_rows`` once the table is finished), except for free text,
+    which is kept whole.
+    """
 
     sheet: Sheet  # report, unsplittable rows; its text frame is dropped once checked
     lines: np.ndarray  # line of each row in the file
-    typed: dict[str, np.ndarray | pa.Array]  # per contract column, see _column_series
     raw: dict[str, RawText]  # the original (trimmed) text of each contract column
+    values: dict[str, _Distinct]  # per contract column, see _validate_column
     reasons: _Reasons
 
     def __len__(self) -> int:
         return len(self.lines)
+
+
+#: What a column's distinct texts become: NumPy values (numbers as float64 with NaN, dates
+#: as datetime64[ns] with NaT, categories as positions with -1), texts (None: missing), or
+#: for free text the column itself (an Arrow string array with nulls).
+_Distinct = np.ndarray | list[str | None] | pa.Array
 
 
 def _validate_column(
@@ -240,8 +251,9 @@ def _validate_column(
     reasons: _Reasons,
     config: Config | None,
     today: date,
-) -> np.ndarray | pa.Array:
-    """Parse one column to its processed values and record every row that breaks a rule."""
+) -> _Distinct:
+    """Parse one column's distinct texts to their processed values and record every row
+    that breaks a rule (with its value)."""
     must = col.required or col.not_null
     if col.type == "str" and raw.codes is None:
         empty = raw.empty()
@@ -252,9 +264,10 @@ def _validate_column(
         return pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), raw.texts)
     codes, uniq = raw.distinct()
     uniq_empty = (uniq == "").to_numpy()
-    empty = uniq_empty[codes]
     if must:
-        reasons.add(empty, f"{col.name}: Pflichtangabe fehlt", f"{col.name}: Pflichtangabe fehlt")
+        reasons.add(
+            uniq_empty[codes], f"{col.name}: Pflichtangabe fehlt", f"{col.name}: Pflichtangabe fehlt"
+        )
     if col.type == "str" and col.site_id:
         # The id becomes a folder and URL part: stored in its canonical form, or rejected.
         problems = [site_id_problem(v) if v else None for v in uniq.tolist()]
@@ -266,26 +279,27 @@ def _validate_column(
             np.array([p or "" for p in problems], dtype=object)[codes],
             quote=False,
         )
-        canon = [canonical_site_id(v) if v else None for v in uniq.tolist()]
-        return _spread(codes, canon)
+        return [canonical_site_id(v) if v else None for v in uniq.tolist()]
     if col.type == "str":  # a site reference: replaced by the site once the sites are known
-        return _spread(codes, [None if e else v for v, e in zip(uniq.tolist(), uniq_empty)])
+        return [None if e else v for v, e in zip(uniq.tolist(), uniq_empty, strict=True)]
     if col.type in ("int", "float"):
-        values = pd.Series(parse_numbers(uniq).to_numpy()[codes])
-        invalid = values.isna().to_numpy() & ~empty
+        values = parse_numbers(uniq)
+        invalid = values.isna().to_numpy() & ~uniq_empty
         if col.type == "int":
-            frac = (values % 1 != 0).to_numpy() & ~invalid & ~empty
-            huge = (values.abs() > 2**53).to_numpy() & ~empty
+            frac = (values % 1 != 0).to_numpy() & ~invalid & ~uniq_empty
+            huge = (values.abs() > 2**53).to_numpy() & ~uniq_empty
             invalid |= frac | huge
             reasons.add(
-                invalid,
+                invalid[codes],
                 f"{col.name}: keine ganze Zahl",
                 f"{col.name}: ",
                 raw,
                 " ist keine ganze Zahl",
             )
         else:
-            reasons.add(invalid, f"{col.name}: keine Zahl", f"{col.name}: ", raw, " ist keine Zahl")
+            reasons.add(
+                invalid[codes], f"{col.name}: keine Zahl", f"{col.name}: ", raw, " ist keine Zahl"
+            )
         lower = col.lower
         upper = float(today.year) if col.max_is_current_year else col.max
         n = len(values)
@@ -298,7 +312,7 @@ def _validate_column(
             else f"mindestens {formatting.bound(lower)}"
         )
         reasons.add(
-            out,
+            out[codes],
             f"{col.name}: außerhalb des zulässigen Bereichs",
             f"{col.name}: ",
             raw,
@@ -306,10 +320,10 @@ def _validate_column(
         )
         return values.mask(invalid | out).to_numpy(dtype="float64")
     if col.type == "date":
-        values = pd.Series(_parse_dates_us(uniq).to_numpy()[codes])
-        invalid = values.isna().to_numpy() & ~empty
+        values = _parse_dates_us(uniq)
+        invalid = values.isna().to_numpy() & ~uniq_empty
         reasons.add(
-            invalid,
+            invalid[codes],
             f"{col.name}: kein gültiges Datum",
             f"{col.name}: ",
             raw,
@@ -321,14 +335,14 @@ def _validate_column(
         future = (values > pd.Timestamp(today)).to_numpy()
         early = (values < pd.Timestamp(floor)).to_numpy()
         reasons.add(
-            future,
+            future[codes],
             f"{col.name}: Datum liegt in der Zukunft",
             f"{col.name}: ",
             raw,
             " liegt in der Zukunft",
         )
         reasons.add(
-            early,
+            early[codes],
             f"{col.name}: Datum vor dem {formatting.day(floor)}",
             f"{col.name}: ",
             raw,
@@ -336,24 +350,32 @@ def _validate_column(
             "einstellbar in fh-analytik.toml: [aufbereitung] fruehestes_datum)",
         )
         return values.mask(future | early).to_numpy(dtype="datetime64[ns]")
-    # cat / jn: map the distinct spellings to category positions, then spread them
+    # cat / jn: map the distinct spellings to category positions
     lookup = _category_lookup(col, config)
     names = _category_names(col)
     position = {code: i for i, code in enumerate(names)}
     uniq_pos = np.array(
         [position.get(lookup.get(fold_value(v), ""), -1) for v in uniq.tolist()], dtype=np.int16
     )
-    row_pos = uniq_pos[codes] if len(codes) else np.zeros(0, dtype=np.int16)
-    invalid = (row_pos < 0) & ~empty
+    invalid = (uniq_pos < 0) & ~uniq_empty
     reasons.add(
-        invalid,
+        invalid[codes],
         f"{col.name}: unbekannter Wert",
         f"{col.name}: ",
         raw,
         " ist kein bekannter Wert (Code oder Bezeichnung der Liste)",
     )
     filler = position["unbekannt"] if "unbekannt" in position and not must else -1
-    return np.where(empty, filler, row_pos).astype(np.int16)
+    return np.where(uniq_empty, filler, uniq_pos).astype(np.int16)
+
+
+def _rows(raw: RawText, values: _Distinct) -> np.ndarray | pa.Array:
+    """Each row's processed value: the value of its distinct text."""
+    if raw.codes is None:
+        return values
+    if isinstance(values, list):
+        return _spread(raw.codes, values)
+    return values[raw.codes]
 
 
 def _spread(codes: np.ndarray, texts: list[str | None]) -> pa.DictionaryArray:
@@ -390,14 +412,14 @@ def check_file(
     whole = free_text(table)
     present = set(frame.column_names)
     raw: dict[str, RawText] = {}
-    typed: dict[str, np.ndarray | pa.Array] = {}
+    values: dict[str, _Distinct] = {}
     for col in table.columns:
         if col.name not in present:
             raw[col.name] = RawText.blank(n)
         else:
             column = one_array(frame.column(col.name))
             raw[col.name] = RawText.whole(column) if col.name in whole else RawText.encoded(column)
-        typed[col.name] = _validate_column(col, raw[col.name], reasons, config, today)
+        values[col.name] = _validate_column(col, raw[col.name], reasons, config, today)
 
     site_map = _site_lookup(sites) if sites is not None else {}
     references = []
@@ -422,10 +444,16 @@ def check_file(
         prefix = f"{c}: " if area else f"{c}: Standort unbekannt – "
         reasons.add(unknown, kind, prefix, raw[c], text)
         # e.g. `Gesamt` -> `gesamt`, `Rheindorf` -> `rheindorf`: store the canonical id
-        typed[c] = _spread(codes, [v if v else None for v in canon_u])
+        values[c] = [v if v else None for v in canon_u]
+
+    for rule in table.row_rules:
+        # NaN and NaT compare as False: a missing date breaks no rule
+        left = _rows(raw[rule.left], values[rule.left])
+        right = _rows(raw[rule.right], values[rule.right])
+        reasons.add(left > right, rule.reason, rule.reason)
     lines = frame.column(LINE_COL).to_numpy()
     sheet.frame = frame.select([])  # the text is no longer needed: keep the memory free
-    return Part(sheet, lines, typed, raw, reasons)
+    return Part(sheet, lines, raw, values, reasons)
 
 
 # --------------------------------------------------------------------------- whole table
@@ -510,16 +538,14 @@ def validate(table: Table, parts: list[Part], files: list[str]) -> _Checked:
         p.reasons.moved(start)
     order = np.repeat(np.arange(len(parts), dtype=np.int32), sizes)
     lines = np.concatenate([p.lines for p in parts]) if parts else np.zeros(0, np.int64)
-    # Column by column, each file's piece given up as soon as it is in the whole column.
-    typed = {c.name: _concat(c, [p.typed.pop(c.name) for p in parts]) for c in table.columns}
+    # Column by column, each file's values given up as soon as they are in the whole column.
+    typed = {
+        c.name: _concat(c, [_rows(p.raw[c.name], p.values.pop(c.name)) for p in parts])
+        for c in table.columns
+    }
     columns = {col.name: col for col in table.columns}
     reasons = _Reasons(n)
     reasons.bad = np.concatenate([p.reasons.bad for p in parts]) if parts else reasons.bad
-
-    for rule in table.row_rules:
-        # NaN and NaT compare as False: a missing date breaks no rule
-        broken = typed[rule.left] > typed[rule.right]
-        reasons.add(broken, rule.reason, rule.reason)
 
     if table.key:
         _check_key(table, typed, reasons, order, lines, files)

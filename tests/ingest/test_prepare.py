@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from datetime import datetime
@@ -822,25 +823,29 @@ _PLAIN_CELL = st.text(alphabet=st.sampled_from(list("ab1;, \t\r\näÜ")), max_si
     st.booleans(),
     st.sampled_from(["", "Export\n", "\n;\nTitel;;\n"]),
     st.sampled_from(["\n", "\r\n", "\r"]),
+    st.sampled_from([1 << 24, 64]),
 )
-def test_the_fast_csv_reader_splits_lines_as_the_general_one(rows, trailing, title, newline):
+def test_the_fast_csv_reader_splits_lines_as_the_general_one(rows, trailing, title, newline, block):
     # Files without quotes are split by pyarrow (lines of the wrong width reported with
     # their number); the general reader groups lines into records in Python. Both must
     # give the same cells, lines, rejected lines and reasons, also for blank lines, lines of
     # only delimiters, line breaks inside cells and lines that are too long (limit 12 here).
+    # Blocks of 64 bytes make pyarrow return a column in pieces, each with its own
+    # dictionary (and read a line longer than a block again as one block).
     from analysis.ingest import read
 
     header = "fall_id;standort_id;datum_erstkontakt;zugangsweg" + (";" if trailing else "")
     text = title.replace("\n", newline) + header + newline + newline.join(";".join(r) for r in rows)
     table = TABLES["erstkontakte"]
-    original = read.MAX_LINE_CHARS
+    original, defaults = read.MAX_LINE_CHARS, read._arrow_options.__defaults__
     read.MAX_LINE_CHARS = 12
+    read._arrow_options.__defaults__ = (block, *defaults[1:])
     try:
         head = read._head_lines(text)
         fast = read._read_plain("t.csv", table, text.encode("utf-8"), head, set())
         general = read._read_quoted("t.csv", table, text, set())
     finally:
-        read.MAX_LINE_CHARS = original
+        read.MAX_LINE_CHARS, read._arrow_options.__defaults__ = original, defaults
     assert fast is not None
     assert fast[0].to_pylist() == general[0].to_pylist()
     assert fast[1:] == general[1:]
@@ -923,7 +928,9 @@ def _toml(tmp_path: Path) -> Path:
     return tmp_path / "fh-analytik.toml"
 
 
-def test_cli_aufbereiten_exit_0_with_rejects(tmp_path, capsys):
+def test_cli_aufbereiten_exit_0_with_rejects(tmp_path, capsys, monkeypatch):
+    calls = []
+    monkeypatch.setattr(ingest, "give_back_memory", lambda: calls.append(1))
     raw = raw_folder(tmp_path, "erstkontakte_fehler.csv")
     code = cli.main(
         [
@@ -940,6 +947,22 @@ def test_cli_aufbereiten_exit_0_with_rejects(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "erstkontakte" in out and "Häufigste Ablehnungsgründe" in out
     assert (tmp_path / "out" / "manifest.json").exists()
+    assert calls == [1]  # the command gives freed memory back at once
+
+
+def test_give_back_memory_switches_arrow_and_glibc_in_its_process():
+    # In a process of its own: the setting holds for the whole process.
+    code = (
+        "import pyarrow as pa\n"
+        "from analysis.ingest import give_back_memory\n"
+        "before = pa.default_memory_pool().backend_name\n"
+        "print(give_back_memory(), before, pa.default_memory_pool().backend_name)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    glibc = sys.platform.startswith("linux") and os.confstr("CS_GNU_LIBC_VERSION") is not None
+    took, before, after = done.stdout.split()
+    assert after == "system", before
+    assert took == str(glibc)
 
 
 def test_cli_aufbereiten_exit_2_for_an_unusable_file(tmp_path, capsys):

@@ -644,6 +644,8 @@ def _read_plain(
 
 def one_array(column: pa.ChunkedArray) -> pa.Array:
     """A column as one array (the chunks of a dictionary column share one dictionary)."""
+    if column.num_chunks == 1:
+        return column.chunk(0)
     if pa.types.is_dictionary(column.type) and column.num_chunks > 1:
         column = column.unify_dictionaries()
     return column.combine_chunks()

@@ -604,18 +604,18 @@ def _check_key(
     for c in codes:
         usable &= c >= 0
     rows = np.flatnonzero(usable)
-    key = _one_code([c[usable] for c in codes])
-    dup_sub = pd.Series(key).duplicated(keep="first").to_numpy()
-    if not dup_sub.any():
+    # One pass over the keys: a number for each distinct key, in order of first appearance.
+    number, distinct = pd.factorize(_one_code([c[usable] for c in codes]))
+    if len(distinct) == len(rows):  # the usual case: every key once
         return
-    # The first row of each doubled key (only rows of doubled keys are grouped).
-    doubled = pd.Series(key).duplicated(keep=False).to_numpy()
-    pos = pd.Series(rows[doubled])
-    first = pos.groupby(key[doubled], sort=False).transform("first")
-    first_pos = np.zeros(n, dtype=np.int64)
-    first_pos[rows[doubled]] = first.to_numpy()
+    first_of = np.full(len(distinct), len(rows), dtype=np.int64)
+    np.minimum.at(first_of, number, np.arange(len(rows)))
+    first_sub = first_of[number]  # the first row (among usable rows) of each row's key
+    later = first_sub != np.arange(len(rows))
     dup = np.zeros(n, dtype=bool)
-    dup[rows[dup_sub]] = True
+    dup[rows[later]] = True
+    first_pos = np.zeros(n, dtype=np.int64)
+    first_pos[rows] = rows[first_sub]
     where = np.full(n, "", dtype=object)
     hit = np.flatnonzero(dup)
     where[hit] = [

@@ -29,7 +29,7 @@ from analysis.contract.schema import (
 )
 from analysis.errors import FhError
 from analysis.ingest.manifest import IngestResult, TableReport
-from analysis.ingest.read import LINE_COL, discover, read_file
+from analysis.ingest.read import LINE_COL, XLSX_SUFFIXES, discover, read_file
 from analysis.ingest.validate import Part, check_file, validate
 from analysis.ingest.write import Build, check_target
 
@@ -75,6 +75,29 @@ def _check_one(
 ) -> Part:
     """Read one file and run the checks that need only its rows (in a worker thread)."""
     return check_file(table, read_file(path, table), sites=sites, config=config, today=today)
+
+
+def _submit(
+    pool: ThreadPoolExecutor,
+    names: list[str],
+    by_table: dict[str, list[Path]],
+    sites: pd.Series | None,
+    config: Config | None,
+    today: date,
+) -> dict[str, list[Future[Part]]]:
+    """Read and check every file of these tables in the pool; each table's in file order.
+
+    Spreadsheets go first: reading an XLSX sheet is Python and holds the interpreter's lock,
+    splitting a CSV file is pyarrow and does not. Read early, a sheet runs beside CSV files
+    instead of beside the main thread finishing a table.
+    """
+    jobs = [(name, path) for name in names for path in by_table[name]]
+    jobs.sort(key=lambda job: job[1].suffix.lower() not in XLSX_SUFFIXES)  # stable
+    futures = {
+        job: pool.submit(_check_one, TABLES[job[0]], job[1], sites, config, today)
+        for job in jobs
+    }
+    return {name: [futures[(name, path)] for path in by_table[name]] for name in names}
 
 
 def _finish_table(table: Table, parts: list[Part]) -> tuple[TableReport, pd.DataFrame, pd.DataFrame]:
@@ -158,10 +181,7 @@ def prepare(
         for name in TABLE_ORDER:
             table = TABLES[name]
             if name not in pending:
-                pending[name] = [
-                    pool.submit(_check_one, table, path, sites, config, today)
-                    for path in by_table[name]
-                ]
+                pending |= _submit(pool, [name], by_table, sites, config, today)
             if not by_table[name]:
                 reports[name] = TableReport(name=name, present=False)
                 continue
@@ -172,12 +192,8 @@ def prepare(
             reports[name] = report
             if name == "standorte":
                 sites = ok["standort_id"]
-                for later in TABLE_ORDER:
-                    if later != name and later not in reports:
-                        pending[later] = [
-                            pool.submit(_check_one, TABLES[later], path, sites, config, today)
-                            for path in by_table[later]
-                        ]
+                later = [t for t in TABLE_ORDER if t not in reports]
+                pending |= _submit(pool, later, by_table, sites, config, today)
             del ok, bad
         pool.shutdown()
         notes = _check_shrink(processed_dir, reports, config, allow_shrink)

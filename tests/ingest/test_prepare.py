@@ -301,9 +301,7 @@ def _our_rows(path: Path) -> dict[str, list[tuple]]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(
-        st.tuples(st.integers(1, 3), st.integers(1, 4), _XLSX_VALUE), max_size=14
-    ),
+    st.lists(st.tuples(st.integers(1, 3), st.integers(1, 4), _XLSX_VALUE), max_size=14),
     st.booleans(),
 )
 def test_the_xlsx_reader_reads_every_cell_as_openpyxl_does(cells, write_only):
@@ -851,7 +849,9 @@ def test_the_fast_csv_reader_splits_lines_as_the_general_one(rows, trailing, tit
     assert fast[1:] == general[1:]
 
 
-_ANY_CELL = st.text(alphabet=st.sampled_from([*list('ab1;,"\n\r\t .äÜ€'), "\x81", "\x00"]), max_size=6)
+_ANY_CELL = st.text(
+    alphabet=st.sampled_from([*list('ab1;,"\n\r\t .äÜ€'), "\x81", "\x00"]), max_size=6
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -908,7 +908,10 @@ def test_a_header_after_long_title_lines_is_found_without_decoding(tmp_path, mon
     path = tmp_path / "erstkontakte.csv"
     titles = "".join(f"Titel {i} " + "x" * 10_000 + "\r\n" for i in range(9))
     path.write_bytes(
-        (titles + "fall_id;standort_id;datum_erstkontakt;zugangsweg\r\nF1;a;01.03.2014;hebamme\r\n").encode()
+        (
+            titles
+            + "fall_id;standort_id;datum_erstkontakt;zugangsweg\r\nF1;a;01.03.2014;hebamme\r\n"
+        ).encode()
     )
     called = []
     original = read._read_decoded

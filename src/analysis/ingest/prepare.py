@@ -94,13 +94,14 @@ def _submit(
     jobs = [(name, path) for name in names for path in by_table[name]]
     jobs.sort(key=lambda job: job[1].suffix.lower() not in XLSX_SUFFIXES)  # stable
     futures = {
-        job: pool.submit(_check_one, TABLES[job[0]], job[1], sites, config, today)
-        for job in jobs
+        job: pool.submit(_check_one, TABLES[job[0]], job[1], sites, config, today) for job in jobs
     }
     return {name: [futures[(name, path)] for path in by_table[name]] for name in names}
 
 
-def _finish_table(table: Table, parts: list[Part]) -> tuple[TableReport, pd.DataFrame, pd.DataFrame]:
+def _finish_table(
+    table: Table, parts: list[Part]
+) -> tuple[TableReport, pd.DataFrame, pd.DataFrame]:
     """The checks across the table's files, the rejects in file and line order, and the
     reconciliation read = accepted + rejected."""
     report = TableReport(name=table.name, present=True)

@@ -51,7 +51,6 @@ DELIMITERS = (";", "\t", ",")
 # Files in a target folder that are not ours but belong there (kept across replacements).
 _KEEP_IN_TARGET = ("README.md", ".gitkeep", ".gitignore")
 LINE_COL = "_zeile"
-FILE_COL = "_datei"
 #: The kind of reject of a row whose line is not valid in its file's encoding.
 ENCODING_KIND = "Zeichenkodierung"
 
@@ -466,7 +465,9 @@ def free_text(table: Table) -> set[str]:
     return {
         c.name
         for c in table.columns
-        if c.type == "str" and not c.site_id and c.name not in (table.site_column, table.area_column)
+        if c.type == "str"
+        and not c.site_id
+        and c.name not in (table.site_column, table.area_column)
     }
 
 
@@ -518,7 +519,8 @@ def _arrow_read(
     """
     try:
         return pacsv.read_csv(
-            pa.BufferReader(payload), **_arrow_options(cols, delimiter, handler=handler, whole=whole)
+            pa.BufferReader(payload),
+            **_arrow_options(cols, delimiter, handler=handler, whole=whole),
         )
     except (pa.ArrowException, ValueError) as exc:
         if len(payload) < 1 << 24:
@@ -596,7 +598,8 @@ def _read_plain(
     blank = _blank_rows(columns)
     ok = ~blank & (length <= MAX_LINE_CHARS)
     bad: list[tuple[int, str, str]] = [
-        (line, *_length_reason(n)) for line, n in zip(
+        (line, *_length_reason(n))
+        for line, n in zip(
             line_no[~blank & ~ok].tolist(), length[~blank & ~ok].tolist(), strict=True
         )
     ]
@@ -625,8 +628,7 @@ def _read_plain(
         keep = pa.array(ok)
         columns = [pc.filter(c, keep) for c in columns]
     frame = pa.table(
-        {f"c{j}": c for j, c in enumerate(columns)}
-        | {LINE_COL: pa.array(line_no[ok])}
+        {f"c{j}": c for j, c in enumerate(columns)} | {LINE_COL: pa.array(line_no[ok])}
     )
     if extra_rows:
         more = pa.table(
@@ -689,9 +691,7 @@ def _blank_rows(columns: list[pa.Array]) -> np.ndarray:
 
     def blank(column: pa.Array) -> np.ndarray:
         texts, codes = _parts(column)
-        empty = pc.equal(pc.utf8_trim(texts, characters=" \t"), "").to_numpy(
-            zero_copy_only=False
-        )
+        empty = pc.equal(pc.utf8_trim(texts, characters=" \t"), "").to_numpy(zero_copy_only=False)
         return empty if codes is None else empty[codes]
 
     rows = blank(columns[0])

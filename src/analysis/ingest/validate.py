@@ -258,7 +258,9 @@ def _validate_column(
     if col.type == "str" and raw.codes is None:
         empty = raw.empty()
         if must:
-            reasons.add(empty, f"{col.name}: Pflichtangabe fehlt", f"{col.name}: Pflichtangabe fehlt")
+            reasons.add(
+                empty, f"{col.name}: Pflichtangabe fehlt", f"{col.name}: Pflichtangabe fehlt"
+            )
         if not empty.any():
             return raw.texts
         return pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), raw.texts)
@@ -266,7 +268,9 @@ def _validate_column(
     uniq_empty = (uniq == "").to_numpy()
     if must:
         reasons.add(
-            uniq_empty[codes], f"{col.name}: Pflichtangabe fehlt", f"{col.name}: Pflichtangabe fehlt"
+            uniq_empty[codes],
+            f"{col.name}: Pflichtangabe fehlt",
+            f"{col.name}: Pflichtangabe fehlt",
         )
     if col.type == "str" and col.site_id:
         # The id becomes a folder and URL part: stored in its canonical form, or rejected.
@@ -381,7 +385,9 @@ def _rows(raw: RawText, values: _Distinct) -> np.ndarray | pa.Array:
 def _spread(codes: np.ndarray, texts: list[str | None]) -> pa.DictionaryArray:
     """Each row's text, kept as positions into the distinct texts until the rows are chosen."""
     missing = np.array([t is None for t in texts], dtype=bool)
-    indices = pa.array(codes.astype(np.int32, copy=False), mask=missing[codes] if len(texts) else None)
+    indices = pa.array(
+        codes.astype(np.int32, copy=False), mask=missing[codes] if len(texts) else None
+    )
     # a missing text is a missing row (a null in the dictionary could not be unified later)
     return pa.DictionaryArray.from_arrays(indices, pa.array([t or "" for t in texts], pa.string()))
 

@@ -196,7 +196,9 @@ class Build:
     def table(self, report: TableReport, accepted: pd.DataFrame, rejects: pd.DataFrame) -> None:
         """Write one table's Parquet file and rejects (in the writer thread)."""
         assert self.folder is not None
-        self._written.append(self._writer.submit(self._write, self.folder, report, accepted, rejects))
+        self._written.append(
+            self._writer.submit(self._write, self.folder, report, accepted, rejects)
+        )
 
     @staticmethod
     def _write(

@@ -47,8 +47,9 @@ def give_back_memory() -> bool:
     keeps freed memory in mimalloc's heaps, and glibc raises its limit for giving a block a
     mapping of its own to the largest block freed so far (up to 32 MB), so later blocks come
     from heaps it seldom returns. At scale 60 that held about 120 MB that was no longer
-    used (peak 505 instead of 385 MiB). Here Arrow takes the system allocator and glibc maps
-    every block of 1 MB or more, so a freed file is given back. Returns whether glibc took
+    used (peak about 490 instead of 370 MiB). Here Arrow takes the system allocator and
+    glibc maps every block of 1 MB or more, so a freed file is given back (for some system
+    time to map new pages). Returns whether glibc took
     the setting (elsewhere only Arrow's allocator changes). Changes the whole process: the
     command line calls it, a notebook need not.
     """

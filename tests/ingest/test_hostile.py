@@ -931,3 +931,86 @@ def test_an_xlsx_header_with_personal_data_is_refused_naming_the_file(tmp_path):
         "Vorname. Solche Spalten dürfen nicht eingelesen werden – bitte vor dem Export "
         "entfernen. Die Datei wurde nicht verarbeitet."
     )
+
+
+# --- found in review of the per-file reader (issue 11) -----------------------------------------
+
+
+def test_a_key_spelled_twice_differently_in_one_file_is_a_duplicate(tmp_path):
+    # ` rheindorf` and `Rheindorf` are the same site once trimmed and folded: in a table of one
+    # file too, the later row is a duplicate (each file's texts are numbered across files,
+    # not the entries of its dictionary, which may hold a site twice).
+    raw = raw_folder(tmp_path)
+    (raw / "standorte.csv").write_text(
+        "standort_id;name\nrheindorf;A\nRheindorf;B\nwiesdorf ;C\nwiesdorf;D\n", encoding="utf-8"
+    )
+    _contacts(raw, "F1;rheindorf;01.03.2014;hebamme", "F1;RHEINDORF;02.03.2014;hebamme")
+    (raw / "willkommensbesuche.csv").write_text(
+        "jahr;gebiet;besuche\n2014;gesamt;5\n2014;Gesamt;5\n2014;Wiesdorf;3\n", encoding="utf-8"
+    )
+    result = _prepare(tmp_path, raw)
+    assert_reconciles(result)
+    assert accepted(tmp_path, "standorte")["standort_id"].tolist() == ["rheindorf", "wiesdorf"]
+    assert reasons_by_line(tmp_path, "standorte") == {
+        3: "Doppelter Schlüssel (standort_id) – zuerst in standorte.csv, Zeile 2",
+        5: "Doppelter Schlüssel (standort_id) – zuerst in standorte.csv, Zeile 4",
+    }
+    assert reasons_by_line(tmp_path, "erstkontakte") == {
+        3: "Doppelter Schlüssel (standort_id, fall_id) – zuerst in erstkontakte.csv, Zeile 2"
+    }
+    assert reasons_by_line(tmp_path, "willkommensbesuche") == {
+        3: "Doppelter Schlüssel (jahr, gebiet) – zuerst in willkommensbesuche.csv, Zeile 2"
+    }
+    assert accepted(tmp_path, "willkommensbesuche")["gebiet"].tolist() == ["gesamt", "wiesdorf"]
+
+
+def test_a_row_with_an_unknown_site_is_not_also_a_duplicate(tmp_path):
+    # A site that standorte does not have makes the key unusable, whatever other rows of the
+    # table spell: the row is rejected for the site alone. (Before the per-file reader the
+    # duplicate was also named, but only when no other row spelled a site differently.)
+    raw = raw_folder(tmp_path)
+    _contacts(
+        raw,
+        "F1;wiesdorf;01.03.2014;hebamme",
+        "F1;wiesdorf;02.03.2014;hebamme",
+        "F2;Rheindorf;02.03.2014;hebamme",
+    )
+    _prepare(tmp_path, raw)
+    unknown = (
+        "standort_id: Standort unbekannt – „wiesdorf“ gibt es in der Tabelle standorte nicht "
+        "(oder die Zeile wurde dort abgelehnt)"
+    )
+    assert reasons_by_line(tmp_path, "erstkontakte") == {2: unknown, 3: unknown}
+
+
+def test_a_byte_order_mark_starting_the_first_data_line_is_kept(tmp_path):
+    # pyarrow drops a byte order mark that starts its input; after the header it is data
+    # (a file pasted together from exports): the general reader keeps it, as before.
+    raw = raw_folder(tmp_path)
+    (raw / "erstkontakte.csv").write_bytes(
+        (HEADER + "\n").encode() + b"\xef\xbb\xbfF1;rheindorf;01.03.2014;hebamme\n"
+        b"\xef\xbb\xbf;;;\nF2;rheindorf;02.03.2014;hebamme\n"
+    )
+    result = _prepare(tmp_path, raw)
+    assert_reconciles(result)
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["\ufeffF1", "F2"]
+    report = result.tables["erstkontakte"]
+    assert (report.read, report.rejected) == (3, 1)  # the line of a mark and delimiters
+
+
+def test_a_utf8_head_does_not_decide_a_file_with_windows_1252_further_down(tmp_path, capsys):
+    # The whole file decides its encoding (more lines in Windows-1252 than UTF-8 umlauts: it
+    # is Windows-1252), not its first 64 KB; and no traceback reaches the terminal.
+    raw = raw_folder(tmp_path)
+    rows = [f"F{i};rheindorf;01.03.2014;hebamme;x" for i in range(3000)]
+    tail = ["F9001;rheindorf;01.03.2014;hebamme;Gärten", "F9002;rheindorf;01.03.2014;hebamme;Höfe"]
+    data = (HEADER + ";Straße\n" + "\n".join(rows) + "\n").encode("utf-8") + (
+        "\n".join(tail) + "\n"
+    ).encode("cp1252")
+    (raw / "erstkontakte.csv").write_bytes(data)
+    result = _prepare(tmp_path, raw)  # the header, read as Windows-1252, names no address
+    report = result.tables["erstkontakte"]
+    assert report.files[0].encoding == "Windows-1252"
+    assert (report.read, report.accepted) == (3002, 3002)
+    assert report.files[0].unknown_columns == ["StraÃŸe"]
+    assert "Traceback" not in capsys.readouterr().err

@@ -8,6 +8,7 @@ row and returns the data rows as text cells; nothing is interpreted here (that i
 from __future__ import annotations
 
 import bisect
+import codecs
 import csv
 import hashlib
 import io
@@ -367,26 +368,36 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def _read_utf8(name: str, table: Table, data: bytes) -> _Body | None:
-    """The usual file, read without decoding it in Python: UTF-8 without quotes.
+    """The usual file, read without turning it into a Python string: UTF-8 without quotes.
 
-    Only the head (where the header is) is decoded here; pyarrow checks that every cell is
-    valid UTF-8 as it splits the lines. Returns None for any other file, and for one pyarrow
-    cannot read, so that ``_read_decoded`` decides (and names the problem).
+    The whole file is checked to be UTF-8 (piece by piece, so no copy of it is held) and only
+    the head, where the header is, is decoded. Returns None for any other file, and for one
+    pyarrow cannot read, so that ``_read_decoded`` decides (and names the problem).
     """
     if b'"' in data or b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
     payload = memoryview(data)[3:] if data.startswith(_BOM) else memoryview(data)
-    head = _head_bytes(payload)
-    try:
-        text = bytes(head).decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    if not _is_utf8(payload):
+        return None  # the lines decide the encoding there
+    text = bytes(_head_bytes(payload)).decode("utf-8")
     if not text or text.isspace():
         return None  # an empty file or one of blank lines (or not only blank): decided there
     try:
         return _read_plain(name, table, payload, _head_lines(text), set(), refuse=False)
     except (pa.ArrowException, ValueError):
         return None
+
+
+def _is_utf8(payload: memoryview, piece: int = 1 << 20) -> bool:
+    """Whether the bytes are valid UTF-8, checked a megabyte at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for start in range(0, len(payload), piece):
+            decoder.decode(payload[start : start + piece])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _head_bytes(payload: memoryview) -> memoryview:
@@ -571,6 +582,8 @@ def _read_plain(
     # The data start after the header line (its bytes: the lines before it, each with its
     # line break; the breaks of the head are known from the text).
     start = _line_offset(payload, header.record + 1)
+    if bytes(payload[start : start + 3]) == _BOM:
+        return None  # pyarrow would drop a byte order mark that starts its input
     cols = [f"c{j}" for j in range(width + (1 if header.trailing else 0))]
     # Free text as text, every other column (codes, dates, numbers, columns outside the
     # contract) as its distinct texts: pyarrow then keeps each distinct text once.
@@ -797,8 +810,12 @@ def _read_quoted(name: str, table: Table, text: str, bad_lines: set[int]) -> _Bo
 
 def _arrow_split(rows: list[str], cols: list[str], delim: str, name: str) -> pa.Table:
     """Split unquoted rows with pyarrow's CSV reader (fast); every row has len(cols) fields."""
-    payload = "\n".join(rows).encode("utf-8")
+    # pyarrow drops a byte order mark that starts its input: an empty line first keeps it.
+    lead = bool(rows) and rows[0].startswith("\ufeff")
+    payload = (("\n" if lead else "") + "\n".join(rows)).encode("utf-8")
     table = _arrow_read(name, payload, cols, delim)
+    if lead:
+        table = table.slice(1)
     if table.num_rows != len(rows):
         raise FhError(f"{name}: Datei ist nicht lesbar (Zeilen ließen sich nicht trennen).")
     return table

@@ -501,12 +501,20 @@ def _column_series(col: Column, values: _Values, keep: np.ndarray | None = None)
 def _key_codes(values: _Values) -> np.ndarray:
     """The same integer for the same value, -1 for a missing one."""
     if isinstance(values, pa.ChunkedArray):
-        if pa.types.is_dictionary(values.type):  # one dictionary for all files
-            values = values.unify_dictionaries()
-            if values.num_chunks == 0:
-                return np.zeros(0, dtype=np.int64)
-            indices = [pc.fill_null(c.indices, -1).to_numpy() for c in values.chunks]
-            return np.concatenate(indices).astype(np.int64)
+        if pa.types.is_dictionary(values.type):
+            # Each file's few texts numbered across all files. A file's dictionary can hold
+            # a text twice (` a` and `A` both become the site `a`), so number the texts, not
+            # the dictionary entries.
+            number: dict[str, int] = {}
+            pieces = [np.zeros(0, dtype=np.int64)]
+            for chunk in values.chunks:
+                texts = chunk.dictionary.to_pylist()
+                local = np.array([number.setdefault(t, len(number)) for t in texts], np.int64)
+                rows = pc.fill_null(chunk.indices, -1).to_numpy().astype(np.int64)
+                if len(local):
+                    rows = np.where(rows >= 0, local[np.maximum(rows, 0)], -1)
+                pieces.append(rows)
+            return np.concatenate(pieces)
         encoded = pc.dictionary_encode(values.combine_chunks())
         return pc.fill_null(encoded.indices, -1).to_numpy()
     if values.dtype.kind == "i":  # category positions

@@ -15,6 +15,7 @@ import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 from ingest_helpers import (
@@ -1014,3 +1015,25 @@ def test_a_utf8_head_does_not_decide_a_file_with_windows_1252_further_down(tmp_p
     assert (report.read, report.accepted) == (3002, 3002)
     assert report.files[0].unknown_columns == ["StraÃŸe"]
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_an_xlsx_with_broken_parts_the_values_do_not_need_is_read(tmp_path):
+    # Broken document properties and a broken second sheet say nothing about the values of
+    # the sheet read: it is read (openpyxl's workbook loader refused the whole file).
+    raw = raw_folder(tmp_path)
+    written = tmp_path / "w.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Erstkontakte"
+    wb.active.append(HEADER.split(";"))
+    wb.active.append(["F1", "rheindorf", "01.03.2014", "hebamme"])
+    wb.create_sheet("Hinweis").append(["nur ein Hinweis"])
+    wb.save(written)
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(raw / "erstkontakte.xlsx", "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename in ("docProps/core.xml", "xl/worksheets/sheet2.xml"):
+                data = b"<<< kaputt"
+            target.writestr(item, data)
+    result = _prepare(tmp_path, raw)
+    assert result.tables["erstkontakte"].accepted == 1
+    assert accepted(tmp_path, "erstkontakte")["fall_id"].tolist() == ["F1"]

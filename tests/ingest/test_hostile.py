@@ -1028,7 +1028,10 @@ def test_an_xlsx_with_broken_parts_the_values_do_not_need_is_read(tmp_path):
     wb.active.append(["F1", "rheindorf", "01.03.2014", "hebamme"])
     wb.create_sheet("Hinweis").append(["nur ein Hinweis"])
     wb.save(written)
-    with zipfile.ZipFile(written) as source, zipfile.ZipFile(raw / "erstkontakte.xlsx", "w") as target:
+    with (
+        zipfile.ZipFile(written) as source,
+        zipfile.ZipFile(raw / "erstkontakte.xlsx", "w") as target,
+    ):
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename in ("docProps/core.xml", "xl/worksheets/sheet2.xml"):

@@ -169,8 +169,7 @@ def _length_reason(length: int) -> tuple[str, str]:
 
 def _split_records(text: str) -> tuple[list[str], list[int]]:
     """Physical lines grouped into records (a quoted field may span lines), with start lines."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
+    lines = _physical_lines_text(text)
     if '"' not in text:
         return lines, list(range(1, len(lines) + 1))
     records: list[str] = []

@@ -159,7 +159,6 @@ class _Reasons:
     """
 
     def __init__(self, n: int) -> None:
-        self.n = n
         self.offset = 0  # set when the file's place in its table is known
         self.bad = np.zeros(n, dtype=bool)
         self.parts: list[pd.Series] = []

@@ -349,24 +349,76 @@ _SHEET_XML = (
         '<row r="1"><c r="A1"><v>3</v></c></row><row r="4"/>',
         # cells out of order, a cell past the row's last cell
         '<row r="1"><c r="C1"><v>3</v></c><c r="A1"><v>1</v></c></row>',
+        # a value's text is what stands before its first child; the first v counts;
+        # character references and CDATA are text
+        '<row r="1"><c r="A1"><v>1<x/>2</v><v>9</v></c><c r="B1" t="str"><v>&#52;&amp;'
+        '<![CDATA[<b>]]></v></c><c r="C1" t="str"><x><v>7</v></x></c></row>',
+        # inline text: its t, then each run's t (the last t of each counts); a run
+        # without t adds nothing
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>a</t><t>b</t><r><x>y</x></r>'
+        "<r><t>c</t><t>d</t></r></is><is><t>z</t></is></c>"
+        '<c r="B2" t="inlineStr"><is><r><t/></r></is></c><c r="C2" t="inlineStr"/></row>',
     ],
 )
 def test_the_xlsx_reader_reads_hand_written_sheets_as_openpyxl_does(tmp_path, rows):
+    path = _hand_written(tmp_path / "t.xlsx", _SHEET_XML.format(rows=rows))
+    assert _our_rows(path) == _openpyxl_rows(path)
+
+
+def _hand_written(path: Path, sheet: str) -> Path:
+    """A workbook whose one sheet (Daten) is the given XML."""
     import zipfile
 
-    written = tmp_path / "w.xlsx"
+    written = path.with_name("w.xlsx")
     wb = openpyxl.Workbook()
     wb.active.title = "Daten"
     wb.active["A1"] = "x"
     wb.save(written)
-    path = tmp_path / "t.xlsx"
     with zipfile.ZipFile(written) as source, zipfile.ZipFile(path, "w") as target:
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = _SHEET_XML.format(rows=rows).encode()
+                data = sheet.encode()
             target.writestr(item, data)
-    assert _our_rows(path) == _openpyxl_rows(path)
+    written.unlink()
+    return path
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        # "billion laughs": each entity ten times the one before
+        '<!ENTITY a "hahahahaha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">',
+        '<!ENTITY b SYSTEM "file:///etc/passwd">',  # an external entity: a file of this host
+        '<!ENTITY % p SYSTEM "http://example.invalid/x.dtd"> %p;',  # an external DTD part
+        '<!ENTITY b SYSTEM "x" NDATA gif>',  # an unparsed entity
+    ],
+)
+def test_an_xlsx_sheet_declaring_entities_is_refused(tmp_path, declaration):
+    # The sheet is parsed by expat directly (not through defusedxml): it must refuse what
+    # defusedxml refuses, before any entity is expanded or fetched.
+    raw = raw_folder(tmp_path)
+    sheet = _SHEET_XML.format(rows='<row r="1"><c r="A1" t="str"><v>&b;</v></c></row>')
+    head, rest = sheet.split("<worksheet", 1)
+    _hand_written(
+        raw / "erstkontakte.xlsx", f"{head}<!DOCTYPE worksheet [{declaration}]><worksheet{rest}"
+    )
+    with pytest.raises(FhError) as err:
+        ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    assert err.value.message.startswith(
+        "erstkontakte.xlsx: Excel-Datei ist nicht lesbar (EntitiesForbidden: "
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_xlsx_sheet_with_a_doctype_but_no_entities_is_read(tmp_path):
+    path = _hand_written(
+        tmp_path / "t.xlsx",
+        _SHEET_XML.format(rows='<row r="1"><c r="A1" t="str"><v>a&amp;b</v></c></row>').replace(
+            "<worksheet", "<!DOCTYPE worksheet><worksheet", 1
+        ),
+    )
+    assert _our_rows(path) == _openpyxl_rows(path) == {"Daten": [("a&b",)]}
 
 
 def test_an_xlsx_formula_is_read_as_its_value_never_as_the_formula(tmp_path):

@@ -4,13 +4,7 @@ The package holds the data contract, ingestion, the indicator functions and the 
 batch; notebooks and the ``fh-analytik`` command are thin shells over it.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("fh-analytik")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unbekannt"
-
 from analysis import _compat
+from analysis._version import __version__ as __version__
 
 _compat.install()

@@ -192,6 +192,9 @@ def _run(args: argparse.Namespace) -> int:
         return 0
 
     if args.befehl == "aufbereiten":
+        # No linear algebra here: OpenBLAS's threads, started with NumPy, would only spin
+        # (about 0,1 s of CPU). Set before NumPy loads; a setting of the caller's is kept.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from analysis import ingest
 
         _modules_loaded()

@@ -937,7 +937,7 @@ def test_reading_utf8_without_decoding_gives_what_decoding_gives(rows, encoding)
                 return exc.message
             return (
                 sheet.frame.to_pylist(),
-                sheet.bad_rows.to_dict("records"),
+                sheet.bad_rows,
                 None if sheet.encoding_rows is None else sheet.encoding_rows.tolist(),
                 sheet.report,
             )

@@ -463,7 +463,7 @@ def _checked_contacts(rows: list[tuple[str, str, str]]):
     cells["datum_meldung"] = [r[2] for r in rows]
     cells["zugangsweg"] = ["hebamme"] * len(rows)
     frame = pa.table(cells | {LINE_COL: list(range(2, len(rows) + 2))})
-    sheet = Sheet(FileReport("erstkontakte.csv", "0" * 64), frame, pd.DataFrame())
+    sheet = Sheet(FileReport("erstkontakte.csv", "0" * 64), frame, [])
     part = check_file(table, sheet, sites=None, config=None, today=TODAY)
     return validate(table, [part], ["erstkontakte.csv"])
 

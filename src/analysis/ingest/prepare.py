@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -29,7 +30,7 @@ from analysis.contract.schema import (
 )
 from analysis.errors import FhError
 from analysis.ingest.manifest import IngestResult, TableReport
-from analysis.ingest.read import LINE_COL, XLSX_SUFFIXES, discover, read_file
+from analysis.ingest.read import XLSX_SUFFIXES, discover, read_file
 from analysis.ingest.validate import Part, check_file, validate
 from analysis.ingest.write import Build, check_target
 
@@ -117,14 +118,14 @@ def _finish_table(
             continue
         # Rows that could not be split into the header's columns: their values cannot be
         # told apart from text outside the contract, so only file, line and reason are kept.
-        for kinds in bad["arten"]:
-            report.reason_counts.update(kinds)
+        for row in bad:
+            report.reason_counts.update(row.kinds)
         bad_frames.append(
             pd.DataFrame(
                 {
                     "datei": part.sheet.report.name,
-                    "zeile": bad[LINE_COL].astype("int64"),
-                    "gruende": bad["gruende"].astype(str),
+                    "zeile": np.array([row.line for row in bad], dtype=np.int64),
+                    "gruende": [row.reason for row in bad],
                     "_ordnung": order,
                 }
             )

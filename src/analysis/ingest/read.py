@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -58,13 +57,21 @@ ENCODING_KIND = "Zeichenkodierung"
 # --------------------------------------------------------------------------- reading
 
 
+class BadRow(NamedTuple):
+    """A row that could not be split into the header's columns."""
+
+    line: int  # its (first) line in the file
+    kinds: tuple[str, ...]  # the kinds of reason (for the summary's counts)
+    reason: str  # German, as the rejects file gives it
+
+
 @dataclass
 class Sheet:
     """A file reduced to text cells: the data rows with their line numbers."""
 
     report: FileReport  # what the summary and the manifest say of the file
     frame: pa.Table  # well-formed rows: a string column per (folded) header column + _zeile
-    bad_rows: pd.DataFrame  # rows not split into the columns: _zeile, arten (kinds), gruende
+    bad_rows: list[BadRow]  # rows not split into the columns, in line order
     encoding_rows: np.ndarray | None = None  # rows with a line not valid in the encoding
     encoding_reason: str = ""  # German reason for those rows
 
@@ -345,13 +352,13 @@ def read_csv_file(path: Path, table: Table) -> Sheet:
     report.unknown_columns = unknown
     report.rows = frame.num_rows + len(bad)
     frame = frame.rename_columns([*folded, LINE_COL])
-    reasons = [
-        (line, (ENCODING_KIND, kind), f"{decoded.bad_reason}; {why}")
+    rows = [
+        BadRow(line, (ENCODING_KIND, kind), f"{decoded.bad_reason}; {why}")
         if line in enc_records
-        else (line, (kind,), why)
+        else BadRow(line, (kind,), why)
         for line, kind, why in bad
     ]
-    sheet = Sheet(report, frame, _bad_frame(reasons))
+    sheet = Sheet(report, frame, rows)
     if enc_records:
         lines = frame.column(LINE_COL).to_numpy()
         hit = np.isin(lines, np.fromiter(enc_records, dtype=np.int64))
@@ -434,11 +441,6 @@ def _read_decoded(name: str, table: Table, data: bytes) -> tuple[_Body, Decoded]
     if body is None:
         body = _read_quoted(name, table, text, bad_lines)
     return body, decoded
-
-
-def _bad_frame(rows: list[tuple[int, tuple[str, ...], str]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=[LINE_COL, "arten", "gruende"], dtype=object)
-    return frame.astype({LINE_COL: "int64"})
 
 
 # frame, bad rows (start line, kind, reason), header, folded names, unknown columns, and the
@@ -1111,7 +1113,7 @@ def read_xlsx_file(path: Path, table: Table) -> Sheet:
     cols = [f"c{i}" for i in range(width)]
     frame = _text_table(good, lines, cols).rename_columns([*folded, LINE_COL])
     report.rows = len(frame) + len(bad)
-    return Sheet(report, frame, _bad_frame(bad))
+    return Sheet(report, frame, [BadRow(*row) for row in bad])
 
 
 def read_file(path: Path, table: Table) -> Sheet:

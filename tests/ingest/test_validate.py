@@ -8,6 +8,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ingest_helpers import (
     FIXTURES,
     TODAY,
@@ -466,6 +468,60 @@ def _checked_contacts(rows: list[tuple[str, str, str]]):
     sheet = Sheet(FileReport("erstkontakte.csv", "0" * 64), frame, [])
     part = check_file(table, sheet, sites=None, config=None, today=TODAY)
     return validate(table, [part], ["erstkontakte.csv"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", " A", "b "]), st.sampled_from(["F1", "F2", "f1", ""])),
+        max_size=12,
+    ),
+    st.integers(1, 3),
+)
+def test_duplicate_keys_counted_in_a_table_as_when_numbered_whole(rows, files):
+    # _check_key counts small keys in a table and looks further only at keys that come
+    # more than once; large keys are numbered whole. Both give the same rejects, the first
+    # row of a key (file order, then line) kept.
+    import importlib
+
+    import pyarrow as pa
+
+    from analysis.contract.schema import TABLES
+
+    checks = importlib.import_module("analysis.ingest.validate")
+    from analysis.ingest.manifest import FileReport
+    from analysis.ingest.read import LINE_COL, Sheet
+    from analysis.ingest.validate import check_file, validate
+
+    table = TABLES["erstkontakte"]
+    sites = pd.Series(["a", "b"])
+    names = [f"erstkontakte_{i}.csv" for i in range(files)]
+
+    def outcome():
+        parts = []
+        for i in range(files):
+            mine = rows[i::files]
+            cells = {c: [""] * len(mine) for c in table.column_names}
+            cells["standort_id"] = [r[0] for r in mine]
+            cells["fall_id"] = [r[1] for r in mine]
+            cells["datum_erstkontakt"] = ["01.03.2014"] * len(mine)
+            cells["zugangsweg"] = ["hebamme"] * len(mine)
+            columns = {c: pa.array(v, pa.string()) for c, v in cells.items()}
+            frame = pa.table(columns | {LINE_COL: pa.array(range(2, len(mine) + 2), pa.int64())})
+            sheet = Sheet(FileReport(names[i], "0" * 64), frame, [])
+            parts.append(check_file(table, sheet, sites=sites, config=None, today=TODAY))
+        checked = validate(table, parts, names)
+        return checked.accepted.to_dict("list"), checked.rejects.to_dict("list")
+
+    counted = outcome()
+    original = checks._counting_table
+    checks._counting_table = lambda n: 0  # every key numbered whole
+    try:
+        whole = outcome()
+    finally:
+        checks._counting_table = original
+    assert counted == whole
+    assert len(counted[0]["fall_id"]) == len({(s.strip().lower(), f) for s, f in rows if f})
 
 
 def test_a_date_today_is_accepted_and_tomorrow_is_in_the_future():

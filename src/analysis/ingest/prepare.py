@@ -89,12 +89,21 @@ def _submit(
 ) -> dict[str, list[Future[Part]]]:
     """Read and check every file of these tables in the pool; each table's in file order.
 
-    Spreadsheets go first: reading an XLSX sheet is Python and holds the interpreter's lock,
-    splitting a CSV file is pyarrow and does not. Read early, a sheet runs beside CSV files
-    instead of beside the main thread finishing a table.
+    Spreadsheets are spread out among the CSV files, the first one first: reading an XLSX
+    sheet is Python and holds the interpreter's lock, splitting a CSV file is pyarrow and
+    does not. So a sheet is read beside CSV files, not beside another sheet (two at once
+    took turns on one core) nor beside the main thread finishing a table.
     """
     jobs = [(name, path) for name in names for path in by_table[name]]
-    jobs.sort(key=lambda job: job[1].suffix.lower() not in XLSX_SUFFIXES)  # stable
+    sheets = [job for job in jobs if job[1].suffix.lower() in XLSX_SUFFIXES]
+    csv_jobs = [job for job in jobs if job not in sheets]
+    every = max(1, len(csv_jobs) // max(1, len(sheets)))  # CSV files between two sheets
+    jobs = []
+    for i, job in enumerate(csv_jobs):
+        if i % every == 0 and sheets:
+            jobs.append(sheets.pop(0))
+        jobs.append(job)
+    jobs += sheets
     futures = {
         job: pool.submit(_check_one, TABLES[job[0]], job[1], sites, config, today) for job in jobs
     }

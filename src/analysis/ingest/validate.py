@@ -617,8 +617,14 @@ def _check_key(
     for c in codes:
         usable &= c >= 0
     rows = np.flatnonzero(usable)
+    key = _one_code([c[usable] for c in codes])
+    if len(key) and int(key.max()) < _counting_table(len(key)):
+        # Small numbers (sites times case numbers per site): counted in a table, only the
+        # rows whose key comes more than once are looked at further, in their order.
+        twice = np.bincount(key)[key] > 1
+        rows, key = rows[twice], key[twice]
     # One pass over the keys: a number for each distinct key, in order of first appearance.
-    number, distinct = pd.factorize(_one_code([c[usable] for c in codes]))
+    number, distinct = pd.factorize(key)
     if len(distinct) == len(rows):  # the usual case: every key once
         return
     first_of = np.full(len(distinct), len(rows), dtype=np.int64)
@@ -642,6 +648,11 @@ def _check_key(
         where,
         quote=False,
     )
+
+
+def _counting_table(n: int) -> int:
+    """Keys below this are counted in a table of that many places (``_check_key``)."""
+    return max(4 * n, 1 << 16)
 
 
 def _rejects(

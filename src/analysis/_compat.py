@@ -7,7 +7,6 @@ working, with a German ``FutureWarning`` naming the new place. Remove in version
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import warnings
@@ -40,7 +39,10 @@ def moved_warning(old: str, new: str) -> None:
     )
 
 
-class _MovedLoader(importlib.abc.Loader):
+class _MovedLoader:
+    """A loader (``create_module``, ``exec_module``); not derived from ``importlib.abc``,
+    whose import takes about 0,02 s at the start of every command."""
+
     def __init__(self, old: str, new: str) -> None:
         self.old, self.new = old, new
 
@@ -53,7 +55,9 @@ class _MovedLoader(importlib.abc.Loader):
         return None
 
 
-class _MovedFinder(importlib.abc.MetaPathFinder):
+class _MovedFinder:
+    """A meta path finder (``find_spec``)."""
+
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
     ) -> importlib.machinery.ModuleSpec | None:

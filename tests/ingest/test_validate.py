@@ -524,6 +524,75 @@ def test_duplicate_keys_counted_in_a_table_as_when_numbered_whole(rows, files):
     assert len(counted[0]["fall_id"]) == len({(s.strip().lower(), f) for s, f in rows if f})
 
 
+def _dates_as_pandas_reads_them(text: pd.Series) -> pd.Series:
+    """The rule as pandas states it (the reader before it parsed each text once)."""
+    dmy = text.where(text.str.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}"))
+    iso = text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}"))
+    dmy = pd.to_datetime(dmy, format="%d.%m.%Y", errors="coerce")
+    return dmy.fillna(pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")).astype(
+        "datetime64[us]"
+    )
+
+
+_DATE_PART = st.text(alphabet=st.sampled_from([*"0123456789", "٣", "３", "x", " "]), max_size=5)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(lambda d, m, y: f"{d}.{m}.{y}", _DATE_PART, _DATE_PART, _DATE_PART),
+            st.builds(lambda y, m, d: f"{y}-{m}-{d}", _DATE_PART, _DATE_PART, _DATE_PART),
+            st.builds(
+                lambda d, m, y, iso: f"{y:04d}-{m:02d}-{d:02d}" if iso else f"{d}.{m}.{y:04d}",
+                st.integers(0, 32),
+                st.integers(0, 13),
+                st.integers(0, 9999),
+                st.booleans(),
+            ),
+            st.text(alphabet=st.sampled_from(list("0129.-+ ä")), max_size=12),
+        ),
+        max_size=8,
+    )
+)
+def test_dates_are_read_as_pandas_reads_them(texts):
+    # Day and month with one or two digits, four-digit years from 0001 to 9999, ISO dates,
+    # 31.02. and year 0000 (no day), digits of other scripts (not dates).
+    from analysis.ingest.validate import _parse_dates_us
+
+    text = pd.Series(texts, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    ours = _parse_dates_us(text)
+    assert ours.dtype == "datetime64[us]"
+    pd.testing.assert_series_equal(ours, _dates_as_pandas_reads_them(text), check_names=False)
+
+
+def test_dates_at_the_edges_are_read_as_pandas_reads_them():
+    from analysis.ingest.validate import _parse_dates_us
+
+    texts = [
+        "0000-01-01",  # NumPy's ISO reading has a year 0 ...
+        "0000-02-29",
+        "01.01.0000",  # ... strptime has not
+        "29.02.0000",
+        "٢٠١٤-01-01",  # digits of other scripts: read by strptime
+        "1.1.٢٠١٤",
+        "１.１.２０１４",  # (but not these)
+        "٠٠٠٠-01-01",
+        "31.02.2014",
+        "2014-02-29",
+        "2016-02-29",
+        "9999-12-31",
+        "1.1.1",
+        "",
+    ]
+    text = pd.Series(texts, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    ours = _parse_dates_us(text)
+    pd.testing.assert_series_equal(ours, _dates_as_pandas_reads_them(text), check_names=False)
+    assert ours.isna().tolist() == [
+        False, False, True, True, False, False, True, True, True, True, False, False, True, True
+    ]  # fmt: skip
+
+
 def test_a_date_today_is_accepted_and_tomorrow_is_in_the_future():
     # TODAY is 23.11.2026: contact today -> accepted; contact tomorrow (24.11.) -> rejected;
     # a referral tomorrow with a contact today is rejected for the referral date alone

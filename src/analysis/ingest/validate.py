@@ -11,6 +11,8 @@ the processed dtypes and the rejects with file, line, reasons and the original v
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -37,8 +39,6 @@ from analysis.ingest.read import ENCODING_KIND, LINE_COL, Sheet, free_text, one_
 
 _GERMAN_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
 _PLAIN_NUMBER = r"[+-]?\d+(?:\.\d+)?"
-_DMY = r"\d{1,2}\.\d{1,2}\.\d{4}"
-_ISO = r"\d{4}-\d{2}-\d{2}"
 
 # --------------------------------------------------------------------------- parsing values
 
@@ -57,10 +57,48 @@ def parse_numbers(text: pd.Series) -> pd.Series:
 
 
 def _parse_dates_us(text: pd.Series) -> pd.Series:
-    """Dates at microsecond resolution, which holds every four-digit year (ns ends in 2262)."""
+    """Dates at microsecond resolution, which holds every four-digit year (ns ends in 2262).
+
+    Each text of ASCII characters is parsed once per process (``_date``): a column holds a
+    few hundred different dates, and the same ones come again in the next file and column;
+    pandas took a few milliseconds a column for what it sets up. Other texts (digits of
+    other scripts, say) are left to pandas, whose rules for them are its own.
+    """
+    texts = text.tolist()
+    values = np.array([_date(t) for t in texts], dtype="datetime64[us]")
+    other = np.array([isinstance(t, str) and not t.isascii() for t in texts], dtype=bool)
+    if other.any():
+        values[other] = _dates_by_pandas(text[other]).to_numpy()
+    return pd.Series(values, index=text.index)
+
+
+def _dates_by_pandas(text: pd.Series) -> pd.Series:
     dmy = pd.to_datetime(text.where(text.str.fullmatch(_DMY)), format="%d.%m.%Y", errors="coerce")
     iso = pd.to_datetime(text.where(text.str.fullmatch(_ISO)), format="%Y-%m-%d", errors="coerce")
     return dmy.fillna(iso).astype("datetime64[us]")
+
+
+_DMY = r"\d{1,2}\.\d{1,2}\.\d{4}"
+_ISO = r"\d{4}-\d{2}-\d{2}"
+_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})|[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NAT = np.datetime64("NaT", "us")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _date(text: object) -> np.datetime64:
+    """An ASCII ``TT.MM.JJJJ`` (day and month with one or two digits) or ``JJJJ-MM-TT`` as
+    pandas reads it: a day the calendar does not have (31.02.) is NaT, and so is the year 0
+    except in an ISO date (NumPy's reading, which has a year 0). Anything else is NaT."""
+    match = _DATE.fullmatch(text) if isinstance(text, str) and text.isascii() else None
+    if match is None:
+        return _NAT
+    d, m, y = match.group(1, 2, 3)
+    try:
+        if y is not None:
+            return np.datetime64(date(int(y), int(m), int(d)), "us")
+        return np.datetime64(text, "us")
+    except ValueError:
+        return _NAT
 
 
 def parse_dates(text: pd.Series) -> pd.Series:
@@ -126,8 +164,12 @@ class RawText:
         return cls(pa.array([""], pa.string()), np.zeros(n, dtype=np.int8))
 
     def distinct(self) -> tuple[np.ndarray, pd.Series]:
-        """Row positions and the distinct texts (for a whole column: one per row)."""
-        codes = self.codes if self.codes is not None else np.arange(len(self.texts))
+        """Row positions and the distinct texts (for a whole column: one per row).
+
+        The positions as NumPy's own index type: a column's checks pick with them several
+        times, and picking with two-byte positions took twice as long."""
+        whole = self.codes is None
+        codes = np.arange(len(self.texts)) if whole else self.codes.astype(np.intp)
         return codes, self.texts.to_pandas(types_mapper=_STR.get)
 
     def empty(self) -> np.ndarray:

@@ -89,21 +89,17 @@ def _submit(
 ) -> dict[str, list[Future[Part]]]:
     """Read and check every file of these tables in the pool; each table's in file order.
 
-    Spreadsheets are spread out among the CSV files, the first one first: reading an XLSX
-    sheet is Python and holds the interpreter's lock, splitting a CSV file is pyarrow and
-    does not. So a sheet is read beside CSV files, not beside another sheet (two at once
-    took turns on one core) nor beside the main thread finishing a table.
+    The first spreadsheet goes first, the others keep their place: reading an XLSX sheet
+    is Python and holds the interpreter's lock, splitting a CSV file is pyarrow and does
+    not. Read first, a sheet runs beside CSV files instead of beside the main thread
+    finishing a table; two sheets at once took turns on one core, and a sheet among the
+    files of the first large table would delay that table.
     """
     jobs = [(name, path) for name in names for path in by_table[name]]
     sheets = [job for job in jobs if job[1].suffix.lower() in XLSX_SUFFIXES]
-    csv_jobs = [job for job in jobs if job not in sheets]
-    every = max(1, len(csv_jobs) // max(1, len(sheets)))  # CSV files between two sheets
-    jobs = []
-    for i, job in enumerate(csv_jobs):
-        if i % every == 0 and sheets:
-            jobs.append(sheets.pop(0))
-        jobs.append(job)
-    jobs += sheets
+    if sheets:
+        jobs.remove(sheets[0])
+        jobs.insert(0, sheets[0])
     futures = {
         job: pool.submit(_check_one, TABLES[job[0]], job[1], sites, config, today) for job in jobs
     }

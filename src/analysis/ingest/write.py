@@ -34,6 +34,9 @@ _KEEP_IN_TARGET = ("README.md", ".gitkeep", ".gitignore")
 #: admit it (``data._LazyTables.select``); pyarrow's default of about a million rows put
 #: fifteen years into one group.
 ROW_GROUP_ROWS = 65_536
+#: Tables written at the same time: the others need not wait behind the largest
+#: (erstkontakte, a quarter of a second at scale 60); pyarrow writes without Python's lock.
+WRITERS = 2
 
 # --------------------------------------------------------------------------- writing
 
@@ -159,8 +162,8 @@ def _swap_in(build: Path, target: Path) -> None:
 class Build:
     """The new processed folder, built beside ``target`` and swapped in by ``finish``.
 
-    Each table is written as soon as it is checked (``table``), in a thread of its own
-    while the next table is checked, so its rows need not wait in memory for the others.
+    Each table is written as soon as it is checked (``table``), in writer threads while the
+    next table is checked, so its rows need not wait in memory for the others.
     A full disk, a read-only or vanished folder ends in a German ``FhError`` with the
     previous state in place and no build folder left behind; so does any other failure
     before the swap (``discard``).
@@ -169,7 +172,7 @@ class Build:
     def __init__(self, target: Path) -> None:
         self.target = target
         self.folder: Path | None = None
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="schreiben")
+        self._writer = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="schreiben")
         self._written: list[Future[None]] = []
         with self._errors():
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +197,7 @@ class Build:
             raise
 
     def table(self, report: TableReport, accepted: pd.DataFrame, rejects: pd.DataFrame) -> None:
-        """Write one table's Parquet file and rejects (in the writer thread)."""
+        """Write one table's Parquet file and rejects (in a writer thread)."""
         assert self.folder is not None
         self._written.append(
             self._writer.submit(self._write, self.folder, report, accepted, rejects)

@@ -903,6 +903,10 @@ class _Workbook:
     def __init__(self, path: Path) -> None:
         from openpyxl.reader.excel import ExcelReader
         from openpyxl.styles.stylesheet import apply_stylesheet
+        from openpyxl.utils.datetime import from_excel, from_ISO8601
+        from openpyxl.worksheet._reader import _cast_number
+
+        self._readers = (from_excel, from_ISO8601, _cast_number)  # once, not per cell
 
         reader = ExcelReader(path, read_only=True, data_only=True, keep_links=False)
         self.archive = reader.archive
@@ -967,9 +971,7 @@ class _Workbook:
 
     def _value(self, cell: Any) -> Any:
         """A cell's value by openpyxl's rules (``WorkSheetParser.parse_cell``, data only)."""
-        from openpyxl.utils.datetime import from_excel, from_ISO8601
-        from openpyxl.worksheet._reader import _cast_number
-
+        from_excel, from_ISO8601, _cast_number = self._readers
         kind = cell.get("t", "n")
         if kind == "inlineStr":
             child = cell.find(_INLINE)

@@ -541,6 +541,21 @@ def test_parquet_is_written_in_row_groups_of_fixed_size(tmp_path, monkeypatch):
     assert set(sizes[:-1]) == {2} and 1 <= sizes[-1] <= 2
     stats = meta.row_group(0).column(2).statistics  # datum_erstkontakt: min and max kept
     assert meta.schema.column(2).name == "datum_erstkontakt" and stats.has_min_max
+    # dates and numbers have them (rows are chosen by them), text and categories not
+    with_stats = {
+        meta.schema.column(i).name
+        for i in range(meta.num_columns)
+        if meta.row_group(0).column(i).statistics is not None
+    }
+    assert with_stats == {"datum_erstkontakt", "datum_meldung"}
+    run(tmp_path, "kosten_hze.csv")
+    meta = pq.ParquetFile(tmp_path / "out" / "kosten_hze.parquet").metadata
+    with_stats = {
+        meta.schema.column(i).name
+        for i in range(meta.num_columns)
+        if meta.row_group(0).column(i).statistics is not None
+    }
+    assert with_stats == {"jahr", "ausgaben_eur", "fallzahl_mittel"}
 
 
 def test_manifest_reconciles_and_records_hashes(tmp_path):

@@ -192,13 +192,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
 
     if args.befehl == "aufbereiten":
-        # No linear algebra here: OpenBLAS's threads, started with NumPy, would only spin
-        # (about 0,1 s of CPU). Set before NumPy loads; a setting of the caller's is kept.
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        # The threads of aufbereiten mostly run in pyarrow and NumPy without Python's lock;
-        # where two want Python, handing the lock over every 5 ms (the default) cost more
-        # than it gave: at scale 60 the whole run took about 4 % longer than with 50 ms.
-        sys.setswitchinterval(0.05)
+        if _own_process:
+            _tune_for_preparation()
         from analysis import ingest
 
         _modules_loaded()
@@ -260,6 +255,20 @@ def _run(args: argparse.Namespace) -> int:
 
 #: Set by :func:`run`: garbage collection waits until the command's modules are loaded.
 _collection_held = False
+#: Set by :func:`run`: the process is the command's own, so settings of the whole process
+#: may be made for it (:func:`_tune_for_preparation`); not when tests call :func:`main`.
+_own_process = False
+
+
+def _tune_for_preparation() -> None:
+    """Settings of the whole process that make ``aufbereiten`` faster (issue #11, P1)."""
+    # No linear algebra here: OpenBLAS's threads, started with NumPy, would only spin
+    # (about 0,1 s of CPU). Set before NumPy loads; a setting of the caller's is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # Its threads mostly run in pyarrow and NumPy without Python's lock; where two want
+    # Python, handing the lock over every 5 ms (the default) cost more than it gave: at
+    # scale 60 the whole run took about 4 % longer than with 50 ms.
+    sys.setswitchinterval(0.05)
 
 
 def _modules_loaded() -> None:
@@ -280,12 +289,14 @@ def run() -> int:
     work would walk them too. So the collector waits until the command's modules are loaded
     (:func:`_modules_loaded`), which then leave its view for good (``gc.freeze``):
     ``kennzahlen`` for one site-year at scale 60 took about a fifth less time
-    (issue #11, P3). :func:`main` itself, as tests and other Python code call it, leaves
-    the collector alone.
+    (issue #11, P3). ``aufbereiten`` also tunes its process (:func:`_tune_for_preparation`).
+    :func:`main` itself, as tests and other Python code call it, leaves the collector and
+    the process settings alone.
     """
-    global _collection_held
+    global _collection_held, _own_process
     gc.disable()
     _collection_held = True
+    _own_process = True
     return main()
 
 

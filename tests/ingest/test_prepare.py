@@ -1020,6 +1020,31 @@ def test_cli_aufbereiten_exit_0_with_rejects(tmp_path, capsys, monkeypatch):
     assert calls == [1]  # the command gives freed memory back at once
 
 
+def test_aufbereiten_tunes_only_a_process_of_its_own(tmp_path, monkeypatch):
+    # python -m analysis.cli / the console script (run) tune the process for aufbereiten;
+    # main(), as tests and notebooks call it, leaves the caller's process as it is.
+    before = sys.getswitchinterval()
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
+    argv = ["aufbereiten", "--rohdaten", str(raw), "--ziel", str(tmp_path / "out")]
+    assert cli.main(argv) == 0
+    assert sys.getswitchinterval() == before
+    code = (
+        "import os, sys\n"
+        "from analysis import cli\n"
+        f"sys.argv = ['fh-analytik', *{argv!r}]\n"
+        "cli.main = lambda: 0\n"  # only what run() itself sets
+        "cli.run()\n"
+        "cli._run(cli.build_parser().parse_args(sys.argv[1:]))\n"
+        "print(sys.getswitchinterval(), os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    interval, blas = done.stdout.split()[-2:]
+    assert float(interval) == pytest.approx(0.05) and blas == "1"
+
+
 def test_give_back_memory_switches_arrow_and_glibc_in_its_process():
     # In a process of its own: the setting holds for the whole process.
     code = (

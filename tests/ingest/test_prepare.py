@@ -409,6 +409,29 @@ def test_an_xlsx_sheet_declaring_entities_is_refused(tmp_path, declaration):
         "erstkontakte.xlsx: Excel-Datei ist nicht lesbar (EntitiesForbidden: "
     )
     assert not (tmp_path / "out").exists()
+    if "/etc/passwd" in declaration:  # named as defusedxml names it
+        assert err.value.message.endswith(
+            "EntitiesForbidden(name='b', system_id='file:///etc/passwd', public_id=None))."
+        )
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        "",  # empty
+        _SHEET_XML.format(rows='<row r="1"><c r="A1"><v>1</v></c></row>')[:-20],  # cut off
+        _SHEET_XML.format(rows='<row r="1"><c r="A1" t="str"><v>&foo;</v></c></row>'),
+    ],
+)
+def test_an_xlsx_sheet_that_is_no_xml_is_refused_naming_the_parse_error(tmp_path, sheet):
+    # The entity pass leaves a broken sheet to ElementTree, which names it as before.
+    raw = raw_folder(tmp_path)
+    _hand_written(raw / "erstkontakte.xlsx", sheet)
+    with pytest.raises(FhError) as err:
+        ingest.prepare(raw, tmp_path / "out", None, today=TODAY)
+    assert err.value.message.startswith(
+        "erstkontakte.xlsx: Excel-Datei ist nicht lesbar (ParseError: "
+    ), err.value.message
 
 
 def test_an_xlsx_sheet_with_a_doctype_but_no_entities_is_read(tmp_path):

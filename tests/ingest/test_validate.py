@@ -593,6 +593,17 @@ def test_dates_at_the_edges_are_read_as_pandas_reads_them():
     ]  # fmt: skip
 
 
+def test_a_long_text_in_a_date_column_is_no_date_and_not_kept():
+    from analysis.ingest.validate import _date, _parse_dates_us
+
+    long = "01.03.2014" + " x" * 50_000
+    before = _date.cache_info().currsize
+    text = pd.Series([long, "01.03.2014"], dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    values = _parse_dates_us(text)
+    assert values.isna().tolist() == [True, False]
+    assert _date.cache_info().currsize <= before + 1  # only the date itself
+
+
 def test_a_date_today_is_accepted_and_tomorrow_is_in_the_future():
     # TODAY is 23.11.2026: contact today -> accepted; contact tomorrow (24.11.) -> rejected;
     # a referral tomorrow with a contact today is rejected for the referral date alone

@@ -1011,28 +1011,60 @@ def _last_text(run: Any) -> str:
 
 def _refuse_entities(source: Any) -> None:
     """Parse a worksheet part once with expat, refusing entity declarations and external
-    entities as defusedxml does (``EntitiesForbidden``).
+    entities as defusedxml does (``EntitiesForbidden``, ``ExternalReferenceForbidden``).
 
     The part is then parsed by ElementTree's C parser (a third of the time of defusedxml's
     Python-level one, which openpyxl still uses for the workbook's other parts): the same
     expat reads the same bytes, so it finds no entity to expand or fetch. Without handlers
-    for elements this pass runs in C.
+    for elements this pass runs in C. A part that is no well-formed XML is left to that
+    second parser, which names the error as before (``ParseError``); a declaration can only
+    stand before the root element, so it comes before any such error. (Should the file be
+    rewritten between the two passes, ElementTree still fetches nothing, and expat limits
+    what an entity may expand to.)
     """
-    from pyexpat import ParserCreate
+    from pyexpat import ExpatError, ParserCreate
 
     parser = ParserCreate()
-    parser.EntityDeclHandler = _no_entities
-    parser.UnparsedEntityDeclHandler = _no_entities
-    parser.ExternalEntityRefHandler = _no_entities
-    while chunk := source.read(1 << 16):
-        parser.Parse(chunk, False)
-    parser.Parse(b"", True)
+    parser.EntityDeclHandler = _entity_declared
+    parser.UnparsedEntityDeclHandler = _unparsed_entity_declared
+    parser.ExternalEntityRefHandler = _external_entity
+    try:
+        while chunk := source.read(1 << 16):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except ExpatError:
+        return
 
 
-def _no_entities(*args: Any) -> None:
+# defusedxml's own handlers (DefusedXMLParser), with expat's arguments
+
+
+def _entity_declared(
+    name: str,
+    is_parameter_entity: bool,
+    value: str | None,
+    base: str | None,
+    sysid: str | None,
+    pubid: str | None,
+    notation_name: str | None,
+) -> None:
     from defusedxml.common import EntitiesForbidden
 
-    raise EntitiesForbidden(*(list(args) + [None] * 6)[:6])
+    raise EntitiesForbidden(name, value, base, sysid, pubid, notation_name)
+
+
+def _unparsed_entity_declared(
+    name: str, base: str | None, sysid: str | None, pubid: str | None, notation_name: str | None
+) -> None:
+    from defusedxml.common import EntitiesForbidden
+
+    raise EntitiesForbidden(name, None, base, sysid, pubid, notation_name)
+
+
+def _external_entity(context: str, base: str | None, sysid: str | None, pubid: str | None) -> None:
+    from defusedxml.common import ExternalReferenceForbidden
+
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
 
 
 def _row_number(r: str | None, previous: int) -> int:

@@ -65,7 +65,11 @@ def _parse_dates_us(text: pd.Series) -> pd.Series:
     other scripts, say) are left to pandas, whose rules for them are its own.
     """
     texts = text.tolist()
-    values = np.array([_date(t) for t in texts], dtype="datetime64[us]")
+    # no date is longer than ten characters: a longer text is not kept in the cache
+    values = np.array(
+        [_date(t) if isinstance(t, str) and len(t) <= 10 else _NAT for t in texts],
+        dtype="datetime64[us]",
+    )
     other = np.array([isinstance(t, str) and not t.isascii() for t in texts], dtype=bool)
     if other.any():
         values[other] = _dates_by_pandas(text[other]).to_numpy()

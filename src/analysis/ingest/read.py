@@ -1017,8 +1017,9 @@ def _refuse_entities(source: Any) -> None:
     Python-level one, which openpyxl still uses for the workbook's other parts): the same
     expat reads the same bytes, so it finds no entity to expand or fetch. Without handlers
     for elements this pass runs in C. A part that is no well-formed XML is left to that
-    second parser, which names the error as before (``ParseError``); a declaration can only
-    stand before the root element, so it comes before any such error. (Should the file be
+    second parser, which names the error as before (``ParseError``; an encoding expat does
+    not know fails in both passes alike); a declaration can only stand before the root
+    element, so it comes before any such error. (Should the file be
     rewritten between the two passes, ElementTree still fetches nothing, and expat limits
     what an entity may expand to.)
     """

@@ -376,8 +376,9 @@ def _read_utf8(name: str, table: Table, data: bytes) -> _Body | None:
     """The usual file, read without turning it into a Python string: UTF-8 without quotes.
 
     The whole file is checked to be UTF-8 (without a copy, so pyarrow need not check each
-    column again) and only the head, where the header is, is decoded. Returns None for any other file, and for one
-    pyarrow cannot read, so that ``_read_decoded`` decides (and names the problem).
+    column again) and only the head, where the header is, is decoded. Returns None for any
+    other file, and for one pyarrow cannot read, so that ``_read_decoded`` decides (and
+    names the problem).
     """
     if b'"' in data or b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None

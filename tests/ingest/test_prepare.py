@@ -1047,10 +1047,12 @@ def test_aufbereiten_tunes_only_a_process_of_its_own(tmp_path, monkeypatch):
     # python -m analysis.cli / the console script (run) tune the process for aufbereiten;
     # main(), as tests and notebooks call it, leaves the caller's process as it is.
     before = sys.getswitchinterval()
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
     raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv")
     argv = ["aufbereiten", "--rohdaten", str(raw), "--ziel", str(tmp_path / "out")]
     assert cli.main(argv) == 0
     assert sys.getswitchinterval() == before
+    assert "ARROW_DEFAULT_MEMORY_POOL" not in os.environ
     code = (
         "import os, sys\n"
         "from analysis import cli\n"
@@ -1058,14 +1060,45 @@ def test_aufbereiten_tunes_only_a_process_of_its_own(tmp_path, monkeypatch):
         "cli.main = lambda: 0\n"  # only what run() itself sets
         "cli.run()\n"
         "cli._run(cli.build_parser().parse_args(sys.argv[1:]))\n"
-        "print(sys.getswitchinterval(), os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+        "print(sys.getswitchinterval(), os.environ.get('OPENBLAS_NUM_THREADS'),\n"
+        "      os.environ.get('ARROW_DEFAULT_MEMORY_POOL'))\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    tuned = ("OPENBLAS_NUM_THREADS", "ARROW_DEFAULT_MEMORY_POOL")
+    env = {k: v for k, v in os.environ.items() if k not in tuned}
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
-    interval, blas = done.stdout.split()[-2:]
-    assert float(interval) == pytest.approx(0.05) and blas == "1"
+    interval, blas, pool = done.stdout.split()[-3:]
+    assert float(interval) == pytest.approx(0.05) and blas == "1" and pool == "system"
+
+
+def test_tuning_gives_all_of_arrow_the_system_allocator():
+    # Arrow reads its default pool once, when pyarrow first asks for it: the command line
+    # loads no pyarrow before aufbereiten is tuned, so Arrow's own default (not only the
+    # pool pyarrow passes, which give_back_memory switches) is the system allocator.
+    code = (
+        "import sys\n"
+        "from analysis import cli\n"
+        "loaded = 'pyarrow' in sys.modules\n"
+        "cli._tune_for_preparation()\n"
+        "import pyarrow as pa\n"
+        "print(loaded, pa.default_memory_pool().backend_name)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.split() == ["False", "system"]
+    # and a choice of the caller's is kept
+    env["ARROW_DEFAULT_MEMORY_POOL"] = "jemalloc"
+    done = subprocess.run(
+        [sys.executable, "-c", code + "import os; print(os.environ['ARROW_DEFAULT_MEMORY_POOL'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    assert done.stdout.split()[-1] == "jemalloc"
 
 
 def test_give_back_memory_switches_arrow_and_glibc_in_its_process():

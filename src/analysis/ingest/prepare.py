@@ -38,21 +38,24 @@ from analysis.ingest.write import Build, check_target
 
 #: glibc's M_MMAP_THRESHOLD (malloc.h): blocks at least this large get a mapping of their own.
 _M_MMAP_THRESHOLD = -3
-_MAPPED_FROM = 1 << 20
+_MAPPED_FROM = 8 << 20
 
 
 def give_back_memory() -> bool:
-    """Have freed memory go back to the system at once (for ``fh-analytik aufbereiten``).
+    """Have large freed blocks go back to the system at once (for ``fh-analytik aufbereiten``).
 
-    A process that reads large files one after the other keeps much of what it freed: pyarrow
-    keeps freed memory in mimalloc's heaps, and glibc raises its limit for giving a block a
-    mapping of its own to the largest block freed so far (up to 32 MB), so later blocks come
-    from heaps it seldom returns. At scale 60 that held about 120 MB that was no longer
-    used (peak about 490 instead of 370 MiB). Here Arrow takes the system allocator and
-    glibc maps every block of 1 MB or more, so a freed file is given back (for some system
-    time to map new pages). Returns whether glibc took
-    the setting (elsewhere only Arrow's allocator changes). Changes the whole process: the
-    command line calls it, a notebook need not.
+    A process that reads large files one after the other keeps much of what it freed: glibc
+    raises its limit for giving a block a mapping of its own to the largest block freed so
+    far (up to 32 MB), so later blocks come from heaps it seldom returns, and mimalloc (the
+    pool pyarrow takes unless told otherwise) keeps what it freed. Here Arrow takes the
+    system allocator, and glibc maps every block of 8 MB or more (a large file's bytes, a
+    whole column of a table of a million rows), so that it is given back when freed.
+    Smaller blocks (a file's columns, pyarrow's parsing) are reused from glibc's heaps:
+    mapped anew each time (the limit of 1 MB this had before), their fresh pages cost
+    about 5 % of the run's CPU time at scale 60 and kept 20 MiB less. The command line also
+    sets Arrow's own default (``cli._tune_for_preparation``); this reaches only pyarrow's.
+    Returns whether glibc took the setting (elsewhere only Arrow's allocator changes).
+    Changes the whole process: the command line calls it, a notebook need not.
     """
     pa.set_memory_pool(pa.system_memory_pool())
     if not sys.platform.startswith("linux"):

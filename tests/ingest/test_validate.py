@@ -183,6 +183,32 @@ def test_standorte_rules(tmp_path):
     assert_reconciles(result)
 
 
+def test_broken_site_ids_are_each_rejected_with_their_own_problem(tmp_path):
+    # Several distinct broken ids among good ones, each more than once: every row is named
+    # with the problem of its own id (checked per distinct text, reported per row).
+    raw = raw_folder(tmp_path, "erstkontakte_gueltig.csv", standorte=False)
+    rows = ["rheindorf", "../x", "rheindorf2", "Alle", "x" * 41, "../x", "steinbuechel", "Alle"]
+    (raw / "standorte.csv").write_text(
+        "standort_id;name;region;traeger;eroeffnet;geschlossen\n"
+        + "".join(f"{site};Laden {i};Region I;;01.04.2011;\n" for i, site in enumerate(rows)),
+        encoding="utf-8",
+    )
+    result = ingest.prepare(raw, tmp_path / "out", make_config(tmp_path), today=TODAY)
+    reasons = reasons_by_line(tmp_path, "standorte")
+    assert sorted(reasons) == [3, 5, 6, 7, 9]
+    for line in (3, 7):
+        assert reasons[line].startswith("standort_id: „../x“") and "keine gültige" in reasons[line]
+    for line in (5, 9):
+        assert "reserviertes Wort" in reasons[line], reasons[line]
+    assert "mit 41 Zeichen als Standortkennung zu lang" in reasons[6]
+    assert accepted(tmp_path, "standorte")["standort_id"].tolist() == [
+        "rheindorf",
+        "rheindorf2",
+        "steinbuechel",
+    ]
+    assert_reconciles(result)
+
+
 # --- whole-file refusals: exit 2, message names the file, nothing written -------------------
 
 REFUSALS = {
@@ -592,6 +618,80 @@ def test_a_long_text_in_a_date_column_is_no_date_and_not_kept():
     values = _parse_dates_us(text)
     assert values.isna().tolist() == [True, False]
     assert _date.cache_info().currsize <= before + 1  # only the date itself
+
+
+def _numbers_by_pandas(text: pd.Series) -> pd.Series:
+    """The rule as pandas applied it before ``_number`` (issue #11): pandas' text methods
+    on the pyarrow-backed texts a column's distinct values are."""
+    t = text.str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.removesuffix("€")
+    german = t.str.fullmatch(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?") & (
+        t.str.contains(",", regex=False) | t.str.contains(r"\d\.\d{3}(?:\.|$)", regex=True)
+    )
+    plain = t.str.fullmatch(r"[+-]?\d+(?:\.\d+)?") & ~german
+    g = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    normal = g.where(german, t.where(plain))
+    values = pd.to_numeric(normal, errors="coerce").astype("float64")
+    return values.where(np.isfinite(values))
+
+
+_NUMBER_CHARS = [*"0123456789.,+-€ ", "\u00a0", "\u202f", "\t", "\n", "\v", "\x1c", "\u2003"]
+_NUMBER_CHARS += ["٣", "３", "e", "E"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet=st.sampled_from(_NUMBER_CHARS), max_size=16),
+            st.builds(
+                lambda n, sep, dec: f"{n:,}".replace(",", sep) + dec,
+                st.integers(-(10**12), 10**12),
+                st.sampled_from([".", ",", " ", ""]),
+                st.sampled_from(["", ",5", ".25", ",00 €", " €", "€"]),
+            ),
+            st.floats(allow_nan=False, allow_infinity=False).map(repr),
+        ),
+        max_size=8,
+    )
+)
+def test_numbers_are_read_as_pandas_read_them(texts):
+    # German and plain numbers, thousands groups, blanks of every script, digits of other
+    # scripts, exponents, signs, the euro sign.
+    from analysis.ingest.validate import parse_numbers
+
+    text = pd.Series(texts, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    pd.testing.assert_series_equal(parse_numbers(text), _numbers_by_pandas(text))
+
+
+def test_numbers_at_the_edges_are_read_as_pandas_read_them():
+    from analysis.ingest.validate import _number, parse_numbers
+
+    texts = [
+        "1.234",  # a thousands group: German
+        "1.23",  # a decimal point: plain
+        "1.234.5",
+        "12.345.678,9 €",
+        "1.234\n",  # blanks of every script go first
+        "1\v2\u2003 34",
+        "-0",
+        "+7",
+        "007",
+        "9" * 400,  # no float holds it
+        "9" * 60,  # parsed, not kept
+        "1e5",
+        "٣",
+        "",
+        " ",
+    ]
+    text = pd.Series(texts, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    _number.cache_clear()
+    ours = parse_numbers(text)
+    pd.testing.assert_series_equal(ours, _numbers_by_pandas(text))
+    assert ours.isna().tolist() == [
+        False, False, True, False, False, False, False, False, False, True, False, True, True,
+        True, True,
+    ]  # fmt: skip
+    assert _number.cache_info().currsize == len(texts) - 2  # not the two long ones
 
 
 def test_a_date_today_is_accepted_and_tomorrow_is_in_the_future():

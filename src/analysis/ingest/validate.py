@@ -12,6 +12,7 @@ the processed dtypes and the rejects with file, line, reasons and the original v
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -37,23 +38,47 @@ from analysis.contract.schema import (
 )
 from analysis.ingest.read import ENCODING_KIND, LINE_COL, Sheet, free_text, one_array
 
-_GERMAN_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
-_PLAIN_NUMBER = r"[+-]?\d+(?:\.\d+)?"
-
-# --------------------------------------------------------------------------- parsing values
-
 
 def parse_numbers(text: pd.Series) -> pd.Series:
-    """German (``12.190.000,00``) or plain (``12190000.00``) numbers, optional ``€``."""
-    t = text.str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.removesuffix("€")
-    german = t.str.fullmatch(_GERMAN_NUMBER) & (
-        t.str.contains(",", regex=False) | t.str.contains(r"\d\.\d{3}(?:\.|$)", regex=True)
-    )
-    plain = t.str.fullmatch(_PLAIN_NUMBER) & ~german
-    g = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    normal = g.where(german, t.where(plain))
-    values = pd.to_numeric(normal, errors="coerce").astype("float64")
-    return values.where(np.isfinite(values))  # 400 nines are not a number anyone meant
+    """German (``12.190.000,00``) or plain (``12190000.00``) numbers, optional ``€``.
+
+    Each text is parsed once per process (``_number``): a column holds a few hundred
+    different numbers, and pandas' text methods took milliseconds a column for what they
+    set up. Anything that is not a text is no number.
+    """
+    values = [
+        (_number(t) if len(t) <= _CACHED_CHARS else _number.__wrapped__(t))
+        if isinstance(t, str)
+        else np.nan
+        for t in text.tolist()
+    ]
+    return pd.Series(np.array(values, dtype=np.float64), index=text.index)
+
+
+# The rules pandas applied to these texts before (Python's regular expressions): blanks of
+# every script are removed. A digit of another script (Arabic-Indic, full-width) matched
+# ``\d`` there, but pandas' conversion reads ASCII digits only, so such a text was no number:
+# here it matches no pattern.
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+_GERMAN = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?")
+_GROUPED = re.compile(r"[0-9]\.[0-9]{3}(?:\.|\Z)")
+_PLAIN = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+#: Longer texts are parsed but not kept: a column of long texts would stay in memory.
+_CACHED_CHARS = 40
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _number(text: str) -> float:
+    """One text as a number: blanks (also no-break spaces) and a trailing ``€`` removed,
+    then German (a decimal comma, or dots grouping thousands) or plain (a decimal point);
+    anything else, and a number too large for a float (400 nines), is NaN."""
+    t = _SPACES.sub("", text).removesuffix("€")
+    if _GERMAN.fullmatch(t) and ("," in t or _GROUPED.search(t)):
+        t = t.replace(".", "").replace(",", ".")
+    elif not _PLAIN.fullmatch(t):
+        return np.nan
+    value = float(t)
+    return value if math.isfinite(value) else np.nan
 
 
 def _parse_dates_us(text: pd.Series) -> pd.Series:
@@ -219,8 +244,19 @@ class _Reasons:
         value: pd.Series | np.ndarray | RawText | None = None,
         suffix: str = "",
         quote: bool = True,
+        *,
+        codes: np.ndarray | None = None,
     ) -> None:
+        """Record the rows ``mask`` marks. With ``codes``, ``mask`` (and a ``value`` given as
+        an array) are per distinct text and reach the rows only when some text fails: most
+        checks find nothing, and then cost no mask as long as the file."""
         self.checks.append(kind)
+        if codes is not None:
+            if not np.any(mask):
+                return
+            mask = np.asarray(mask, dtype=bool)[codes]
+            if isinstance(value, np.ndarray):
+                value = value[codes]
         m = np.asarray(mask, dtype=bool)
         hits = int(m.sum())
         if not hits:
@@ -313,20 +349,21 @@ def _validate_column(
     uniq_empty = (uniq == "").to_numpy()
     if must:
         reasons.add(
-            uniq_empty[codes],
+            uniq_empty,
             f"{col.name}: Pflichtangabe fehlt",
             f"{col.name}: Pflichtangabe fehlt",
+            codes=codes,
         )
     if col.type == "str" and col.site_id:
         # The id becomes a folder and URL part: stored in its canonical form, or rejected.
         problems = [site_id_problem(v) if v else None for v in uniq.tolist()]
-        broken = np.array([p is not None for p in problems], dtype=bool)[codes]
         reasons.add(
-            broken,
+            np.array([p is not None for p in problems], dtype=bool),
             f"{col.name}: keine gültige Standortkennung",
             f"{col.name}: ",
-            np.array([p or "" for p in problems], dtype=object)[codes],
+            np.array([p or "" for p in problems], dtype=object),
             quote=False,
+            codes=codes,
         )
         return [canonical_site_id(v) if v else None for v in uniq.tolist()]
     if col.type == "str":  # a site reference: replaced by the site once the sites are known
@@ -339,15 +376,21 @@ def _validate_column(
             huge = (values.abs() > 2**53).to_numpy() & ~uniq_empty
             invalid |= frac | huge
             reasons.add(
-                invalid[codes],
+                invalid,
                 f"{col.name}: keine ganze Zahl",
                 f"{col.name}: ",
                 raw,
                 " ist keine ganze Zahl",
+                codes=codes,
             )
         else:
             reasons.add(
-                invalid[codes], f"{col.name}: keine Zahl", f"{col.name}: ", raw, " ist keine Zahl"
+                invalid,
+                f"{col.name}: keine Zahl",
+                f"{col.name}: ",
+                raw,
+                " ist keine Zahl",
+                codes=codes,
             )
         lower = col.lower
         upper = float(today.year) if col.max_is_current_year else col.max
@@ -361,22 +404,24 @@ def _validate_column(
             else f"mindestens {formatting.bound(lower)}"
         )
         reasons.add(
-            out[codes],
+            out,
             f"{col.name}: außerhalb des zulässigen Bereichs",
             f"{col.name}: ",
             raw,
             f" liegt außerhalb des zulässigen Bereichs ({span})",
+            codes=codes,
         )
         return values.mask(invalid | out).to_numpy(dtype="float64")
     if col.type == "date":
         values = _parse_dates_us(uniq)
         invalid = values.isna().to_numpy() & ~uniq_empty
         reasons.add(
-            invalid[codes],
+            invalid,
             f"{col.name}: kein gültiges Datum",
             f"{col.name}: ",
             raw,
             " ist kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT)",
+            codes=codes,
         )
         # Every date lies between the plausible floor and today: a typo such as 01.01.1900
         # would otherwise stretch the report plan back by a century, 2999 is no date at all.
@@ -384,19 +429,21 @@ def _validate_column(
         future = (values > pd.Timestamp(today)).to_numpy()
         early = (values < pd.Timestamp(floor)).to_numpy()
         reasons.add(
-            future[codes],
+            future,
             f"{col.name}: Datum liegt in der Zukunft",
             f"{col.name}: ",
             raw,
             " liegt in der Zukunft",
+            codes=codes,
         )
         reasons.add(
-            early[codes],
+            early,
             f"{col.name}: Datum vor dem {formatting.day(floor)}",
             f"{col.name}: ",
             raw,
             f" liegt vor dem {formatting.day(floor)} (frühestes plausibles Datum, "
             "einstellbar in fh-analytik.toml: [aufbereitung] fruehestes_datum)",
+            codes=codes,
         )
         return values.mask(future | early).to_numpy(dtype="datetime64[ns]")
     # cat / jn: map the distinct spellings to category positions
@@ -408,11 +455,12 @@ def _validate_column(
     )
     invalid = (uniq_pos < 0) & ~uniq_empty
     reasons.add(
-        invalid[codes],
+        invalid,
         f"{col.name}: unbekannter Wert",
         f"{col.name}: ",
         raw,
         " ist kein bekannter Wert (Code oder Bezeichnung der Liste)",
+        codes=codes,
     )
     filler = position["unbekannt"] if "unbekannt" in position and not must else -1
     return np.where(uniq_empty, filler, uniq_pos).astype(np.int16)
@@ -481,7 +529,7 @@ def check_file(
     for c, known, area in references:
         codes, uniq = raw[c].distinct()
         canon_u = [known.get(canonical_site_id(v)) if v else "" for v in uniq.tolist()]
-        unknown = np.array([v is None for v in canon_u], dtype=bool)[codes]
+        unknown = np.array([v is None for v in canon_u], dtype=bool)
         if area:
             kind, text = (
                 f"{c}: weder Standort noch gesamt",
@@ -493,7 +541,7 @@ def check_file(
                 " gibt es in der Tabelle standorte nicht (oder die Zeile wurde dort abgelehnt)",
             )
         prefix = f"{c}: " if area else f"{c}: Standort unbekannt – "
-        reasons.add(unknown, kind, prefix, raw[c], text)
+        reasons.add(unknown, kind, prefix, raw[c], text, codes=codes)
         # e.g. `Gesamt` -> `gesamt`, `Rheindorf` -> `rheindorf`: store the canonical id
         values[c] = [v if v else None for v in canon_u]
 

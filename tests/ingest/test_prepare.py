@@ -365,8 +365,8 @@ def test_the_xlsx_reader_reads_hand_written_sheets_as_openpyxl_does(tmp_path, ro
     assert _our_rows(path) == _openpyxl_rows(path)
 
 
-def _hand_written(path: Path, sheet: str) -> Path:
-    """A workbook whose one sheet (Daten) is the given XML."""
+def _hand_written(path: Path, sheet: str | bytes) -> Path:
+    """A workbook whose one sheet (Daten) is the given XML (text as UTF-8)."""
     import zipfile
 
     written = path.with_name("w.xlsx")
@@ -378,7 +378,7 @@ def _hand_written(path: Path, sheet: str) -> Path:
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = sheet.encode()
+                data = sheet.encode() if isinstance(sheet, str) else sheet
             target.writestr(item, data)
     written.unlink()
     return path
@@ -442,6 +442,61 @@ def test_an_xlsx_sheet_with_a_doctype_but_no_entities_is_read(tmp_path):
         ),
     )
     assert _our_rows(path) == _openpyxl_rows(path) == {"Daten": [("a&b",)]}
+
+
+def _with_prolog(prolog: str, rows: str, encoding: str = "utf-8") -> bytes:
+    """A sheet whose XML has the given text between the XML declaration and the root."""
+    head, rest = _SHEET_XML.format(rows=rows).split("<worksheet", 1)
+    head = head.replace("UTF-8", encoding.upper())
+    return f"{head}{prolog}<worksheet{rest}".encode(encoding)
+
+
+_ENTITY_DOCTYPE = '<!DOCTYPE worksheet [<!ENTITY b "x">]>'
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        # a long comment first: the declaration stands beyond the first chunk read
+        _with_prolog(f"<!-- {'x' * 200_000} -->{_ENTITY_DOCTYPE}", '<row r="1"/>'),
+        _with_prolog(_ENTITY_DOCTYPE, '<row r="1"/>', "utf-16"),  # another encoding
+    ],
+)
+def test_an_xlsx_sheet_declaring_entities_anywhere_before_its_root_is_refused(tmp_path, sheet):
+    # The entity pass reads the prolog up to the root element, however long it is.
+    from defusedxml.common import EntitiesForbidden
+
+    path = _hand_written(tmp_path / "t.xlsx", sheet)
+    with pytest.raises(EntitiesForbidden):
+        _our_rows(path)
+
+
+def test_an_xlsx_cell_that_reads_like_a_declaration_is_text(tmp_path):
+    # After the root element starts, a declaration can only be a cell's text.
+    rows = (
+        '<row r="1"><c r="A1" t="str"><v>&lt;!DOCTYPE x [&lt;!ENTITY a "b"&gt;]&gt;</v></c>'
+        '<c r="B1" t="str"><v><![CDATA[<!DOCTYPE x [<!ENTITY a "b">]>&a;]]></v></c></row>'
+    )
+    path = _hand_written(tmp_path / "t.xlsx", _with_prolog("<!DOCTYPE worksheet>", rows))
+    expected = ('<!DOCTYPE x [<!ENTITY a "b">]>', '<!DOCTYPE x [<!ENTITY a "b">]>&a;')
+    assert _our_rows(path) == _openpyxl_rows(path) == {"Daten": [expected]}
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        '<row r="1"/><!DOCTYPE x [<!ENTITY a "b">]>',  # a declaration after the root starts
+        '<row r="1"/>' * 20_000 + "<row>",  # broken far beyond the first chunk
+        '<row r="1"><c r="A1" t="str"><v>&b;</v></c></row>',  # an entity never declared
+    ],
+)
+def test_an_xlsx_sheet_broken_after_its_root_starts_is_a_parse_error(tmp_path, rows):
+    # The entity pass stops where the root element starts; ElementTree names the error.
+    from xml.etree.ElementTree import ParseError
+
+    path = _hand_written(tmp_path / "t.xlsx", _with_prolog("<!DOCTYPE worksheet>", rows))
+    with pytest.raises(ParseError):
+        _our_rows(path)
 
 
 def test_an_xlsx_formula_is_read_as_its_value_never_as_the_formula(tmp_path):

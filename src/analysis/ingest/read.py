@@ -1011,18 +1011,20 @@ def _last_text(run: Any) -> str:
 
 
 def _refuse_entities(source: Any) -> None:
-    """Parse a worksheet part once with expat, refusing entity declarations and external
+    """Parse a worksheet part's prolog with expat, refusing entity declarations and external
     entities as defusedxml does (``EntitiesForbidden``, ``ExternalReferenceForbidden``).
 
     The part is then parsed by ElementTree's C parser (a third of the time of defusedxml's
     Python-level one, which openpyxl still uses for the workbook's other parts): the same
-    expat reads the same bytes, so it finds no entity to expand or fetch. Without handlers
-    for elements this pass runs in C. A part that is no well-formed XML is left to that
-    second parser, which names the error as before (``ParseError``; an encoding expat does
-    not know fails in both passes alike); a declaration can only stand before the root
-    element, so it comes before any such error. (Should the file be
-    rewritten between the two passes, ElementTree still fetches nothing, and expat limits
-    what an entity may expand to.)
+    expat reads the same bytes, so it finds no entity to expand or fetch. Declarations
+    (entities, an external DTD) can only stand in the DOCTYPE, before the root element; an
+    entity reference without a declaration is an error, not a fetch. So this pass stops
+    where the root element starts (within the first chunk) instead of reading the sheet.
+    A part that is no well-formed XML is left to that second parser, which names the error
+    as before (``ParseError``; an encoding expat does not know fails in both passes alike);
+    an error before the root element ends this pass as well, and a declaration comes before
+    it. (Should the file be rewritten between the two passes, ElementTree still fetches
+    nothing, and expat limits what an entity may expand to.)
     """
     from pyexpat import ExpatError, ParserCreate
 
@@ -1030,12 +1032,21 @@ def _refuse_entities(source: Any) -> None:
     parser.EntityDeclHandler = _entity_declared
     parser.UnparsedEntityDeclHandler = _unparsed_entity_declared
     parser.ExternalEntityRefHandler = _external_entity
+    parser.StartElementHandler = _root_started
     try:
         while chunk := source.read(1 << 16):
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
-    except ExpatError:
+    except (ExpatError, _RootStarted):
         return
+
+
+class _RootStarted(Exception):
+    """Raised by expat's handler for the first element: the prolog is over."""
+
+
+def _root_started(name: str, attributes: dict[str, str]) -> None:
+    raise _RootStarted
 
 
 # defusedxml's own handlers (DefusedXMLParser), with expat's arguments

@@ -358,11 +358,38 @@ _SHEET_XML = (
         '<row r="2"><c r="A2" t="inlineStr"><is><t>a</t><t>b</t><r><x>y</x></r>'
         "<r><t>c</t><t>d</t></r></is><is><t>z</t></is></c>"
         '<c r="B2" t="inlineStr"><is><r><t/></r></is></c><c r="C2" t="inlineStr"/></row>',
+        # inline text of one t: empty, or with a child element (the text before it
+        # counts); of one run
+        '<row r="1"><c r="A1" t="inlineStr"><is><t/></is></c>'
+        '<c r="B1" t="inlineStr"><is><t>a<x>b</x>c</t></is></c>'
+        '<c r="C1" t="inlineStr"><is><r><t>x</t></r></is></c></row>',
+        # a cell written twice, a cell left of the last one, then one further right again,
+        # a cell without r after one further left
+        '<row r="1"><c r="A1"><v>1</v></c><c r="A1"><v>2</v></c></row>'
+        '<row r="2"><c r="C2"><v>3</v></c><c r="A2"><v>1</v></c><c r="D2"><v>4</v></c></row>'
+        '<row r="3"><c r="C3"><v>3</v></c><c r="A3"><v>1</v></c><c><v>2</v></c></row>',
+        # column letters in lower case, beyond Z, after a space; row numbers in coordinates
+        # do not count (the row's own does)
+        '<row r="1"><c r="b1"><v>2</v></c><c r="AA1"><v>27</v></c></row>'
+        '<row r="2"><c r="B9"><v>2</v></c><c r="c2 "><v>3</v></c><c r="aa2"><v>27</v></c></row>',
     ],
 )
 def test_the_xlsx_reader_reads_hand_written_sheets_as_openpyxl_does(tmp_path, rows):
     path = _hand_written(tmp_path / "t.xlsx", _SHEET_XML.format(rows=rows))
     assert _our_rows(path) == _openpyxl_rows(path)
+
+
+@pytest.mark.parametrize("coordinate", ["A", "$A$2", "A2B2", "2", "AAAA2"])
+def test_an_xlsx_cell_coordinate_openpyxl_refuses_is_refused(tmp_path, coordinate):
+    # Also when the same letters stood in a valid coordinate before.
+    rows = (
+        f'<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="{coordinate}"><v>2</v></c></row>'
+    )
+    path = _hand_written(tmp_path / "t.xlsx", _SHEET_XML.format(rows=rows))
+    with pytest.raises(ValueError):
+        _openpyxl_rows(path)
+    with pytest.raises(ValueError):
+        _our_rows(path)
 
 
 def _hand_written(path: Path, sheet: str | bytes) -> Path:

@@ -937,13 +937,22 @@ class _Workbook:
     def rows(self, part: str) -> Iterator[tuple[Any, ...]]:
         """Each row of the sheet from row 1 on as openpyxl's ``iter_rows(values_only=True)``
         gives it once the stated dimension is reset: a missing row is empty, a row is as
-        long as its last cell."""
+        long as its last cell.
+
+        A cell's column comes from its coordinate's letters, each read once per sheet by
+        openpyxl's ``coordinate_to_tuple`` (almost half a microsecond per call, asked per
+        cell); a coordinate that is not plain letters followed by digits is always left to
+        it, to be read or refused in its own way."""
         from xml.etree.ElementTree import iterparse
 
         from openpyxl.utils.cell import coordinate_to_tuple
 
         with self.archive.open(part) as source:
             _refuse_entities(source)
+        value_of = self._value
+        # "AB" -> 28, for coordinates like AB12; only letters openpyxl reads as a column
+        # (at most three), so a few thousand at most
+        columns: dict[str, int] = {}
         counter = 1
         row_number = 0
         with self.archive.open(part) as source:
@@ -951,12 +960,28 @@ class _Workbook:
                 if element.tag != _ROW:
                     continue
                 row_number = _row_number(element.get("r"), row_number)
-                cells: list[tuple[int, Any]] = []
+                # a cell's value at its column, the last one written there winning; the row
+                # ends at its last cell's column, even if an earlier cell stood further right
+                values: list[Any] = []
                 column = 0
                 for cell in element:
                     coordinate = cell.get("r")
-                    column = coordinate_to_tuple(coordinate)[1] if coordinate else column + 1
-                    cells.append((column, self._value(cell)))
+                    if coordinate:
+                        letters = coordinate.rstrip(_DIGITS)
+                        column = columns.get(letters, 0) if letters != coordinate else 0
+                        if not column:
+                            column = coordinate_to_tuple(coordinate)[1]
+                            if letters != coordinate and letters.isalpha():
+                                columns[letters] = column
+                    else:
+                        column += 1
+                    if column == len(values) + 1:
+                        values.append(value_of(cell))
+                    elif column > len(values):
+                        values += [None] * (column - 1 - len(values))
+                        values.append(value_of(cell))
+                    else:
+                        values[column - 1] = value_of(cell)
                 element.clear()
                 while counter < row_number:  # rows the file leaves out
                     counter += 1
@@ -964,10 +989,7 @@ class _Workbook:
                 if counter > row_number:  # a row number again or backwards: openpyxl skips it
                     continue
                 counter += 1
-                values: list[Any] = [None] * (cells[-1][0] if cells else 0)
-                for position, value in cells:
-                    if 1 <= position <= len(values):
-                        values[position - 1] = value
+                del values[column:]
                 yield tuple(values)
 
     def _value(self, cell: Any) -> Any:
@@ -978,6 +1000,8 @@ class _Workbook:
             child = cell.find(_INLINE)
             if child is None:
                 return None
+            if len(child) == 1 and child[0].tag == _TEXT:  # plain text, as writers give it
+                return child[0].text or ""
             # where an element holds more than one t, the last counts (openpyxl's
             # Text.from_tree)
             plain = child.findall(_TEXT)
@@ -1096,6 +1120,7 @@ def _row_number(r: str | None, previous: int) -> int:
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _VALUE, _INLINE = f"{_MAIN_NS}row", f"{_MAIN_NS}v", f"{_MAIN_NS}is"
 _TEXT, _RUN = f"{_MAIN_NS}t", f"{_MAIN_NS}r"
+_DIGITS = "0123456789"
 
 
 def read_xlsx_file(path: Path, table: Table) -> Sheet:

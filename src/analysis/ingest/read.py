@@ -842,8 +842,15 @@ def _combine(frames: list[pa.Table], cols: list[str]) -> pa.Table:
 
 
 def _cell_text(value: Any) -> str:
+    """The text a CSV export would hold for a cell's value; text and dates, most cells,
+    are recognised first, before the chain of ``isinstance``."""
     if value is None:
         return ""
+    kind = type(value)
+    if kind is str:
+        return value.strip()
+    if kind is datetime:
+        return value.date().isoformat()
     if isinstance(value, bool):
         return "ja" if value else "nein"
     if isinstance(value, int):
@@ -1149,7 +1156,7 @@ def read_xlsx_file(path: Path, table: Table) -> Sheet:
                     f"{formatting.number(XLSX_MAX_CELLS)} Zellen – zu groß für den Excel-Weg. "
                     "Bitte die Tabelle als CSV exportieren."
                 )
-            cells = [_cell_text(v) for v in values]
+            cells = list(map(_cell_text, values))
             while cells and not cells[-1].strip():
                 cells.pop()
             if cells:

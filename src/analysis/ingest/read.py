@@ -40,6 +40,17 @@ from analysis.contract.schema import (
 )
 from analysis.errors import FhError, os_error_text
 from analysis.ingest.manifest import FileReport
+from analysis.ingest.xlsx_rules import (
+    BUILTIN_FORMATS,
+    MAC_EPOCH,
+    WINDOWS_EPOCH,
+    cast_number,
+    coordinate_to_tuple,
+    from_excel,
+    from_ISO8601,
+    is_date_format,
+    is_timedelta_format,
+)
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -906,37 +917,77 @@ class _Workbook:
     states none (files written in openpyxl's write-only mode, like the demo's, do not), and
     builds a cell object for every cell. ``rows`` parses a sheet once, with openpyxl's own
     rules for each cell's value.
+
+    The workbook's parts are read by openpyxl's rules (``ExcelReader`` as ``load_workbook``
+    with ``read_only=True, data_only=True`` uses it) but without openpyxl, whose import
+    alone costs more CPU than reading a small sheet: the package's content types name the
+    workbook and shared strings parts, the workbook names its sheets and whether it counts
+    from 1904, its relationships where each sheet is, the styles which cells are dates.
+    Only what a value depends on is read; openpyxl also checks parts it then ignores
+    (document properties, views, fonts) and refuses some malformed ones we read.
+    Every part is parsed by ElementTree after the entity pass (``_refuse_entities``).
     """
 
     def __init__(self, path: Path) -> None:
-        from openpyxl.reader.excel import ExcelReader
-        from openpyxl.styles.stylesheet import apply_stylesheet
-        from openpyxl.utils.datetime import from_excel, from_ISO8601
-        from openpyxl.worksheet._reader import _cast_number
-
-        self._readers = (from_excel, from_ISO8601, _cast_number)  # once, not per cell
-
-        reader = ExcelReader(path, read_only=True, data_only=True, keep_links=False)
-        self.archive = reader.archive
+        self.archive = zipfile.ZipFile(path)
         try:
-            reader.read_manifest()
-            reader.read_strings()
-            reader.read_workbook()
-            apply_stylesheet(reader.archive, reader.wb)
-            self.strings = reader.shared_strings
-            self.dates = reader.wb._date_formats
-            self.spans = reader.wb._timedelta_formats
-            self.epoch = reader.wb.epoch
-            # (title, part) of every worksheet, as openpyxl lists them; chart sheets and
-            # sheets whose part is missing are no worksheets
-            self.sheets = [
-                (sheet.name, rel.target)
-                for sheet, rel in reader.parser.find_sheets()
-                if rel.target in reader.valid_files and "chartsheet" not in rel.Type
-            ]
+            self._read_package()
         except BaseException:
             self.archive.close()
             raise
+
+    def _read_package(self) -> None:
+        archive = self.archive
+        types = _parse_part(archive, "[Content_Types].xml")
+        # (part name, content type) of each Override, and the Default types (by extension)
+        overrides = [
+            (el.get("PartName"), el.get("ContentType"))
+            for el in types
+            if _local(el.tag) == "Override"
+        ]
+        defaults = {el.get("ContentType") for el in types if _local(el.tag) == "Default"}
+        strings = _first_part(overrides, _SHARED_STRINGS)
+        self.strings = [] if strings is None else _read_strings(archive, strings[1:])
+        # the workbook part (openpyxl's _find_workbook_part): the first of these types,
+        # else the usual name if some writer made it a default type
+        found = next(filter(None, (_first_part(overrides, t) for t in _WORKBOOK_TYPES)), None)
+        if found is None:
+            if not defaults & set(_WORKBOOK_TYPES):
+                raise OSError("File contains no valid workbook part")
+            found = "/xl/workbook.xml"
+        workbook_part = found[1:]
+        workbook = _parse_part(archive, workbook_part)
+        properties: Any = None
+        sheets: list[Any] = []
+        for el in workbook:  # openpyxl takes the last of each, by local name
+            tag = _local(el.tag)
+            if tag == "workbookPr":
+                properties = el
+            elif tag == "sheets":
+                sheets = list(el)
+        date1904 = None if properties is None else properties.get("date1904")
+        # openpyxl's Bool: false, f, 0 and the empty text are false, any other text true
+        self.epoch = (
+            MAC_EPOCH
+            if date1904 is not None and date1904 not in ("false", "f", "0", "")
+            else WINDOWS_EPOCH
+        )
+        self.dates, self.spans = _date_styles(archive)
+        # (title, part) of every worksheet, as openpyxl lists them (WorkbookParser.
+        # find_sheets): a sheet without relationship id is left out; chart sheets and
+        # sheets whose part is missing are no worksheets
+        names = set(archive.namelist())
+        rels: dict[str | None, tuple[str, str]] | None = None
+        self.sheets: list[tuple[str, str]] = []
+        for sheet in sheets:
+            rel_id = sheet.get(_REL_ID)
+            if not rel_id:
+                continue
+            if rels is None:
+                rels = _relationships(archive, workbook_part)
+            kind, target = rels[rel_id]
+            if target in names and "chartsheet" not in kind:
+                self.sheets.append((sheet.get("name"), target))
 
     def close(self) -> None:
         self.archive.close()
@@ -948,11 +999,9 @@ class _Workbook:
 
         A cell's column comes from its coordinate's letters, each read once per sheet by
         openpyxl's ``coordinate_to_tuple`` (almost half a microsecond per call, asked per
-        cell); a coordinate that is not plain letters followed by digits is always left to
-        it, to be read or refused in its own way."""
+        cell; our copy of it); a coordinate that is not plain letters followed by digits is
+        always left to it, to be read or refused in its own way."""
         from xml.etree.ElementTree import iterparse
-
-        from openpyxl.utils.cell import coordinate_to_tuple
 
         with self.archive.open(part) as source:
             _refuse_entities(source)
@@ -1001,7 +1050,6 @@ class _Workbook:
 
     def _value(self, cell: Any) -> Any:
         """A cell's value by openpyxl's rules (``WorkSheetParser.parse_cell``, data only)."""
-        from_excel, from_ISO8601, _cast_number = self._readers
         kind = cell.get("t", "n")
         if kind == "inlineStr":
             child = cell.find(_INLINE)
@@ -1019,7 +1067,7 @@ class _Workbook:
         if value is None:
             return None
         if kind == "n":
-            number = _cast_number(value)
+            number = cast_number(value)
             style = int(cell.get("s", 0) or 0)
             if style in self.dates:
                 try:
@@ -1042,11 +1090,11 @@ def _last_text(run: Any) -> str:
 
 
 def _refuse_entities(source: Any) -> None:
-    """Parse a worksheet part's prolog with expat, refusing entity declarations and external
+    """Parse a part's prolog with expat, refusing entity declarations and external
     entities as defusedxml does (``EntitiesForbidden``, ``ExternalReferenceForbidden``).
 
     The part is then parsed by ElementTree's C parser (a third of the time of defusedxml's
-    Python-level one, which openpyxl still uses for the workbook's other parts): the same
+    Python-level one, which openpyxl used): the same
     expat reads the same bytes, so it finds no entity to expand or fetch. Declarations
     (entities, an external DTD) can only stand in the DOCTYPE, before the root element; an
     entity reference without a declaration is an error, not a fetch. So this pass stops
@@ -1127,7 +1175,139 @@ def _row_number(r: str | None, previous: int) -> int:
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _VALUE, _INLINE = f"{_MAIN_NS}row", f"{_MAIN_NS}v", f"{_MAIN_NS}is"
 _TEXT, _RUN = f"{_MAIN_NS}t", f"{_MAIN_NS}r"
+_SHARED_STRING = f"{_MAIN_NS}si"
 _DIGITS = "0123456789"
+
+
+# --------------------------------------------------------------------------- workbook parts
+
+_SPREADSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_SHARED_STRINGS = f"{_SPREADSHEET}.sharedStrings+xml"
+#: Content types of a workbook part, in the order openpyxl looks for them (XLTM, XLTX,
+#: XLSM, XLSX)
+_WORKBOOK_TYPES = (
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+    f"{_SPREADSHEET}.template.main+xml",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    f"{_SPREADSHEET}.sheet.main+xml",
+)
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _parse_part(archive: zipfile.ZipFile, name: str) -> Any:
+    """A whole (small) part as an element tree, refused as defusedxml (which openpyxl
+    parses these parts with) refuses it: entity declarations, external entities."""
+    from xml.etree.ElementTree import fromstring
+
+    data = archive.read(name)
+    _refuse_entities(io.BytesIO(data))
+    return fromstring(data)
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace: openpyxl's ``Serialisable.from_tree`` finds
+    child elements by this name alone."""
+    return tag.rpartition("}")[2]
+
+
+def _first_part(overrides: list[tuple[Any, Any]], content_type: str) -> Any:
+    """The name of the first part of the content type (``Manifest.find``), else None."""
+    return next((name for name, kind in overrides if kind == content_type), None)
+
+
+def _read_strings(archive: zipfile.ZipFile, part: str) -> list[str]:
+    """The shared strings as openpyxl's ``read_string_table`` reads them: each si's text is
+    its last t, then the last t of each run (r), phonetic runs (rPh) left out
+    (``Text.content``); "x005F_" is then removed (Excel's escape for a literal "_x").
+    Children count by local name, as in ``Serialisable.from_tree``."""
+    from xml.etree.ElementTree import iterparse
+
+    with archive.open(part) as source:
+        _refuse_entities(source)
+    strings: list[str] = []
+    with archive.open(part) as source:
+        for _, node in iterparse(source):
+            if node.tag != _SHARED_STRING:
+                continue
+            if len(node) == 1 and node[0].tag == _TEXT:  # plain text, as writers give it
+                text = node[0].text or ""
+            else:
+                plain = None
+                runs: list[str] = []
+                for child in node:
+                    tag = _local(child.tag)
+                    if tag == "t":
+                        plain = child.text
+                    elif tag == "r":
+                        run = None
+                        for part_of_run in child:
+                            if _local(part_of_run.tag) == "t":
+                                run = part_of_run.text
+                        if run is not None:
+                            runs.append(run)
+                text = "".join(runs if plain is None else [plain, *runs])
+            node.clear()
+            strings.append(text.replace("x005F_", ""))
+    return strings
+
+
+def _date_styles(archive: zipfile.ZipFile) -> tuple[set[int], set[int]]:
+    """The cell styles (indexes into cellXfs) whose number format shows a date, and those
+    among them showing a duration (openpyxl's ``apply_stylesheet`` and
+    ``Stylesheet._normalise_numbers``). The styles part is always xl/styles.xml; without
+    it, or without any cell style, no cell is a date."""
+    if "xl/styles.xml" not in archive.namelist():
+        return set(), set()
+    formats: Any = None
+    cell_styles: Any = None
+    for el in _parse_part(archive, "xl/styles.xml"):  # the last of each counts
+        tag = _local(el.tag)
+        if tag == "numFmts":
+            formats = el
+        elif tag == "cellXfs":
+            cell_styles = el
+    custom: dict[int, str | None] = {}
+    for el in formats if formats is not None else ():
+        if _local(el.tag) == "numFmt":
+            custom[int(el.get("numFmtId"))] = el.get("formatCode")
+    dates: set[int] = set()
+    spans: set[int] = set()
+    xfs = [el for el in (cell_styles if cell_styles is not None else ()) if _local(el.tag) == "xf"]
+    for index, xf in enumerate(xfs):
+        number_format = int(xf.get("numFmtId", 0))
+        fmt = (
+            custom[number_format] if number_format in custom else BUILTIN_FORMATS.get(number_format)
+        )
+        if is_date_format(fmt):
+            dates.add(index)
+        if is_timedelta_format(fmt):
+            spans.add(index)
+    return dates, spans
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str | None, tuple[str, str]]:
+    """A part's relationships by id: (type, target) with the target as a name in the archive
+    (``packaging/relationship.py``, get_rels_path and get_dependents): a target starting
+    with / is from the archive's root, any other is relative to the part's folder; an
+    external target is left as it is. A relationship without type or target makes openpyxl
+    drop them all (its list then refuses to be built)."""
+    import posixpath
+
+    folder, name = posixpath.split(part)
+    rels_path = posixpath.join(folder, "_rels", f"{name}.rels")
+    parent = posixpath.split(posixpath.dirname(rels_path))[0]
+    rels: dict[str | None, tuple[str, str]] = {}
+    for el in _parse_part(archive, rels_path):
+        kind, target = el.get("Type"), el.get("Target")
+        if kind is None or target is None:
+            return {}
+        if el.get("TargetMode") != "External":
+            if target.startswith("/"):
+                target = target[1:]
+            else:
+                target = posixpath.normpath(posixpath.join(parent, target))
+        rels[el.get("Id")] = (kind, target)
+    return rels
 
 
 def read_xlsx_file(path: Path, table: Table) -> Sheet:
@@ -1137,7 +1317,7 @@ def read_xlsx_file(path: Path, table: Table) -> Sheet:
     _check_archive(path, name)
     try:
         wb = _Workbook(path)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
+    except Exception as exc:  # a broken file fails in many ways (KeyError, ParseError...)
         raise FhError(
             f"{name}: Excel-Datei ist nicht lesbar ({type(exc).__name__}: {exc})."
         ) from exc

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import numbers as openpyxl_numbers
@@ -171,6 +171,8 @@ _FORMATS = {
     175: "hh:mm:ss.000",
     176: "[RED][h]:mm:ss",
     177: "[Blue]#,##0.00 €",
+    178: "[H]:MM:SS",  # durations in capitals
+    179: "[MM]:SS",
     14: "0.00",  # a custom format taking a built-in's id wins over it
 }
 _XF_IDS = [None, *range(50), *_FORMATS]
@@ -179,7 +181,9 @@ _DATE_ROWS = "".join(
     + "".join(
         f'<c r="{column}{row}" s="{style}"><v>{value}</v></c>'
         for column, value in zip(
-            "ABCDEFG", ["0.5", "1", "59", "60", "61", "45000.25", "-1"], strict=True
+            "ABCDEFGH",
+            ["0.5", "1", "59", "60", "61", "45000.25", "-1", "0.9999999999"],  # the last: a day
+            strict=True,
         )
     )
     + "</row>"
@@ -223,7 +227,7 @@ _CASES = {
                 "<sheets>", f'<workbookPr date1904="{flag}"/><sheets>'
             ),
         )
-        for flag in ("1", "true", "false", "0", "", "False")
+        for flag in ("1", "true", "false", "f", "0", "", "False")
     },
     "no styles part": _with(xl_styles_xml=None),
     "styles without cell styles": _with(
@@ -295,6 +299,19 @@ _CASES = {
         ),
         "content/strings.xml": _base_parts()["xl/sharedStrings.xml"],
     },
+    # openpyxl looks for a template first: its workbook (naming another sheet) is read
+    "a template workbook type first": _with(
+        Content_Types__xml=_base_parts()["[Content_Types].xml"].replace(
+            "<Override",
+            '<Override PartName="/xl/vorlage.xml" ContentType="'
+            f'{_SPREADSHEET}.template.main+xml"/><Override',
+            1,
+        ),
+        **{
+            "xl/vorlage.xml": _base_parts()["xl/workbook.xml"].replace("Daten", "Vorlage"),
+            "xl/_rels/vorlage.xml.rels": _base_parts()["xl/_rels/workbook.xml.rels"],
+        },
+    ),
     "a macro workbook type first": _with(
         Content_Types__xml=_base_parts()["[Content_Types].xml"].replace(
             "<Override",
@@ -448,6 +465,8 @@ def _outcome(function, *args):
     st.sampled_from([xlsx_rules.WINDOWS_EPOCH, xlsx_rules.MAC_EPOCH]),
     st.booleans(),
 )
+@example(0.9999999999, xlsx_rules.WINDOWS_EPOCH, False)  # rounds to a whole day: no time
+@example(60, xlsx_rules.WINDOWS_EPOCH, False)  # 29 February 1900, which never was
 def test_serial_dates_are_read_as_openpyxl_reads_them(value, epoch, timedelta):
     assert epoch in (openpyxl_datetime.WINDOWS_EPOCH, openpyxl_datetime.MAC_EPOCH)
     assert _outcome(xlsx_rules.from_excel, value, epoch, timedelta) == _outcome(

@@ -980,14 +980,22 @@ class _Workbook:
         rels: dict[str | None, tuple[str, str]] | None = None
         self.sheets: list[tuple[str, str]] = []
         for sheet in sheets:
-            rel_id = sheet.get(_REL_ID)
+            # openpyxl's ChildSheet.from_tree: r:id, else a plain id (other namespaces are
+            # dropped); a sheet without a name is refused as its descriptor refuses it
+            rel_id = sheet.get(_REL_ID, sheet.get("id"))
             if not rel_id:
                 continue
+            title = sheet.get("name")
+            if title is None:
+                raise TypeError(
+                    "<class 'openpyxl.packaging.workbook.ChildSheet'>.name should be "
+                    "<class 'str'> but value is <class 'NoneType'>"
+                )
             if rels is None:
                 rels = _relationships(archive, workbook_part)
             kind, target = rels[rel_id]
             if target in names and "chartsheet" not in kind:
-                self.sheets.append((sheet.get("name"), target))
+                self.sheets.append((title, target))
 
     def close(self) -> None:
         self.archive.close()
@@ -1191,7 +1199,8 @@ _WORKBOOK_TYPES = (
     "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
     f"{_SPREADSHEET}.sheet.main+xml",
 )
-_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_REL_ID = f"{{{_REL_NS}}}id"
 
 
 def _parse_part(archive: zipfile.ZipFile, name: str) -> Any:
@@ -1298,7 +1307,11 @@ def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str | None, tupl
     parent = posixpath.split(posixpath.dirname(rels_path))[0]
     rels: dict[str | None, tuple[str, str]] = {}
     for el in _parse_part(archive, rels_path):
-        kind, target = el.get("Type"), el.get("Target")
+        # a lower-case ``type`` is openpyxl's shorthand in the relationships' namespace and
+        # wins over ``Type`` (``Relationship.__init__``)
+        short = el.get("type")
+        kind = el.get("Type") if short is None else f"{_REL_NS}/{short}"
+        target = el.get("Target")
         if kind is None or target is None:
             return {}
         if el.get("TargetMode") != "External":

@@ -372,6 +372,11 @@ _SHEET_XML = (
         # do not count (the row's own does)
         '<row r="1"><c r="b1"><v>2</v></c><c r="AA1"><v>27</v></c></row>'
         '<row r="2"><c r="B9"><v>2</v></c><c r="c2 "><v>3</v></c><c r="aa2"><v>27</v></c></row>',
+        # t and r of another namespace count by their local name, as in openpyxl; a
+        # phonetic run does not count
+        '<row r="1"><c r="A1" t="inlineStr"><is><x:t xmlns:x="urn:x">a</x:t><t>b</t></is></c>'
+        '<c r="B1" t="inlineStr"><is><t>c</t><x:r xmlns:x="urn:x"><x:t>d</x:t></x:r></is></c>'
+        '<c r="C1" t="inlineStr"><is><t>e</t><rPh sb="0" eb="1"><t>f</t></rPh></is></c></row>',
     ],
 )
 def test_the_xlsx_reader_reads_hand_written_sheets_as_openpyxl_does(tmp_path, rows):

@@ -1063,14 +1063,7 @@ class _Workbook:
             child = cell.find(_INLINE)
             if child is None:
                 return None
-            if len(child) == 1 and child[0].tag == _TEXT:  # plain text, as writers give it
-                return child[0].text or ""
-            # where an element holds more than one t, the last counts (openpyxl's
-            # Text.from_tree)
-            plain = child.findall(_TEXT)
-            parts = [plain[-1].text or ""] if plain else []
-            parts += [_last_text(run) for run in child.findall(_RUN)]
-            return "".join(parts)
+            return _text_content(child)
         value = cell.findtext(_VALUE, None) or None
         if value is None:
             return None
@@ -1092,9 +1085,27 @@ class _Workbook:
         return value  # str (a formula's text result), e (an error such as #N/A)
 
 
-def _last_text(run: Any) -> str:
-    texts = run.findall(_TEXT)
-    return (texts[-1].text or "") if texts else ""
+def _text_content(node: Any) -> str:
+    """A rich text's characters (an inline string, a shared string) as openpyxl's
+    ``Text.from_tree(node).content`` gives them: its last t, then the last t of each run
+    (r); phonetic runs (rPh) are left out. Children count by their local name, as in
+    ``Serialisable.from_tree``."""
+    if len(node) == 1 and node[0].tag == _TEXT:  # plain text, as writers give it
+        return node[0].text or ""
+    plain = None
+    runs: list[str] = []
+    for child in node:
+        tag = _local(child.tag)
+        if tag == "t":
+            plain = child.text
+        elif tag == "r":
+            run = None
+            for part in child:
+                if _local(part.tag) == "t":
+                    run = part.text
+            if run is not None:
+                runs.append(run)
+    return "".join(runs if plain is None else [plain, *runs])
 
 
 def _refuse_entities(source: Any) -> None:
@@ -1182,7 +1193,7 @@ def _row_number(r: str | None, previous: int) -> int:
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _VALUE, _INLINE = f"{_MAIN_NS}row", f"{_MAIN_NS}v", f"{_MAIN_NS}is"
-_TEXT, _RUN = f"{_MAIN_NS}t", f"{_MAIN_NS}r"
+_TEXT = f"{_MAIN_NS}t"
 _SHARED_STRING = f"{_MAIN_NS}si"
 _DIGITS = "0123456789"
 
@@ -1225,10 +1236,8 @@ def _first_part(overrides: list[tuple[Any, Any]], content_type: str) -> Any:
 
 
 def _read_strings(archive: zipfile.ZipFile, part: str) -> list[str]:
-    """The shared strings as openpyxl's ``read_string_table`` reads them: each si's text is
-    its last t, then the last t of each run (r), phonetic runs (rPh) left out
-    (``Text.content``); "x005F_" is then removed (Excel's escape for a literal "_x").
-    Children count by local name, as in ``Serialisable.from_tree``."""
+    """The shared strings as openpyxl's ``read_string_table`` reads them: each si's text
+    (``_text_content``), then "x005F_" removed (Excel's escape for a literal "_x")."""
     from xml.etree.ElementTree import iterparse
 
     with archive.open(part) as source:
@@ -1238,23 +1247,7 @@ def _read_strings(archive: zipfile.ZipFile, part: str) -> list[str]:
         for _, node in iterparse(source):
             if node.tag != _SHARED_STRING:
                 continue
-            if len(node) == 1 and node[0].tag == _TEXT:  # plain text, as writers give it
-                text = node[0].text or ""
-            else:
-                plain = None
-                runs: list[str] = []
-                for child in node:
-                    tag = _local(child.tag)
-                    if tag == "t":
-                        plain = child.text
-                    elif tag == "r":
-                        run = None
-                        for part_of_run in child:
-                            if _local(part_of_run.tag) == "t":
-                                run = part_of_run.text
-                        if run is not None:
-                            runs.append(run)
-                text = "".join(runs if plain is None else [plain, *runs])
+            text = _text_content(node)
             node.clear()
             strings.append(text.replace("x005F_", ""))
     return strings

@@ -972,11 +972,11 @@ class _Workbook:
             if date1904 is not None and date1904 not in ("false", "f", "0", "")
             else WINDOWS_EPOCH
         )
-        self.dates, self.spans = _date_styles(archive)
+        names = set(archive.namelist())
+        self.dates, self.spans = _date_styles(archive, names)
         # (title, part) of every worksheet, as openpyxl lists them (WorkbookParser.
         # find_sheets): a sheet without relationship id is left out; chart sheets and
         # sheets whose part is missing are no worksheets
-        names = set(archive.namelist())
         rels: dict[str | None, tuple[str, str]] | None = None
         self.sheets: list[tuple[str, str]] = []
         for sheet in sheets:
@@ -1253,12 +1253,12 @@ def _read_strings(archive: zipfile.ZipFile, part: str) -> list[str]:
     return strings
 
 
-def _date_styles(archive: zipfile.ZipFile) -> tuple[set[int], set[int]]:
+def _date_styles(archive: zipfile.ZipFile, names: set[str]) -> tuple[set[int], set[int]]:
     """The cell styles (indexes into cellXfs) whose number format shows a date, and those
     among them showing a duration (openpyxl's ``apply_stylesheet`` and
     ``Stylesheet._normalise_numbers``). The styles part is always xl/styles.xml; without
     it, or without any cell style, no cell is a date."""
-    if "xl/styles.xml" not in archive.namelist():
+    if "xl/styles.xml" not in names:
         return set(), set()
     formats: Any = None
     cell_styles: Any = None
